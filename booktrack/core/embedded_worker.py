@@ -1,0 +1,50 @@
+"""Embedded mode: a real Celery worker consuming the in-memory broker inside the web process.
+
+Not eager execution: `delay()` returns at once (the HTTP 202 goes out) and a worker thread picks the
+task up, exactly as a separate worker would, so WebSocket progress works with nothing else running.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+_started = False
+_lock = threading.Lock()
+
+
+def start_embedded_worker() -> bool:
+    """Start the worker thread once per process; returns True if this call started it."""
+    global _started
+    with _lock:
+        if _started:
+            return False
+        _started = True
+    from celery.worker import WorkController
+
+    from booktrack.celery import app
+
+    def run() -> None:
+        worker = WorkController(
+            app=app,
+            pool_cls="threads",
+            concurrency=settings.EMBEDDED_WORKER_CONCURRENCY,
+            queues=list(settings.CELERY_QUEUES),
+            without_heartbeat=True,
+            without_mingle=True,
+            without_gossip=True,
+            loglevel="WARNING",
+            hostname="embedded@localhost",
+        )
+        try:
+            worker.start()
+        except Exception:  # noqa: BLE001
+            logger.exception("embedded Celery worker stopped")
+
+    threading.Thread(target=run, name="embedded-celery-worker", daemon=True).start()
+    logger.info("embedded Celery worker started (%s threads)", settings.EMBEDDED_WORKER_CONCURRENCY)
+    return True

@@ -1,0 +1,50 @@
+"""Core routes: health, liveness, JSON handlers for 404/500, 426 for a plain GET on the socket."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, JsonResponse
+from rest_framework.decorators import api_view, permission_classes
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from booktrack.core.envelope import error_response
+from booktrack.core.exceptions import InternalError, NotFound
+from booktrack.core.health import health_report
+
+_LIVE = b'{"status":"ok"}'
+
+
+def health_live(request: HttpRequest) -> JsonResponse:
+    """Liveness: answers from memory with no I/O (also the benchmark floor)."""
+    return JsonResponse({"status": "ok"})
+
+
+@api_view(["GET"])
+@permission_classes([AllowAny])
+def health(request: Request) -> Response:
+    healthy, body = health_report()
+    return Response(body, status=200 if healthy else 503)
+
+
+def websocket_upgrade_required(request: HttpRequest) -> JsonResponse:
+    response = JsonResponse(
+        {
+            "success": False,
+            "error": {
+                "code": "INVALID_REQUEST",
+                "message": "This route speaks WebSocket: connect with an Upgrade: websocket request.",
+            },
+        },
+        status=426,
+    )
+    response["Upgrade"] = "websocket"
+    return response
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return error_response(request, NotFound(f"No route for {request.method} {request.path}."))
+
+
+def server_error(request: HttpRequest) -> JsonResponse:
+    return error_response(request, InternalError())

@@ -1,0 +1,290 @@
+"""Settings for every environment, driven by environment variables (CONTRACT section 1).
+
+`test` and `production` only override. Every variable read here is listed, with its default, in
+`.env.example`. Embedded mode is "no REDIS_URL": SQLite, local-memory cache, in-memory channel layer
+and a Celery worker inside the web process.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DATA_DIR = Path(env.str("DATA_DIR", default=str(BASE_DIR / "var")))
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+APP_NAME = "BooksTrack"
+APP_VERSION = "1.0.0"
+
+SECRET_KEY = env.str("SECRET_KEY", default="dev-insecure-change-me")
+DEBUG = env.bool("DEBUG", default=False)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+REDIS_URL = env.str("REDIS_URL", default="") or None
+EMBEDDED = REDIS_URL is None
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "corsheaders",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "channels",
+    "django_celery_beat",
+    "storages",
+    "booktrack.core.apps.CoreConfig",
+    "search",
+    "enrichment",
+    "scanning",
+    "jobs",
+    "harvest",
+]
+
+MIDDLEWARE = [
+    "booktrack.core.middleware.RequestContextMiddleware",
+    "booktrack.core.middleware.CorsPreflightStatusMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "booktrack.core.middleware.BodySizeLimitMiddleware",
+    "booktrack.core.ratelimit.RateLimitMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "booktrack.core.middleware.JsonErrorMiddleware",
+]
+
+ROOT_URLCONF = "booktrack.urls"
+ASGI_APPLICATION = "booktrack.asgi.application"
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- database ------------------------------------------------------------------------------
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'booktrack.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded worker thread writes while requests read: WAL + IMMEDIATE avoid "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
+    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- cache and channel layer ---------------------------------------------------------------
+if EMBEDDED:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "booktrack",
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
+        }
+    }
+    CHANNEL_LAYERS = {"default": {"BACKEND": "booktrack.core.channels.ThreadSafeInMemoryChannelLayer"}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "SOCKET_CONNECT_TIMEOUT": 1,
+                "SOCKET_TIMEOUT": 2,
+            },
+            "KEY_PREFIX": "bt",
+        }
+    }
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 60},
+        }
+    }
+
+# --- Celery ----------------------------------------------------------------------------------
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or (REDIS_URL or "memory://")
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {
+    "jobs.*": {"queue": "default"},
+    "enrichment.*": {"queue": "providers"},
+    "search.*": {"queue": "providers"},
+    "scanning.*": {"queue": "ai"},
+    "harvest.*": {"queue": "maintenance"},
+}
+CELERY_QUEUES = ("default", "providers", "ai", "maintenance")
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TIMEZONE = "UTC"
+# Embedded mode: a worker thread inside the web process consumes the in-memory broker.
+EMBEDDED_WORKER = env.bool("EMBEDDED_WORKER", default=EMBEDDED)
+EMBEDDED_WORKER_CONCURRENCY = env.int("EMBEDDED_WORKER_CONCURRENCY", default=4)
+
+# --- storage -------------------------------------------------------------------------------
+MEDIA_ROOT = DATA_DIR / "media"
+MEDIA_URL = "/media/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_URL = "/static/"
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+if AWS_STORAGE_BUCKET_NAME:
+    AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default="") or None
+    AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default="") or None
+    AWS_DEFAULT_ACL = None
+    AWS_QUERYSTRING_AUTH = True
+    DEFAULT_STORAGE = {"BACKEND": "storages.backends.s3.S3Storage"}
+else:
+    DEFAULT_STORAGE = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(MEDIA_ROOT)},
+    }
+STORAGES = {
+    "default": DEFAULT_STORAGE,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# --- API ------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "EXCEPTION_HANDLER": "booktrack.core.envelope.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "BooksTrack API",
+    "DESCRIPTION": (
+        "Search, enrichment, bookshelf scanning, CSV import and job progress for the BooksTrack "
+        "apps. WebSocket progress: /ws/progress (see docs/api.md)."
+    ),
+    "VERSION": APP_VERSION,
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI assets are served by the app itself (works offline, no CDN).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# --- CORS (CONTRACT 8) ----------------------------------------------------------------------
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_ALLOW_ALL_ORIGINS = not CORS_ALLOWED_ORIGINS
+CORS_ALLOW_CREDENTIALS = bool(CORS_ALLOWED_ORIGINS)  # never "*" together with credentials
+CORS_ALLOW_METHODS = ["GET", "POST", "DELETE", "OPTIONS"]
+CORS_ALLOW_HEADERS = ["content-type", "authorization", "accept", "x-ai-provider"]
+CORS_EXPOSE_HEADERS = [
+    "X-Request-ID",
+    "X-Response-Time",
+    "Retry-After",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+    "ETag",
+    "Deprecation",
+    "Sunset",
+]
+CORS_PREFLIGHT_MAX_AGE = 86400
+
+# --- limits (CONTRACT 2 and 8) ---------------------------------------------------------------
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Request body cap for any route that declares none (bytes). Upload routes declare their own.
+MAX_BODY_BYTES = env.int("MAX_BODY_BYTES", default=1 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024  # our middleware enforces the real per-route caps
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+RATE_LIMITS = {
+    # scope: (requests, window seconds)
+    "expensive": (env.int("RATE_LIMIT_EXPENSIVE", default=10), env.int("RATE_LIMIT_EXPENSIVE_WINDOW", default=60)),
+    "search": (env.int("RATE_LIMIT_SEARCH", default=100), env.int("RATE_LIMIT_SEARCH_WINDOW", default=60)),
+}
+RATE_LIMIT_ENABLED = env.bool("RATE_LIMIT_ENABLED", default=True)
+
+# --- ops --------------------------------------------------------------------------------------
+OPS_TOKEN = env.str("OPS_TOKEN", default="") or None
+
+# --- upstreams (CONTRACT 1) -------------------------------------------------------------------
+GOOGLE_BOOKS_API_KEY = env.str("GOOGLE_BOOKS_API_KEY", default="") or None
+ISBNDB_API_KEY = env.str("ISBNDB_API_KEY", default="") or None
+GEMINI_API_KEY = env.str("GEMINI_API_KEY", default="") or None
+GOOGLE_BOOKS_BASE_URL = env.str("GOOGLE_BOOKS_BASE_URL", default="https://www.googleapis.com/books/v1")
+OPENLIBRARY_BASE_URL = env.str("OPENLIBRARY_BASE_URL", default="https://openlibrary.org")
+OPENLIBRARY_COVERS_BASE_URL = env.str("OPENLIBRARY_COVERS_BASE_URL", default="https://covers.openlibrary.org")
+ISBNDB_BASE_URL = env.str("ISBNDB_BASE_URL", default="https://api2.isbndb.com")
+WIKIDATA_BASE_URL = env.str("WIKIDATA_BASE_URL", default="https://www.wikidata.org")
+GEMINI_BASE_URL = env.str("GEMINI_BASE_URL", default="") or None
+GEMINI_MODEL = env.str("GEMINI_MODEL", default="gemini-2.5-flash")
+
+OUTBOUND_USER_AGENT = env.str(
+    "OUTBOUND_USER_AGENT",
+    default=f"BooksTrack/{APP_VERSION} (+https://github.com/bookstrack; contact: ops@bookstrack.app)",
+)
+OUTBOUND_HTTP = {
+    "CONNECT_TIMEOUT": env.float("OUTBOUND_CONNECT_TIMEOUT", default=3.05),
+    "READ_TIMEOUT": env.float("OUTBOUND_READ_TIMEOUT", default=10.0),
+    "MAX_RETRIES": env.int("OUTBOUND_MAX_RETRIES", default=2),
+    "MAX_RETRY_WAIT": env.float("OUTBOUND_MAX_RETRY_WAIT", default=5.0),
+    "BREAKER_THRESHOLD": env.int("OUTBOUND_BREAKER_THRESHOLD", default=5),
+    "BREAKER_COOLDOWN": env.float("OUTBOUND_BREAKER_COOLDOWN", default=30.0),
+    "POOL_SIZE": env.int("OUTBOUND_POOL_SIZE", default=32),
+}
+
+# --- pipelines ---------------------------------------------------------------------------------
+SCAN_CONFIDENCE_THRESHOLD = env.float("SCAN_CONFIDENCE_THRESHOLD", default=0.7)
+
+# --- i18n / time -------------------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        "celery": {"level": "WARNING"},
+    },
+}
