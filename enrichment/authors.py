@@ -1,0 +1,321 @@
+"""Author facts from Wikidata: gender, nationality, cultural region, birth and death years.
+
+`author_facts_lookup` searches Wikidata for the name, looks at several hits (not just the first) and
+accepts an entity only when it is a human whose name matches AND who is plausibly the author: a
+writer-like occupation, a notable work matching one of the known titles, or the same OpenLibrary id.
+Among accepted hits the strongest evidence wins (OpenLibrary id > title > occupation), ties go to
+Wikidata's search order. Missing facts stay "Unknown"/None; nothing is guessed.
+
+Caching (Django cache): found authors 7 days (the contract's author TTL); "not found" 1 day, long
+enough to stop a search page from re-asking for every unknown name, short enough that a newly created
+Wikidata item shows up the next day. Upstream errors are never cached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from typing import Any, Final
+
+from django.conf import settings
+from django.core.cache import cache
+
+from booktrack.core.exceptions import ProviderError, ProviderTimeout, ProviderUnavailable
+from booktrack.core.http import UpstreamClient, upstream_client
+from enrichment.countries import country_by_name, country_by_qid
+from enrichment.wikidata import (
+    GENDER_UNKNOWN,
+    P_NOTABLE_WORK,
+    CandidateScore,
+    Entity,
+    author_claims,
+    candidate_score,
+    entity_label,
+    names_match,
+    normalize_person_name,
+    normalize_title,
+    parse_entity,
+    parse_search_hits,
+)
+
+logger = logging.getLogger(__name__)
+
+POSITIVE_TTL: Final = 7 * 24 * 3600
+NEGATIVE_TTL: Final = 24 * 3600
+LABEL_TTL: Final = 30 * 24 * 3600
+SEARCH_LIMIT: Final = 7  # hits asked from wbsearchentities
+MAX_CANDIDATES: Final = 4  # name-matching hits whose entity we fetch
+MAX_WORK_LABELS: Final = 5  # notable works fetched per candidate when checking titles
+CACHE_PREFIX: Final = "enrichment:author:v1:"
+
+_UPSTREAM_ERRORS = (ProviderError, ProviderTimeout, ProviderUnavailable)
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorFacts:
+    """Author facts as the contract's AuthorDTO fields (camelCase to mirror the wire)."""
+
+    name: str
+    wikidataID: str  # noqa: N815 - mirrors the contract
+    gender: str = GENDER_UNKNOWN
+    nationality: str | None = None
+    culturalRegion: str | None = None  # noqa: N815
+    birthYear: int | None = None  # noqa: N815
+    deathYear: int | None = None  # noqa: N815
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorQuery:
+    """One author to look up, with the hints that disambiguate namesakes."""
+
+    name: str
+    known_titles: tuple[str, ...] = ()
+    openlibrary_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorCacheEntry:
+    """A cache answer: `facts` is None when Wikidata was asked and had no matching author."""
+
+    facts: AuthorFacts | None
+
+
+# --- public services ------------------------------------------------------------------------------
+
+
+def author_facts_lookup(
+    *,
+    name: str,
+    known_titles: Sequence[str] = (),
+    openlibrary_id: str | None = None,
+    deadline: float | None = None,
+) -> AuthorFacts | None:
+    """The author's facts from Wikidata (cached), or None if no entity is plausibly this author.
+
+    Never raises for upstream trouble: a Wikidata error or timeout returns None (and is not cached).
+    `deadline` is a `time.monotonic()` instant.
+    """
+    if not normalize_person_name(name):
+        return None
+    titles = tuple(t for t in known_titles if t and t.strip())
+    cached = author_facts_cached(name=name, known_titles=titles, openlibrary_id=openlibrary_id)
+    if cached is not None:
+        return cached.facts
+    try:
+        facts = _resolve(name=name, known_titles=titles, openlibrary_id=openlibrary_id, deadline=deadline)
+    except _UPSTREAM_ERRORS as exc:
+        logger.info("wikidata author lookup failed for %r: %s", name, exc)
+        return None
+    key = _cache_key(name, titles, openlibrary_id)
+    if facts is None:
+        cache.set(key, {"facts": None}, NEGATIVE_TTL)
+    else:
+        cache.set(key, {"facts": asdict(facts)}, POSITIVE_TTL)
+        if titles or openlibrary_id:
+            # A hinted answer is also the best answer for the bare name; never overwrite one.
+            cache.add(_cache_key(name, (), None), {"facts": asdict(facts)}, POSITIVE_TTL)
+    return facts
+
+
+def author_facts_cached(
+    *, name: str, known_titles: Sequence[str] = (), openlibrary_id: str | None = None
+) -> AuthorCacheEntry | None:
+    """Answer from the cache only (never the network). None means "not looked up yet": enqueue it."""
+    keys = [_cache_key(name, tuple(known_titles), openlibrary_id)]
+    if known_titles or openlibrary_id:
+        keys.append(_cache_key(name, (), None))
+    for key in keys:
+        value = cache.get(key)
+        if isinstance(value, dict) and "facts" in value:
+            raw = value["facts"]
+            if raw is None and key != keys[0]:
+                continue  # a bare-name miss says nothing about a hinted lookup
+            return AuthorCacheEntry(AuthorFacts(**raw) if raw else None)
+    return None
+
+
+def author_facts_lookup_many(
+    *,
+    names: Sequence[str | AuthorQuery],
+    max_workers: int = 4,
+    deadline: float | None = None,
+) -> dict[str, AuthorFacts | None]:
+    """Look up many authors with at most `max_workers` concurrent Wikidata lookups.
+
+    Keys are the given names; duplicates are looked up once. Whatever is not done by `deadline`
+    comes back as None.
+    """
+    queries: dict[str, AuthorQuery] = {}
+    for item in names:
+        query = item if isinstance(item, AuthorQuery) else AuthorQuery(name=item)
+        queries.setdefault(query.name, query)
+    if not queries:
+        return {}
+    results: dict[str, AuthorFacts | None] = dict.fromkeys(queries)
+    workers = max(1, min(max_workers, len(queries)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wikidata-author") as pool:
+        futures = {
+            pool.submit(
+                author_facts_lookup,
+                name=q.name,
+                known_titles=q.known_titles,
+                openlibrary_id=q.openlibrary_id,
+                deadline=deadline,
+            ): key
+            for key, q in queries.items()
+        }
+        for future, key in futures.items():
+            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                results[key] = future.result(timeout=timeout)
+            except Exception:  # a timeout here or a bug in one lookup must not sink the batch
+                logger.exception("author lookup for %r did not finish", key)
+                future.cancel()
+    return results
+
+
+# --- resolution -----------------------------------------------------------------------------------
+
+
+def _client() -> UpstreamClient:
+    return upstream_client("wikidata", base_url=settings.WIKIDATA_BASE_URL)
+
+
+def _resolve(
+    *, name: str, known_titles: Sequence[str], openlibrary_id: str | None, deadline: float | None
+) -> AuthorFacts | None:
+    client = _client()
+    payload = client.get_json(
+        "w/api.php",
+        params={
+            "action": "wbsearchentities",
+            "search": _display_name(name),
+            "language": "en",
+            "uselang": "en",
+            "format": "json",
+            "type": "item",
+            "limit": SEARCH_LIMIT,
+        },
+        deadline=deadline,
+    )
+    hits = [h for h in parse_search_hits(payload) if names_match(name, h.names)][:MAX_CANDIDATES]
+    best_possible = 1 + (2 if known_titles else 0) + (4 if openlibrary_id else 0)
+
+    scored: list[tuple[CandidateScore, Entity, tuple[str, ...]]] = []
+    for hit in hits:
+        entity = _fetch_entity(client, hit.qid, deadline)
+        if entity is None:
+            continue
+        score = candidate_score(
+            entity, name=name, hit_names=hit.names, known_titles=(), openlibrary_id=openlibrary_id
+        )
+        if not (score.human and score.name_match):
+            continue
+        scored.append((score, entity, hit.names))
+        if score.openlibrary_match or (score.score == best_possible):
+            break
+
+    if known_titles and not any(s.openlibrary_match for s, _, _ in scored):
+        # Only pay for notable-work labels when they can change the outcome: a human who is not
+        # (yet) accepted, or several accepted namesakes to choose between.
+        accepted = sum(1 for s, _, _ in scored if s.score > 0)
+        for index, (score, entity, hit_names) in enumerate(scored):
+            if score.score > 0 and accepted < 2:
+                continue
+            works = entity.item_ids(P_NOTABLE_WORK)[:MAX_WORK_LABELS]
+            if not works:
+                continue
+            labels = [label for qid in works if (label := _label(client, qid, deadline))]
+            scored[index] = (
+                candidate_score(
+                    entity,
+                    name=name,
+                    known_titles=known_titles,
+                    openlibrary_id=openlibrary_id,
+                    work_labels=labels,
+                    hit_names=hit_names,
+                ),
+                entity,
+                hit_names,
+            )
+            if scored[index][0].score == best_possible:
+                break
+
+    best: tuple[CandidateScore, Entity] | None = None
+    for score, entity, _ in scored:
+        if score.score > 0 and (best is None or score.score > best[0].score):
+            best = (score, entity)
+    if best is None:
+        return None
+    return _facts_from_entity(client, best[1], fallback_name=name, deadline=deadline)
+
+
+def _facts_from_entity(
+    client: UpstreamClient, entity: Entity, *, fallback_name: str, deadline: float | None
+) -> AuthorFacts:
+    claims = author_claims(entity)
+    nationality = region = None
+    if claims.citizenship_qid:
+        country = country_by_qid(claims.citizenship_qid)
+        label = None
+        if country is None:
+            # Not in the table (a rare historical state): its English label may still be a known
+            # name; otherwise the label itself is the nationality and the region stays unknown.
+            label = _label(client, claims.citizenship_qid, deadline)
+            country = country_by_name(label)
+        if country is not None:
+            nationality, region = country.nationality, country.cultural_region
+        else:
+            nationality = label
+    return AuthorFacts(
+        name=claims.label or fallback_name.strip(),
+        wikidataID=claims.qid,
+        gender=claims.gender,
+        nationality=nationality,
+        culturalRegion=region,
+        birthYear=claims.birth_year,
+        deathYear=claims.death_year,
+    )
+
+
+def _fetch_entity(client: UpstreamClient, qid: str, deadline: float | None) -> Entity | None:
+    payload = client.get_json(f"wiki/Special:EntityData/{qid}.json", deadline=deadline)
+    return parse_entity(payload, qid)
+
+
+def _label(client: UpstreamClient, qid: str, deadline: float | None) -> str | None:
+    """English label of an item (cached 30 days; labels of works and states rarely change)."""
+    key = f"enrichment:wikidata-label:v1:{qid}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached or None
+    payload = client.get_json(f"wiki/Special:EntityData/{qid}.json", deadline=deadline)
+    label = entity_label(payload, qid)
+    cache.set(key, label or "", LABEL_TTL)
+    return label
+
+
+def _display_name(name: str) -> str:
+    """"Rowling, J.K." -> "J.K. Rowling": Wikidata labels are in display order."""
+    text = " ".join(name.split())
+    if text.count(",") == 1:
+        last, first = (part.strip() for part in text.split(","))
+        if first and last and first.rstrip(".").lower() not in {"jr", "sr", "ii", "iii", "iv"}:
+            return f"{first} {last}"
+    return text
+
+
+def _cache_key(name: str, known_titles: Sequence[str], openlibrary_id: str | None) -> str:
+    titles = "|".join(sorted({normalize_title(t) for t in known_titles if t and t.strip()}))
+    ol = (openlibrary_id or "").strip().rstrip("/").rsplit("/", 1)[-1].upper()
+    raw = f"{normalize_person_name(name)}\x1f{titles}\x1f{ol}"
+    return CACHE_PREFIX + hashlib.sha256(raw.encode("utf-8")).hexdigest()[:40]
+
+
+def facts_as_dict(facts: AuthorFacts) -> dict[str, Any]:
+    """Wire-ready dict (contract field names; None fields dropped)."""
+    return {k: v for k, v in asdict(facts).items() if v is not None}
