@@ -8,6 +8,7 @@ cap: an oversized chunked upload is refused without being buffered.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -81,11 +82,17 @@ class BodySizeLimitASGIMiddleware:
 
         received = 0
         cut = False
+        cut_delivered = False
 
         async def counting_receive() -> dict:
-            nonlocal received, cut
+            nonlocal received, cut, cut_delivered
             if cut:
-                return {"type": "http.request", "body": b"", "more_body": False}
+                if not cut_delivered:
+                    cut_delivered = True
+                    return {"type": "http.request", "body": b"", "more_body": False}
+                # Django now only listens for a disconnect; reading on would pull the rest of the
+                # upload off the socket. Park until the response is sent and this task is cancelled.
+                await asyncio.Event().wait()
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
@@ -97,6 +104,7 @@ class BodySizeLimitASGIMiddleware:
                         "resourceType": limit.resource_type,
                     }
                     # Stop here: drop the chunk, tell Django the body ended; the rest is never read.
+                    cut_delivered = True
                     return {"type": "http.request", "body": b"", "more_body": False}
             return message
 
