@@ -1,0 +1,235 @@
+"""Gemini Developer API fake: ``POST /{api_version}/models/{model}:generateContent``.
+
+Point the google-genai SDK at it with
+``HttpOptions(base_url=fake.base_urls["GEMINI_BASE_URL"])``. Answers use the real
+GenerateContentResponse shape (../shared/fixtures/gemini/):
+
+- a request with an image part (``inlineData``) -> JSON-mode text ``{"books": [...]}``: 3-6 catalog
+  books chosen deterministically from the image bytes, with confidences (some below 0.7) and
+  normalised bounding boxes; an image Pillow cannot open -> 400 "Unable to process input image";
+  an image smaller than 32x32 -> ``{"books": []}``;
+- a request whose text holds a CSV header -> JSON-mode text ``{"columns": {...}}`` mapping our
+  fields to the header names;
+- anything else -> a short plain-text answer.
+
+Missing ``x-goog-api-key`` -> 403; a key starting with ``invalid`` -> the recorded 400
+API_KEY_INVALID; a model not starting with ``gemini`` -> the recorded 404. Scripted answers (429,
+SAFETY, no candidates...) are queued with ``FakeUpstreams.queue("gemini", [...])``.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+import json
+
+from tests.fakes.catalog import CATALOG, fixture_bytes
+from tests.fakes.routing import Request, Response, json_response, raw_json_response
+
+NAME = "gemini"
+PREFIX = "/gemini"
+CONFIDENCES = [0.96, 0.91, 0.62, 0.88, 0.45, 0.79, 0.93, 0.55]
+
+# Our field -> header spellings seen in Goodreads, StoryGraph, LibraryThing, Calibre and others.
+COLUMN_HINTS = {
+    "title": ["title", "book title", "name"],
+    "author": ["author", "authors", "primary author", "author l-f", "creator"],
+    "isbn": ["isbn", "isbn/uid", "isbn10", "isbns"],
+    "isbn13": ["isbn13", "isbn 13", "ean"],
+    "publisher": ["publisher"],
+    "publicationYear": [
+        "year published",
+        "original publication year",
+        "publication year",
+        "date published",
+        "pubdate",
+        "publish date",
+        "year",
+    ],
+    "pageCount": ["number of pages", "pages", "page count", "num pages"],
+    "rating": ["my rating", "star rating", "rating"],
+    "readingStatus": ["exclusive shelf", "read status", "bookshelf", "shelf", "status"],
+    "dateRead": ["date read", "last date read", "dates read", "date finished"],
+    "shelves": ["bookshelves", "tags", "collections", "shelves"],
+}
+
+
+def error_response(status: int) -> Response:
+    recorded = {
+        400: "gemini/error_400_api_key_invalid.json",
+        404: "gemini/error_404_unknown_model.json",
+        429: "gemini/error_429_resource_exhausted_retry_info.json",
+    }.get(status)
+    if recorded and (data := fixture_bytes(recorded)) is not None:
+        return raw_json_response(data, status)
+    names = {
+        400: "INVALID_ARGUMENT",
+        403: "PERMISSION_DENIED",
+        404: "NOT_FOUND",
+        429: "RESOURCE_EXHAUSTED",
+        500: "INTERNAL",
+        503: "UNAVAILABLE",
+        504: "DEADLINE_EXCEEDED",
+    }
+    messages = {
+        500: "An internal error has occurred. Please retry or report in "
+        "https://developers.generativeai.google/guide/troubleshooting",
+        503: "The model is overloaded. Please try again later.",
+    }
+    return json_response(
+        {
+            "error": {
+                "code": status,
+                "message": messages.get(status, f"HTTP {status}"),
+                "status": names.get(status, "UNKNOWN"),
+            }
+        },
+        status,
+    )
+
+
+def _error(status: int, message: str, name: str) -> Response:
+    return json_response({"error": {"code": status, "message": message, "status": name}}, status)
+
+
+def _parts(payload: dict) -> list[dict]:
+    parts = []
+    for content in payload.get("contents") or []:
+        if isinstance(content, dict):
+            parts.extend(content.get("parts") or [])
+    return parts
+
+
+def _inline(part: dict) -> dict | None:
+    return part.get("inlineData") or part.get("inline_data")
+
+
+def _envelope(text: str, model: str, prompt_tokens: int, seed: str) -> dict:
+    candidate_tokens = max(1, len(text) // 4)
+    thoughts = 0 if model.startswith(("gemini-1", "gemini-2.0")) else 37
+    usage = {
+        "promptTokenCount": prompt_tokens,
+        "candidatesTokenCount": candidate_tokens,
+        "totalTokenCount": prompt_tokens + candidate_tokens + thoughts,
+        "promptTokensDetails": [{"modality": "TEXT", "tokenCount": prompt_tokens}],
+    }
+    if thoughts:
+        usage["thoughtsTokenCount"] = thoughts
+    response_id = base64.urlsafe_b64encode(hashlib.sha256(seed.encode()).digest()[:15]).decode()
+    return {
+        "candidates": [{"content": {"parts": [{"text": text}], "role": "model"}, "finishReason": "STOP", "index": 0}],
+        "usageMetadata": usage,
+        "modelVersion": model,
+        "responseId": response_id,
+    }
+
+
+def detect_books(image: bytes) -> dict | None:
+    """The deterministic "detection" for one image, or None if it is not a readable image."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(image)) as opened:
+            opened.load()
+            width, height = opened.size
+    except (UnidentifiedImageError, OSError, ValueError):
+        return None
+    if width < 32 or height < 32:
+        return {"books": []}
+    digest = hashlib.sha256(image).digest()
+    pool = [(w, e) for w in CATALOG.works for e in w["editions"][:1]]
+    count = 3 + digest[0] % 4
+    start = digest[1] % len(pool)
+    books = []
+    for i in range(count):
+        work, edition = pool[(start + i * 3) % len(pool)]
+        confidence = CONFIDENCES[(digest[2] + i) % len(CONFIDENCES)]
+        book: dict = {
+            "title": CATALOG.edition_title(work, edition),
+            "author": CATALOG.author_names(work)[0] if (digest[3] + i) % 5 else None,
+            "confidence": confidence,
+        }
+        if confidence >= 0.8 and (digest[4] + i) % 2 == 0:
+            book["isbn"] = edition["isbn13"]
+        slot = 1 / count
+        book["boundingBox"] = {
+            "x": round(i * slot + slot * 0.05, 4),
+            "y": 0.06,
+            "width": round(slot * 0.9, 4),
+            "height": 0.88,
+        }
+        books.append(book)
+    return {"books": books}
+
+
+def map_columns(header: list[str]) -> dict:
+    lowered = {h.strip().lower(): h.strip() for h in header if h.strip()}
+    columns = {}
+    for field, hints in COLUMN_HINTS.items():
+        for hint in hints:
+            if hint in lowered and lowered[hint] not in columns.values():
+                columns[field] = lowered[hint]
+                break
+    return {"columns": columns}
+
+
+def _csv_header(text: str) -> list[str] | None:
+    for line in text.splitlines():
+        if line.count(",") >= 1 or line.count("\t") >= 2:
+            delimiter = "\t" if line.count("\t") > line.count(",") else ","
+            header = next(csv.reader([line], delimiter=delimiter))
+            if any(h.strip().lower() in COLUMN_HINTS["title"] for h in header):
+                return header
+    return None
+
+
+def generate_content(request: Request) -> Response:
+    model = request.params["model"]
+    key = request.header("x-goog-api-key") or request.arg("key")
+    if not key:
+        return _error(
+            403,
+            "Method doesn't allow unregistered callers (callers without "
+            "established identity). Please use API Key or other form of API "
+            "consumer identity to call this API.",
+            "PERMISSION_DENIED",
+        )
+    if key.startswith("invalid"):
+        return error_response(400)
+    if not model.startswith("gemini"):
+        return error_response(404)
+    try:
+        payload = request.json() or {}
+    except (ValueError, UnicodeDecodeError):
+        return _error(400, "Invalid JSON payload received.", "INVALID_ARGUMENT")
+    parts = _parts(payload)
+    texts = [p["text"] for p in parts if isinstance(p.get("text"), str)]
+    images = [
+        base64.b64decode(_inline(p)["data"])
+        for p in parts
+        if _inline(p) and str(_inline(p).get("mimeType") or _inline(p).get("mime_type", "")).startswith("image/")
+    ]
+    prompt_tokens = sum(len(t) // 4 for t in texts) + 258 * len(images) + 1
+    seed = hashlib.sha256(request.body).hexdigest()
+    if images:
+        detected = detect_books(images[0])
+        if detected is None:
+            return _error(
+                400,
+                "Unable to process input image. Please retry or report in "
+                "https://developers.generativeai.google/guide/troubleshooting",
+                "INVALID_ARGUMENT",
+            )
+        text = json.dumps(detected, ensure_ascii=False)
+    elif (header := next(filter(None, (_csv_header(t) for t in texts)), None)) is not None:
+        text = json.dumps(map_columns(header), ensure_ascii=False)
+    else:
+        text = "OK"
+    return json_response(_envelope(text, model, prompt_tokens, seed))
+
+
+ROUTES = [
+    ("POST", "/{api_version}/models/{model}:generateContent", generate_content),
+]
