@@ -33,7 +33,7 @@ def start_embedded_worker() -> bool:
             app=app,
             pool_cls="threads",
             concurrency=settings.EMBEDDED_WORKER_CONCURRENCY,
-            queues=list(settings.CELERY_QUEUES),
+            queues=list(settings.WORKER_QUEUES),
             without_heartbeat=True,
             without_mingle=True,
             without_gossip=True,

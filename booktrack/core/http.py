@@ -120,9 +120,7 @@ class UpstreamClient:
         self.max_retries = cfg["MAX_RETRIES"] if max_retries is None else max_retries
         self.max_retry_wait = cfg["MAX_RETRY_WAIT"] if max_retry_wait is None else max_retry_wait
         self.before_request = before_request
-        self.breaker = CircuitBreaker(
-            threshold=cfg["BREAKER_THRESHOLD"], cooldown=cfg["BREAKER_COOLDOWN"]
-        )
+        self.breaker = CircuitBreaker(threshold=cfg["BREAKER_THRESHOLD"], cooldown=cfg["BREAKER_COOLDOWN"])
         self.session = requests.Session()
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=cfg["POOL_SIZE"], max_retries=0)
         self.session.mount("http://", adapter)
@@ -252,9 +250,7 @@ def decode_json(content: bytes, *, upstream: str) -> Any:
     try:
         return json.loads(content.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as exc:
-        raise ProviderError(
-            f"{upstream} sent a body that is not JSON.", details={"provider": upstream}
-        ) from exc
+        raise ProviderError(f"{upstream} sent a body that is not JSON.", details={"provider": upstream}) from exc
 
 
 _clients: dict[tuple[str, str], UpstreamClient] = {}

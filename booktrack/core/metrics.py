@@ -23,7 +23,20 @@ from collections.abc import Iterable
 logger = logging.getLogger(__name__)
 
 LATENCY_BOUNDS_MS: tuple[float, ...] = (
-    1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000,
+    1,
+    2.5,
+    5,
+    10,
+    25,
+    50,
+    100,
+    250,
+    500,
+    1000,
+    2500,
+    5000,
+    10000,
+    30000,
 )
 PERIODS: dict[str, tuple[str, int]] = {
     "15m": ("m", 15),

@@ -82,7 +82,11 @@ class BodySizeLimitMiddleware:
             limit = body_limit_for_path(request.path_info)
             declared = request.META.get("CONTENT_LENGTH")
             if declared and declared.isdigit() and int(declared) > limit.max_bytes:
-                marker = {"receivedBytes": int(declared), "maxBytes": limit.max_bytes, "resourceType": limit.resource_type}
+                marker = {
+                    "receivedBytes": int(declared),
+                    "maxBytes": limit.max_bytes,
+                    "resourceType": limit.resource_type,
+                }
         if marker is not None:
             metrics.record_event("body_too_large")
             return error_response(

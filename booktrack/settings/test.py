@@ -3,7 +3,7 @@
 from .base import *  # noqa: F403
 from .base import OUTBOUND_HTTP
 
-SECRET_KEY = "test-secret-key"
+SECRET_KEY = "test-secret-key"  # noqa: S105 - test-only
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMBEDDED_WORKER = False
 # Tests point upstreams at local fakes or `responses`; never at the internet.

@@ -100,7 +100,7 @@ def test_wrong_method_is_json_405(client):
 def test_unhandled_exception_is_json_500_without_traceback(client):
     client.raise_request_exception = False
     response = client.get("/t/boom")
-    body = _assert_error(response, 500, "INTERNAL_ERROR")
+    _assert_error(response, 500, "INTERNAL_ERROR")
     text = response.content.decode()
     assert "secret internals" not in text
     assert "Traceback" not in text

@@ -66,7 +66,7 @@ def test_client_retries_are_bounded():
 
 @responses.activate
 def test_client_tolerates_utf8_bom_and_rejects_garbage():
-    responses.get(f"{BASE}/bom", body="\ufeff{\"title\": \"Children of Time\"}".encode())
+    responses.get(f"{BASE}/bom", body='\ufeff{"title": "Children of Time"}'.encode())
     responses.get(f"{BASE}/garbage", body=b"<html>oops")
     client = _client()
     assert client.get_json("bom") == {"title": "Children of Time"}
@@ -93,10 +93,17 @@ def test_client_refuses_to_start_after_the_deadline():
 
 
 @responses.activate
-@override_settings(OUTBOUND_HTTP={
-    "CONNECT_TIMEOUT": 1, "READ_TIMEOUT": 1, "MAX_RETRIES": 0, "MAX_RETRY_WAIT": 0.01,
-    "BREAKER_THRESHOLD": 3, "BREAKER_COOLDOWN": 60, "POOL_SIZE": 4,
-})
+@override_settings(
+    OUTBOUND_HTTP={
+        "CONNECT_TIMEOUT": 1,
+        "READ_TIMEOUT": 1,
+        "MAX_RETRIES": 0,
+        "MAX_RETRY_WAIT": 0.01,
+        "BREAKER_THRESHOLD": 3,
+        "BREAKER_COOLDOWN": 60,
+        "POOL_SIZE": 4,
+    }
+)
 def test_breaker_opens_after_consecutive_failures_and_stops_calling():
     responses.get(f"{BASE}/down", status=500)
     client = _client()

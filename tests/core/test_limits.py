@@ -176,9 +176,7 @@ def test_routes_without_a_scope_are_not_limited(client):
 
 @override_settings(RATE_LIMITS={"expensive": (2, 60), "search": (100, 60)})
 def test_spoofed_forwarded_for_does_not_escape_the_limit(client):
-    statuses = [
-        client.post("/t/expensive", HTTP_X_FORWARDED_FOR=f"10.0.0.{i}").status_code for i in range(4)
-    ]
+    statuses = [client.post("/t/expensive", HTTP_X_FORWARDED_FOR=f"10.0.0.{i}").status_code for i in range(4)]
     assert statuses == [200, 200, 429, 429]
 
 

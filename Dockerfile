@@ -1,0 +1,27 @@
+# syntax=docker/dockerfile:1
+# Slim, non-root image running the ASGI server. Workers and beat use the same image:
+#   docker run IMAGE celery -A booktrack worker -Q default,providers,ai,maintenance
+#   docker run IMAGE celery -A booktrack beat
+FROM python:3.11-slim AS base
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    DJANGO_SETTINGS_MODULE=booktrack.settings.production \
+    DATA_DIR=/app/var
+
+WORKDIR /app
+RUN groupadd --system app && useradd --system --gid app --home-dir /app app
+
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+
+COPY --chown=app:app . .
+RUN SECRET_KEY=build-only python manage.py collectstatic --noinput \
+    && mkdir -p /app/var && chown -R app:app /app/var
+
+USER app
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/health/live', timeout=2).status == 200 else 1)"
+CMD ["uvicorn", "booktrack.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--lifespan", "off", "--proxy-headers"]

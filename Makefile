@@ -1,0 +1,70 @@
+# BooksTrack backend. The two commands: `make run` (serve everything, embedded) and `make test`.
+PYTHON ?= python3.11
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test test-unit test-integration lint format schema bench fakes serve worker beat migrate install clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+## run: one process serves HTTP + WebSocket + an in-process Celery worker (SQLite, no Redis needed)
+run: migrate
+	$(VENV)/bin/uvicorn booktrack.asgi:application --host $(HOST) --port $(PORT) --lifespan off
+
+## test: the whole suite (unit + integration on PostgreSQL, Redis, a worker process, an ASGI server)
+test: install
+	$(VENV)/bin/pytest
+
+test-unit: install
+	$(VENV)/bin/pytest -m "not integration"
+
+test-integration: install
+	$(VENV)/bin/pytest -m integration
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=booktrack.settings.production SECRET_KEY=$$(head -c 48 /dev/urandom | base64) \
+		ALLOWED_HOSTS=api.bookstrack.app $(PY) manage.py check --deploy --fail-level WARNING
+	$(MAKE) --no-print-directory schema
+
+## schema: write and validate the OpenAPI schema (served live at /api/schema/, UI at /api/docs/)
+schema: install
+	$(PY) manage.py spectacular --validate --file docs/openapi.yaml
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+## bench: benchmarks against real server processes; writes docs/benchmarks.md
+bench: install
+	$(PY) -m benchmarks.run
+
+## fakes: local stand-ins for every upstream (prints the env lines to point the service at them)
+fakes: install
+	$(PY) -m tests.fakes --port 8765
+
+## service mode: separate processes (set REDIS_URL and DATABASE_URL first)
+serve: migrate
+	$(VENV)/bin/uvicorn booktrack.asgi:application --host $(HOST) --port $(PORT) --workers 2 --lifespan off
+
+worker: install
+	$(VENV)/bin/celery -A booktrack worker -Q default,providers,ai,maintenance --loglevel INFO
+
+beat: install
+	$(VENV)/bin/celery -A booktrack beat --loglevel INFO
+
+clean:
+	rm -rf $(VENV) var .pytest_cache
