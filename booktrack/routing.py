@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-try:
-    from jobs.routing import websocket_urlpatterns
-except ImportError:  # the jobs app lands its consumer separately
-    websocket_urlpatterns = []
+from jobs.routing import websocket_urlpatterns
+
+__all__ = ["websocket_urlpatterns"]

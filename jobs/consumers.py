@@ -1,0 +1,202 @@
+"""`/ws/progress` (CONTRACT 6): authenticated, replaying, gap-free job progress over WebSocket.
+
+Order on connect: authenticate -> join the job's group -> accept -> (`reconnected`) -> replay the
+log after `lastSeq` -> live events. Joining before reading the log means every event is either in
+the replayed log or arrives live afterwards; live events at or below the last seq sent are dropped,
+and a live event that skips ahead (another writer's broadcast overtook one) first pulls the missing
+ones from the log. So the stream has no gaps and no duplicates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from booktrack.core.exceptions import DomainError
+from jobs.events import JobProgress, envelope, events_after, group_name, is_closing_event, payload_wire
+from jobs.models import ACTIVE_STATUSES, Job
+from jobs.services import job_authenticate
+
+logger = logging.getLogger(__name__)
+
+SUBPROTOCOL_PREFIX = "bookstrack-auth."
+DENIAL_EXTENSION = "websocket.http.response"
+CLOSE_POLICY_VIOLATION = 1008
+CLOSE_PROTOCOL_ERROR = 1002
+
+
+def _query(scope) -> dict[str, str]:
+    raw = scope.get("query_string", b"").decode("latin-1")
+    return {key: values[0] for key, values in parse_qs(raw).items() if values}
+
+
+def _token_from(scope, query: dict[str, str]) -> tuple[str | None, str | None]:
+    """(token, subprotocol to echo). The subprotocol form keeps the token out of URLs and access logs."""
+    for protocol in scope.get("subprotocols") or []:
+        if protocol.startswith(SUBPROTOCOL_PREFIX):
+            return protocol[len(SUBPROTOCOL_PREFIX) :], protocol
+    return query.get("token") or None, None
+
+
+def _job_snapshot(job_id) -> Job | None:
+    return Job.objects.filter(pk=job_id).first()
+
+
+class JobProgressConsumer(AsyncWebsocketConsumer):
+    job: Job | None = None
+    last_sent_seq: int = 0
+    closing: bool = False
+    keepalive_task: asyncio.Task | None = None
+
+    # -- connect -----------------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        query = _query(self.scope)
+        job_id = query.get("jobId")
+        if not job_id:
+            await self._refuse(400, "MISSING_PARAMETER", "jobId is required.")
+            return
+        token, echo = _token_from(self.scope, query)
+        try:
+            self.job = await database_sync_to_async(job_authenticate)(job_id=job_id, token=token)
+        except DomainError as error:
+            await self._refuse(error.status, error.code, error.message)
+            return
+        try:
+            self.last_sent_seq = max(0, int(query.get("lastSeq") or 0))
+        except ValueError:
+            self.last_sent_seq = 0
+        self.group = group_name(self.job.id)
+        await self.channel_layer.group_add(self.group, self.channel_name)  # subscribe FIRST
+        await self.accept(subprotocol=echo)
+        if query.get("reconnect", "").lower() in ("1", "true", "yes"):
+            await self._send_reconnected()
+        await self._catch_up()
+        if not self.closing:
+            self.keepalive_task = asyncio.create_task(self._keepalive_loop())
+
+    async def _refuse(self, status: int, code: str, message: str) -> None:
+        if DENIAL_EXTENSION in (self.scope.get("extensions") or {}):
+            body = json.dumps({"success": False, "error": {"code": code, "message": message}}).encode()
+            await self.base_send(
+                {
+                    "type": "websocket.http.response.start",
+                    "status": status,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+                }
+            )
+            await self.base_send({"type": "websocket.http.response.body", "body": body})
+        else:
+            await self.close(code=CLOSE_POLICY_VIOLATION)  # before accept: nothing was ever sent
+
+    async def disconnect(self, code) -> None:
+        if self.keepalive_task is not None:
+            self.keepalive_task.cancel()
+        if self.job is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    # -- sending -----------------------------------------------------------------------------
+
+    def _ephemeral(self, type_: str, payload: dict) -> str:
+        return json.dumps(
+            envelope(
+                job_id=self.job.id, pipeline=self.job.pipeline, type=type_, seq=self.last_sent_seq, payload=payload
+            )
+        )
+
+    async def _send_logged(self, message: dict) -> None:
+        if self.closing or message["seq"] <= self.last_sent_seq:
+            return
+        await self.send(text_data=json.dumps(message))
+        self.last_sent_seq = message["seq"]
+        code = is_closing_event(message)
+        if code is not None:
+            self.closing = True
+            if self.keepalive_task is not None and self.keepalive_task is not asyncio.current_task():
+                self.keepalive_task.cancel()
+            await self.close(code=code)
+
+    async def _catch_up(self, before_seq: int | None = None) -> None:
+        events = await database_sync_to_async(events_after)(
+            job_id=self.job.id, after_seq=self.last_sent_seq, before_seq=before_seq
+        )
+        for message in events:
+            await self._send_logged(message)
+
+    async def _send_reconnected(self) -> None:
+        job = await database_sync_to_async(_job_snapshot)(self.job.id)
+        payload = {
+            "progress": round(job.progress, 4),
+            "status": job.status,
+            "processedCount": job.processed_count,
+            "totalCount": job.total_count,
+            "lastUpdate": int(job.last_update.timestamp() * 1000),
+            "message": f"Reconnected to job {job.id} ({job.status}); replaying events after seq {self.last_sent_seq}.",
+        }
+        await self.send(text_data=self._ephemeral("reconnected", payload))
+
+    # -- channel layer -----------------------------------------------------------------------
+
+    async def job_event(self, message: dict) -> None:
+        event = message["event"]
+        if self.closing or event["seq"] <= self.last_sent_seq:
+            return
+        if event["seq"] > self.last_sent_seq + 1:
+            await self._catch_up(before_seq=event["seq"])
+        await self._send_logged(event)
+
+    async def job_keepalive(self, message: dict) -> None:
+        if not self.closing:
+            await self._send_keepalive()
+
+    async def _send_keepalive(self) -> None:
+        job = await database_sync_to_async(_job_snapshot)(self.job.id)
+        if job is None or self.closing:
+            return
+        if job.status not in ACTIVE_STATUSES:
+            await self._catch_up()  # the closing event was missed live: take it from the log
+            return
+        payload = JobProgress(
+            progress=round(job.progress, 4),
+            status=job.status_message or job.status,
+            processedCount=job.processed_count,
+            totalCount=job.total_count,
+            currentItem=job.current_item,
+            keepAlive=True,
+        )
+        await self.send(text_data=self._ephemeral("job_progress", payload_wire(payload)))
+
+    async def _keepalive_loop(self) -> None:
+        interval = float(getattr(settings, "JOB_KEEPALIVE_SECONDS", 25))
+        try:
+            while not self.closing:
+                await asyncio.sleep(interval)
+                await self._send_keepalive()
+        except asyncio.CancelledError:
+            pass
+        except Exception:  # noqa: BLE001 - a dead socket ends the loop; nothing else to do
+            logger.debug("keep-alive loop ended for %s", self.job.id if self.job else None, exc_info=True)
+
+    # -- client frames -----------------------------------------------------------------------
+
+    async def receive(self, text_data=None, bytes_data=None) -> None:
+        try:
+            frame = json.loads(text_data if text_data is not None else bytes_data)
+            kind = frame.get("type") if isinstance(frame, dict) else None
+        except (ValueError, TypeError):
+            kind = None
+        if kind == "ready":
+            await self.send(text_data=self._ephemeral("ready_ack", {}))
+        elif kind == "ping":
+            await self.send(text_data=self._ephemeral("pong", {}))
+        elif kind == "pong":
+            return
+        else:
+            self.closing = True
+            await self.close(code=CLOSE_PROTOCOL_ERROR)

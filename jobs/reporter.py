@@ -1,0 +1,319 @@
+"""The one progress interface every pipeline reports through (CONTRACT 5, 6).
+
+Services receive a `ProgressReporter`; Celery tasks build the real `JobProgressReporter` for a job id,
+tests pass `FakeProgressReporter`. Every call logs an event (per-job seq, replayable, broadcast after
+commit); the job's state row is written through a per-pipeline throttle, terminal states at once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Protocol, runtime_checkable
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.utils import timezone
+
+from booktrack.core.metrics import record_job
+from jobs.events import (
+    JobComplete,
+    JobError,
+    JobProgress,
+    JobStarted,
+    JobSummary,
+    JsonValue,
+    event_append,
+    group_name,
+)
+from jobs.models import ACTIVE_STATUSES, Job, JobItem, JobStatus
+
+logger = logging.getLogger(__name__)
+
+RESULTS_TTL = timedelta(hours=24)
+
+# CONTRACT 5: persist the state after N updates or T seconds, whichever comes first.
+THROTTLES: dict[str, tuple[int, float]] = {
+    "csv_import": (20, 30.0),
+    "batch_enrichment": (5, 10.0),
+    "ai_scan": (1, 60.0),
+}
+
+
+@dataclass(frozen=True)
+class ItemOutcome:
+    index: int
+    success: bool
+    result: JsonValue
+
+
+@runtime_checkable
+class ProgressReporter(Protocol):
+    def started(self, *, total: int) -> None: ...
+
+    def progress(self, *, processed: int, status: str, current_item: str = "") -> None: ...
+
+    def item_succeeded(self, *, index: int, result: JsonValue) -> None: ...
+
+    def item_failed(self, *, index: int, error: str, result: JsonValue) -> None: ...
+
+    def finished_items(self) -> dict[int, ItemOutcome]:
+        """Items already finished (by this run or a previous delivery of the same task)."""
+        ...
+
+    def complete(
+        self, *, summary: JobSummary, results: JsonValue, extra: dict[str, JsonValue] | None = None
+    ) -> None: ...
+
+    def fail(self, *, code: str, message: str, retryable: bool = False) -> None: ...
+
+    def canceled(self, *, results: JsonValue) -> None:
+        """Store the results of the items finished before the cancel was seen."""
+        ...
+
+    def keep_alive(self) -> None: ...
+
+    def is_canceled(self) -> bool: ...
+
+
+class StateThrottle:
+    """Write after `every` updates or `seconds` since the last write, whichever first."""
+
+    def __init__(self, *, every: int, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.every = every
+        self.seconds = seconds
+        self.clock = clock
+        self.pending = 0
+        self.last_write = clock()
+
+    def should_write(self) -> bool:
+        self.pending += 1
+        return self.pending >= self.every or self.clock() - self.last_write >= self.seconds
+
+    def written(self) -> None:
+        self.pending = 0
+        self.last_write = self.clock()
+
+
+def _json_checked(value: JsonValue) -> JsonValue:
+    json.dumps(value, allow_nan=False)  # fail in the pipeline, not in a socket or the results route
+    return value
+
+
+class JobProgressReporter:
+    """The real reporter: event log + channel layer + throttled job state."""
+
+    def __init__(self, *, job_id: object, clock: Callable[[], float] = time.monotonic) -> None:
+        job = Job.objects.only("id", "pipeline", "total_count", "processed_count", "progress").get(pk=job_id)
+        self.job_id = job.id
+        self.pipeline = job.pipeline
+        self.total = job.total_count
+        self.processed = job.processed_count
+        self.fraction = job.progress
+        self.state_writes = 0
+        self._canceled = False
+        every, seconds = THROTTLES[self.pipeline]
+        self.throttle = StateThrottle(every=every, seconds=seconds, clock=clock)
+        self._status_text = ""
+        self._current_item = ""
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def started(self, *, total: int) -> None:
+        self.total = max(0, int(total))
+        now = timezone.now()
+        status = Job.objects.filter(pk=self.job_id).values_list("status", flat=True).first()
+        if status != JobStatus.QUEUED:
+            # A redelivered task resuming the job: the client already had job_started.
+            Job.objects.filter(pk=self.job_id, status=JobStatus.RUNNING).update(total_count=self.total, last_update=now)
+            return
+        event_append(
+            job_id=self.job_id,
+            payload=JobStarted(totalCount=self.total),
+            state={"status": JobStatus.RUNNING, "started_at": now, "last_update": now, "total_count": self.total},
+        )
+        record_job(self.pipeline, status="started")
+
+    def progress(self, *, processed: int, status: str, current_item: str = "") -> None:
+        self.processed = max(self.processed, int(processed))
+        if self.total:
+            self.fraction = max(self.fraction, min(1.0, self.processed / self.total))
+        self._status_text = str(status)[:500]
+        self._current_item = str(current_item)[:500]
+        event_append(
+            job_id=self.job_id,
+            payload=JobProgress(
+                progress=round(self.fraction, 4),
+                status=self._status_text,
+                processedCount=self.processed,
+                totalCount=self.total,
+                currentItem=self._current_item,
+            ),
+        )
+        if self.throttle.should_write():
+            self._write_state()
+
+    def _write_state(self) -> None:
+        Job.objects.filter(pk=self.job_id, status__in=ACTIVE_STATUSES).update(
+            processed_count=self.processed,
+            total_count=self.total,
+            progress=self.fraction,
+            status_message=self._status_text,
+            current_item=self._current_item,
+            last_update=timezone.now(),
+        )
+        self.state_writes += 1
+        self.throttle.written()
+
+    # -- items -------------------------------------------------------------------------------
+
+    def item_succeeded(self, *, index: int, result: JsonValue) -> None:
+        self._item(index=index, success=True, result=result)
+
+    def item_failed(self, *, index: int, error: str, result: JsonValue) -> None:
+        self._item(index=index, success=False, result=result)
+
+    def _item(self, *, index: int, success: bool, result: JsonValue) -> None:
+        JobItem.objects.bulk_create(
+            [JobItem(job_id=self.job_id, index=index, success=success, result=_json_checked(result))],
+            ignore_conflicts=True,  # a redelivered task never records an item twice
+        )
+
+    def finished_items(self) -> dict[int, ItemOutcome]:
+        return {
+            item.index: ItemOutcome(index=item.index, success=item.success, result=item.result)
+            for item in JobItem.objects.filter(job_id=self.job_id).order_by("index")
+        }
+
+    # -- endings -----------------------------------------------------------------------------
+
+    def complete(self, *, summary: JobSummary, results: JsonValue, extra: dict[str, JsonValue] | None = None) -> None:
+        now = timezone.now()
+        job = Job(id=self.job_id, pipeline=self.pipeline)
+        event = event_append(
+            job_id=self.job_id,
+            payload=JobComplete(resultsUrl=job.results_url, summary=summary, extra=dict(extra or {})),
+            state={
+                "status": JobStatus.COMPLETE,
+                "processed_count": max(self.processed, summary.totalProcessed),
+                "total_count": self.total,
+                "progress": 1.0,
+                "current_item": "",
+                "status_message": "Complete",
+                "ended_at": now,
+                "last_update": now,
+                "results": _json_checked(results),
+                "results_expire_at": now + RESULTS_TTL,
+            },
+        )
+        if event is not None:
+            record_job(self.pipeline, status="complete")
+
+    def fail(self, *, code: str, message: str, retryable: bool = False) -> None:
+        now = timezone.now()
+        event = event_append(
+            job_id=self.job_id,
+            payload=JobError(code=code, message=message, retryable=retryable),
+            state={
+                "status": JobStatus.FAILED,
+                "error_code": code,
+                "error_message": message,
+                "ended_at": now,
+                "last_update": now,
+                "processed_count": self.processed,
+                "progress": self.fraction,
+            },
+        )
+        if event is not None:
+            record_job(self.pipeline, status="failed")
+
+    def canceled(self, *, results: JsonValue) -> None:
+        job = Job.objects.filter(pk=self.job_id, status=JobStatus.CANCELED).only("ended_at").first()
+        if job is None:
+            return
+        ended = job.ended_at or timezone.now()
+        Job.objects.filter(pk=self.job_id).update(results=_json_checked(results), results_expire_at=ended + RESULTS_TTL)
+
+    def keep_alive(self) -> None:
+        """Tell connected sockets the job is alive during a long step (not logged: nothing to replay)."""
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        try:
+            async_to_sync(layer.group_send)(group_name(self.job_id), {"type": "job.keepalive"})
+        except Exception:  # noqa: BLE001
+            logger.debug("keep-alive broadcast failed for %s", self.job_id, exc_info=True)
+
+    def is_canceled(self) -> bool:
+        if not self._canceled:
+            self._canceled = Job.objects.filter(pk=self.job_id, status=JobStatus.CANCELED).exists()
+        return self._canceled
+
+
+@dataclass
+class FakeProgressReporter:
+    """In-memory reporter for service tests. `cancel_after_items=n` cancels once n items finished."""
+
+    total: int = 0
+    cancel_after_items: int | None = None
+    preloaded: dict[int, ItemOutcome] = field(default_factory=dict)
+    calls: list[tuple[str, dict]] = field(default_factory=list)
+    items: dict[int, ItemOutcome] = field(default_factory=dict)
+    processed_seen: list[int] = field(default_factory=list)
+    result: JsonValue = None
+    summary: JobSummary | None = None
+    canceled_flag: bool = False
+    cancel_checks: int = 0
+
+    def started(self, *, total: int) -> None:
+        self.total = total
+        self.calls.append(("started", {"total": total}))
+
+    def progress(self, *, processed: int, status: str, current_item: str = "") -> None:
+        assert isinstance(current_item, str)
+        self.processed_seen.append(processed)
+        self.calls.append(("progress", {"processed": processed, "status": status, "current_item": current_item}))
+
+    def item_succeeded(self, *, index: int, result: JsonValue) -> None:
+        self._item(index, True, result)
+
+    def item_failed(self, *, index: int, error: str, result: JsonValue) -> None:
+        self._item(index, False, result)
+
+    def _item(self, index: int, success: bool, result: JsonValue) -> None:
+        json.dumps(result, allow_nan=False)
+        assert index not in self.items, f"item {index} reported twice"
+        self.items[index] = ItemOutcome(index=index, success=success, result=result)
+        self.calls.append(("item", {"index": index, "success": success}))
+        if self.cancel_after_items is not None and len(self.items) >= self.cancel_after_items:
+            self.canceled_flag = True
+
+    def finished_items(self) -> dict[int, ItemOutcome]:
+        return {**self.preloaded, **self.items}
+
+    def complete(self, *, summary: JobSummary, results: JsonValue, extra: dict[str, JsonValue] | None = None) -> None:
+        json.dumps(results, allow_nan=False)
+        self.summary = summary
+        self.result = results
+        self.calls.append(("complete", {"extra": extra}))
+
+    def fail(self, *, code: str, message: str, retryable: bool = False) -> None:
+        self.calls.append(("fail", {"code": code, "message": message}))
+
+    def canceled(self, *, results: JsonValue) -> None:
+        self.result = results
+        self.calls.append(("canceled", {}))
+
+    def keep_alive(self) -> None:
+        self.calls.append(("keep_alive", {}))
+
+    def is_canceled(self) -> bool:
+        self.cancel_checks += 1
+        return self.canceled_flag
+
+    def names(self) -> list[str]:
+        return [name for name, _ in self.calls]

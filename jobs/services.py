@@ -1,0 +1,223 @@
+"""Job services: creation, authentication, state, token refresh, cancel, results, cleanup (CONTRACT 5)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from celery import current_app
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from booktrack.core.exceptions import Conflict, InvalidRequest, MissingParameter, NotFound, Unauthorized
+from booktrack.core.metrics import record_job
+from jobs.events import JobProgress, JsonValue, event_append
+from jobs.models import ACTIVE_STATUSES, Job, JobEvent, JobStatus, Pipeline
+from jobs.tokens import REFRESH_WINDOW_SECONDS, TOKEN_TTL_SECONDS, token_generate, token_hash, token_matches
+
+ABANDONED_AFTER = timedelta(days=7)
+FINISHED_KEPT_FOR = timedelta(hours=24)
+
+
+def job_id_parse(value: object) -> uuid.UUID:
+    if value in (None, ""):
+        raise MissingParameter("jobId is required.")
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise InvalidRequest("jobId must be a UUID.") from exc
+
+
+def job_create(
+    *,
+    pipeline: str,
+    job_id: uuid.UUID | str | None = None,
+    total: int = 0,
+    params: dict[str, JsonValue] | None = None,
+    task_name: str = "",
+) -> tuple[Job, str]:
+    """Create a queued job and its token. Returns (job, raw token): the raw token is never stored.
+
+    A client-supplied jobId that already exists is a 409 CONFLICT (never a takeover of that job).
+    """
+    Pipeline(pipeline)  # ValueError on a pipeline that does not exist: a programming error
+    raw = token_generate()
+    now = timezone.now()
+    job = Job(
+        id=job_id_parse(job_id) if job_id is not None else uuid.uuid4(),
+        pipeline=pipeline,
+        total_count=max(0, int(total)),
+        token_hash=token_hash(raw),
+        token_expires_at=now + timedelta(seconds=TOKEN_TTL_SECONDS),
+        params=params or {},
+        task_name=task_name,
+    )
+    try:
+        with transaction.atomic():
+            job.save(force_insert=True)
+    except IntegrityError as exc:
+        raise Conflict(f"Job {job.id} already exists.") from exc
+    record_job(pipeline, status="queued")
+    return job, raw
+
+
+def job_enqueue(*, job: Job) -> None:
+    """Queue the job's task (by name, so this app imports no feature app) once the transaction commits."""
+    if not job.task_name:
+        raise ValueError(f"job {job.id} has no task_name")
+    job_id, name = str(job.id), job.task_name
+    transaction.on_commit(lambda: current_app.send_task(name, args=[job_id]))
+
+
+def job_get(*, job_id: object) -> Job:
+    try:
+        return Job.objects.get(pk=job_id_parse(job_id))
+    except Job.DoesNotExist as exc:
+        raise NotFound(f"Job {job_id} not found.") from exc
+
+
+def job_authenticate(*, job_id: object, token: str | None, allow_expired: bool = False) -> Job:
+    """The job, if `token` is its current token (constant-time compare); 404 unknown, 401 otherwise."""
+    job = job_get(job_id=job_id)
+    if not token:
+        raise Unauthorized("A job token is required (Authorization: Bearer <token>).")
+    if not token_matches(raw=token, stored_hash=job.token_hash):
+        raise Unauthorized("Invalid token for this job.")
+    if not allow_expired and job.token_expires_at <= timezone.now():
+        raise Unauthorized("The job token has expired.")
+    return job
+
+
+def _epoch_ms(value: datetime | None) -> int | None:
+    return int(value.timestamp() * 1000) if value else None
+
+
+def job_state_wire(*, job: Job) -> dict[str, JsonValue]:
+    body: dict[str, JsonValue] = {
+        "jobId": str(job.id),
+        "pipeline": job.pipeline,
+        "status": job.status,
+        "progress": round(job.progress, 4),
+        "processedCount": job.processed_count,
+        "totalCount": job.total_count,
+        "startTime": _epoch_ms(job.started_at or job.created_at),
+        "lastUpdate": _epoch_ms(job.last_update),
+    }
+    if job.ended_at:
+        body["endTime"] = _epoch_ms(job.ended_at)
+    if job.error_message:
+        body["error"] = job.error_message
+    if job.results is not None:
+        body["resultsUrl"] = job.results_url
+    return body
+
+
+@dataclass(frozen=True)
+class RefreshedToken:
+    job_id: str
+    token: str
+    expires_in: int
+
+    def to_wire(self) -> dict[str, JsonValue]:
+        return {"jobId": self.job_id, "token": self.token, "expiresIn": self.expires_in}
+
+
+def token_refresh(*, job_id: object, old_token: str | None) -> RefreshedToken:
+    """A new token replacing the old one, only within the last 30 minutes of the old one's validity."""
+    if not old_token:
+        raise MissingParameter("oldToken is required.")
+    parsed = job_id_parse(job_id)
+    with transaction.atomic():
+        job = Job.objects.select_for_update().filter(pk=parsed).first()
+        if job is None:
+            raise NotFound(f"Job {parsed} not found.")
+        if not token_matches(raw=old_token, stored_hash=job.token_hash):
+            raise Unauthorized("Invalid token for this job.")
+        now = timezone.now()
+        remaining = (job.token_expires_at - now).total_seconds()
+        if remaining <= 0:
+            raise Unauthorized("The job token has expired; start a new job.")
+        if remaining > REFRESH_WINDOW_SECONDS:
+            raise Unauthorized(
+                f"The token can only be refreshed in the last {REFRESH_WINDOW_SECONDS // 60} minutes of its "
+                f"validity ({int(remaining // 60)} minutes left)."
+            )
+        raw = token_generate()
+        job.token_hash = token_hash(raw)
+        job.token_expires_at = now + timedelta(seconds=TOKEN_TTL_SECONDS)
+        job.save(update_fields=["token_hash", "token_expires_at"])
+    return RefreshedToken(job_id=str(job.id), token=raw, expires_in=TOKEN_TTL_SECONDS)
+
+
+def _last_progress(job: Job) -> tuple[int, float, int]:
+    """processedCount, progress, totalCount as the client last saw them (the log beats the throttled row)."""
+    event = JobEvent.objects.filter(job_id=job.id, type="job_progress").order_by("-seq").first()
+    if event is None:
+        return job.processed_count, job.progress, job.total_count
+    payload = event.payload
+    return (
+        max(job.processed_count, int(payload.get("processedCount", 0))),
+        max(job.progress, float(payload.get("progress", 0.0))),
+        int(payload.get("totalCount", job.total_count)),
+    )
+
+
+def job_cancel(*, job_id: object, token: str | None) -> Job:
+    """Cancel a queued or running job: status `canceled`, a closing event, nothing processed after it."""
+    job = job_authenticate(job_id=job_id, token=token)
+    if job.status not in ACTIVE_STATUSES:
+        raise Conflict(f"Job {job.id} already finished ({job.status}).")
+    processed, progress, total = _last_progress(job)
+    now = timezone.now()
+    event = event_append(
+        job_id=job.id,
+        payload=JobProgress(
+            progress=round(progress, 4),
+            status="canceled",
+            processedCount=processed,
+            totalCount=total,
+            currentItem="",
+            canceled=True,
+        ),
+        state={
+            "status": JobStatus.CANCELED,
+            "processed_count": processed,
+            "progress": progress,
+            "status_message": "Canceled",
+            "current_item": "",
+            "ended_at": now,
+            "last_update": now,
+        },
+    )
+    if event is None:  # finished between our read and the lock
+        raise Conflict(f"Job {job.id} already finished.")
+    record_job(job.pipeline, status="canceled")
+    job.refresh_from_db()
+    return job
+
+
+def job_results(*, job_id: object, pipeline: str, token: str | None) -> JsonValue:
+    """A finished job's results, for 24 hours after it ended; 404 after that or before they exist.
+
+    The token is checked, but its 2-hour expiry is not: results outlive the live token by design and
+    holding the job's token still proves the caller started the job.
+    """
+    job = job_authenticate(job_id=job_id, token=token, allow_expired=True)
+    if job.pipeline != pipeline or job.results is None:
+        raise NotFound(f"No results for job {job.id}.")
+    if job.results_expire_at is not None and job.results_expire_at <= timezone.now():
+        raise NotFound(f"The results of job {job.id} have expired.")
+    return job.results
+
+
+def jobs_cleanup_expired(*, now: datetime | None = None) -> int:
+    """Delete jobs (events, items and results with them) 24 h after they ended; abandoned ones after 7 days."""
+    now = now or timezone.now()
+    finished = Job.objects.filter(ended_at__lt=now - FINISHED_KEPT_FOR)
+    abandoned = Job.objects.filter(ended_at__isnull=True, created_at__lt=now - ABANDONED_AFTER)
+    deleted = 0
+    for query in (finished, abandoned):
+        _, per_model = query.delete()
+        deleted += per_model.get("jobs.Job", 0)
+    return deleted

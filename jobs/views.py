@@ -1,0 +1,68 @@
+"""Job routes (CONTRACT 5): state, token refresh, cancel, results. Thin: parse, call one service, render."""
+
+from __future__ import annotations
+
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from booktrack.core.envelope import success
+from jobs.models import Pipeline
+from jobs.services import job_authenticate, job_cancel, job_results, job_state_wire, token_refresh
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+def _body(request: Request) -> dict:
+    return request.data if isinstance(request.data, dict) else {}
+
+
+class JobStateView(APIView):
+    def get(self, request: Request, job_id) -> Response:
+        job = job_authenticate(job_id=job_id, token=bearer_token(request))
+        return Response(job_state_wire(job=job))
+
+
+class TokenRefreshView(APIView):
+    rate_limit_scope = "expensive"
+
+    def post(self, request: Request) -> Response:
+        body = _body(request)
+        refreshed = token_refresh(job_id=body.get("jobId"), old_token=body.get("oldToken"))
+        return Response(refreshed.to_wire())
+
+
+class JobCancelView(APIView):
+    """`POST /api/enrichment/cancel` and `/api/scan-bookshelf/cancel`: any pipeline's job, token required."""
+
+    def post(self, request: Request) -> Response:
+        body = _body(request)
+        token = bearer_token(request) or body.get("token")
+        job = job_cancel(job_id=body.get("jobId") or request.query_params.get("jobId"), token=token)
+        return Response({"jobId": str(job.id), "status": job.status})
+
+
+class JobResultsView(APIView):
+    pipeline: str = ""
+
+    def get(self, request: Request, job_id) -> Response:
+        token = bearer_token(request) or request.query_params.get("token")
+        return success(request, job_results(job_id=job_id, pipeline=self.pipeline, token=token))
+
+
+class ScanResultsView(JobResultsView):
+    pipeline = Pipeline.AI_SCAN
+
+
+class CsvResultsView(JobResultsView):
+    pipeline = Pipeline.CSV_IMPORT
+
+
+class EnrichmentResultsView(JobResultsView):
+    pipeline = Pipeline.BATCH_ENRICHMENT
