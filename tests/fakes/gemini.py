@@ -106,6 +106,12 @@ def _inline(part: dict) -> dict | None:
     return part.get("inlineData") or part.get("inline_data")
 
 
+def _b64(data: str) -> bytes:
+    """The SDK sends URL-safe base64, sometimes unpadded; other clients send the standard one."""
+    data = data.strip().replace("-", "+").replace("_", "/")
+    return base64.b64decode(data + "=" * (-len(data) % 4))
+
+
 def _envelope(text: str, model: str, prompt_tokens: int, seed: str) -> dict:
     candidate_tokens = max(1, len(text) // 4)
     thoughts = 0 if model.startswith(("gemini-1", "gemini-2.0")) else 37
@@ -207,7 +213,7 @@ def generate_content(request: Request) -> Response:
     parts = _parts(payload)
     texts = [p["text"] for p in parts if isinstance(p.get("text"), str)]
     images = [
-        base64.b64decode(_inline(p)["data"])
+        _b64(_inline(p)["data"])
         for p in parts
         if _inline(p) and str(_inline(p).get("mimeType") or _inline(p).get("mime_type", "")).startswith("image/")
     ]

@@ -75,7 +75,7 @@ def error_response(status: int) -> Response:
     if status in (500, 502, 503, 504):
         # The real service answers 5xx with an HTML page from its proxy.
         return text_response(
-            "<html><body><h1>%d</h1>Internal error</body></html>" % status, status, "text/html; charset=utf-8"
+            f"<html><body><h1>{status}</h1>Internal error</body></html>", status, "text/html; charset=utf-8"
         )
     return json_response({"error": f"HTTP {status}"}, status)
 
