@@ -210,9 +210,7 @@ def _resolve(
         entity = _fetch_entity(client, hit.qid, deadline)
         if entity is None:
             continue
-        score = candidate_score(
-            entity, name=name, hit_names=hit.names, known_titles=(), openlibrary_id=openlibrary_id
-        )
+        score = candidate_score(entity, name=name, hit_names=hit.names, known_titles=(), openlibrary_id=openlibrary_id)
         if not (score.human and score.name_match):
             continue
         scored.append((score, entity, hit.names))
@@ -258,19 +256,24 @@ def _facts_from_entity(
     client: UpstreamClient, entity: Entity, *, fallback_name: str, deadline: float | None
 ) -> AuthorFacts:
     claims = author_claims(entity)
+    label = None
+    if claims.citizenship_qid and country_by_qid(claims.citizenship_qid) is None:
+        # Not in the table (a rare historical state): fetch its English label.
+        label = _label(client, claims.citizenship_qid, deadline)
+    return author_facts_from_entity(entity, fallback_name=fallback_name, country_label=label)
+
+
+def author_facts_from_entity(entity: Entity, *, fallback_name: str, country_label: str | None = None) -> AuthorFacts:
+    """Pure: facts from an accepted entity. The citizenship maps by QID, else by `country_label`
+    (the country entity's label); an unmappable label is kept as the nationality, region unknown."""
+    claims = author_claims(entity)
     nationality = region = None
     if claims.citizenship_qid:
-        country = country_by_qid(claims.citizenship_qid)
-        label = None
-        if country is None:
-            # Not in the table (a rare historical state): its English label may still be a known
-            # name; otherwise the label itself is the nationality and the region stays unknown.
-            label = _label(client, claims.citizenship_qid, deadline)
-            country = country_by_name(label)
+        country = country_by_qid(claims.citizenship_qid) or country_by_name(country_label)
         if country is not None:
             nationality, region = country.nationality, country.cultural_region
         else:
-            nationality = label
+            nationality = country_label or None
     return AuthorFacts(
         name=claims.label or fallback_name.strip(),
         wikidataID=claims.qid,
@@ -300,7 +303,7 @@ def _label(client: UpstreamClient, qid: str, deadline: float | None) -> str | No
 
 
 def _display_name(name: str) -> str:
-    """"Rowling, J.K." -> "J.K. Rowling": Wikidata labels are in display order."""
+    """ "Rowling, J.K." -> "J.K. Rowling": Wikidata labels are in display order."""
     text = " ".join(name.split())
     if text.count(",") == 1:
         last, first = (part.strip() for part in text.split(","))
