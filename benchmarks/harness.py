@@ -1,0 +1,126 @@
+"""Benchmark processes: a PostgreSQL database, Redis, the fakes, the ASGI server and Celery workers.
+
+Benchmarks run the production server configuration (service mode: uvicorn workers on PostgreSQL and
+Redis, `booktrack.settings.production` with TLS redirects off for loopback).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+PG_DSN = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/12")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - loopback only
+                if response.status < 500:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def create_database(name: str) -> str:
+    import psycopg
+
+    with psycopg.connect(f"{PG_DSN}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{PG_DSN}/{name}"
+
+
+def drop_database(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG_DSN}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def flush_redis() -> None:
+    import redis
+
+    redis.Redis.from_url(REDIS).flushdb()
+
+
+def service_env(database_url: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "booktrack.settings.production",
+            "SECRET_KEY": "bench-only-secret-key-not-for-production-0123456789abcdef",
+            "SECURE_SSL_REDIRECT": "false",
+            "SECURE_HSTS_SECONDS": "0",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "DATABASE_URL": database_url,
+            "REDIS_URL": REDIS,
+            "LOG_LEVEL": "WARNING",
+            "RATE_LIMIT_ENABLED": "false",
+            "OPS_TOKEN": "bench-ops-token",
+            "ISBNDB_API_KEY": "bench-key",
+            "GEMINI_API_KEY": "bench-key",
+        }
+    )
+    env.update(extra or {})
+    return env
+
+
+def migrate(env: dict[str, str]) -> None:
+    subprocess.run([PY, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+
+
+@contextmanager
+def server(env: dict[str, str], *, workers: int = 2):
+    port = free_port()
+    proc = subprocess.Popen(  # noqa: S603
+        [PY, "-m", "uvicorn", "booktrack.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", str(workers), "--lifespan", "off", "--no-access-log", "--log-level", "warning"],
+        cwd=ROOT, env=env, start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(f"{base}/health/live")
+        yield base
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+@contextmanager
+def celery_worker(env: dict[str, str], *, concurrency: int = 8, queues: str = "default,providers,ai,maintenance"):
+    proc = subprocess.Popen(  # noqa: S603
+        [PY, "-m", "celery", "-A", "booktrack", "worker", "-Q", queues, "--pool", "threads",
+         "-c", str(concurrency), "--loglevel", "WARNING", "--without-gossip", "--without-mingle"],
+        cwd=ROOT, env=env, start_new_session=True,
+    )
+    try:
+        time.sleep(3)
+        yield proc
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)

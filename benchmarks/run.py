@@ -1,0 +1,73 @@
+"""`make bench`: run every benchmark against real server processes; write docs/benchmarks.md.
+
+Figures are measured side by side in one run on one machine, so compare ratios, not absolutes: the
+development machines are shared (2 cores) and the load generator runs beside the server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import platform
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+
+from benchmarks import harness
+
+# Each module exposes `run(ctx) -> list[str]` (Markdown lines of its section).
+SCENARIOS = ("benchmarks.bench_floor",)
+
+
+class Context:
+    """What scenarios share: the database URL, the service env and a place for cross-section figures."""
+
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
+        self.env = harness.service_env(database_url)
+        self.figures: dict[str, float] = {}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--only", help="comma list of scenario modules to run")
+    parser.add_argument("--out", default=str(harness.ROOT / "docs" / "benchmarks.md"))
+    args = parser.parse_args()
+    scenarios = SCENARIOS if not args.only else tuple(f"benchmarks.{n}" for n in args.only.split(","))
+    name = f"booktrack_bench_{uuid.uuid4().hex[:8]}"
+    database_url = harness.create_database(name)
+    ctx = Context(database_url)
+    harness.flush_redis()
+    harness.migrate(ctx.env)
+    started = time.time()
+    sections: list[str] = []
+    try:
+        for module_name in scenarios:
+            print(f"== {module_name}", flush=True)
+            module = importlib.import_module(module_name)
+            sections.extend(module.run(ctx))
+            sections.append("")
+    finally:
+        harness.drop_database(name)
+    header = [
+        "# Benchmarks",
+        "",
+        f"Written by `make bench` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC in {time.time() - started:.0f} s. "
+        f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}. "
+        "Server: the production configuration (uvicorn, `booktrack.settings.production`, PostgreSQL, Redis). "
+        "The load generator (`benchmarks/load.py`, asyncio keep-alive clients) shares the machine with the "
+        "server, so absolute figures are modest; compare the ratios, which are measured side by side in "
+        "the same run.",
+        "",
+    ]
+    with open(args.out, "w", encoding="utf-8") as out:
+        out.write("\n".join(header + sections).rstrip() + "\n")
+    print("\n".join(sections))
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
