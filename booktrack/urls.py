@@ -7,6 +7,7 @@ from booktrack.core import views as core_views
 urlpatterns = [
     path("health", core_views.health, name="health"),
     path("health/live", core_views.health_live, name="health-live"),
+    path("metrics", core_views.metrics_view, name="metrics"),
     path("ws/progress", core_views.websocket_upgrade_required, name="ws-progress-http"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

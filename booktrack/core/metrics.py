@@ -242,3 +242,150 @@ def reset_local() -> None:
     with _lock:
         _buffer.clear()
         _local_store.clear()
+
+
+# --- reports ----------------------------------------------------------------------------------
+
+
+def _split(name: str) -> list[str]:
+    return name.split(SEP)
+
+
+def metrics_report(period: str) -> dict:
+    """The JSON figures of `GET /metrics?period=` built from the shared counters."""
+    totals = read_totals(period)
+    by_route: dict[str, dict] = {}
+    req_hist: dict[str, float] = {}
+    up: dict[str, dict] = defaultdict(lambda: {"calls": 0, "errors": 0, "statuses": {}, "_hist": {}, "_sum": 0.0})
+    cache_tiers: dict[str, dict] = defaultdict(lambda: {"hits": 0, "misses": 0})
+    tokens: dict[str, dict] = defaultdict(lambda: {"calls": 0, "promptTokens": 0, "outputTokens": 0})
+    jobs: dict[str, dict] = defaultdict(dict)
+    events: dict[str, float] = {}
+    for name, value in totals.items():
+        parts = _split(name)
+        kind = parts[0]
+        if kind == "req" and len(parts) == 4:
+            entry = by_route.setdefault(f"{parts[2]} {parts[1]}", {"route": parts[1], "method": parts[2]})
+            entry[parts[3]] = int(entry.get(parts[3], 0) + value)
+        elif kind == "req_lat":
+            req_hist[parts[1]] = value
+        elif kind == "up" and parts[2] in ("calls", "errors"):
+            up[parts[1]][parts[2]] += int(value)
+        elif kind == "up" and parts[2] == "status":
+            up[parts[1]]["statuses"][parts[3]] = int(value)
+        elif kind == "up_lat":
+            up[parts[1]]["_hist"][parts[2]] = value
+        elif kind == "up_lat_sum":
+            up[parts[1]]["_sum"] = value
+        elif kind == "cache":
+            cache_tiers[parts[1]]["hits" if parts[2] == "hit" else "misses"] += int(value)
+        elif kind == "tok":
+            key = {"prompt": "promptTokens", "output": "outputTokens", "calls": "calls"}[parts[2]]
+            tokens[parts[1]][key] += int(value)
+        elif kind == "job":
+            jobs[parts[1]][parts[2]] = int(value)
+        elif kind == "ev":
+            events[parts[1]] = value
+    total = int(totals.get("req_total", 0))
+    errors = int(totals.get("req_err", 0))
+    providers = {}
+    for name, entry in up.items():
+        hist = entry.pop("_hist")
+        latency_sum = entry.pop("_sum")
+        calls = entry["calls"]
+        providers[name] = {
+            **entry,
+            "errorRate": round(entry["errors"] / calls, 4) if calls else 0.0,
+            "latencyMs": {
+                "avg": round(latency_sum / calls, 1) if calls else None,
+                "p50": percentile(hist, 0.5),
+                "p95": percentile(hist, 0.95),
+                "p99": percentile(hist, 0.99),
+            },
+        }
+    for entry in cache_tiers.values():
+        looked = entry["hits"] + entry["misses"]
+        entry["hitRate"] = round(entry["hits"] / looked, 4) if looked else 0.0
+    return {
+        "period": period,
+        "requests": {
+            "total": total,
+            "errors5xx": errors,
+            "errorRate": round(errors / total, 4) if total else 0.0,
+            "latencyMs": {
+                "avg": round(totals.get("req_lat_sum", 0) / total, 1) if total else None,
+                "p50": percentile(req_hist, 0.5),
+                "p95": percentile(req_hist, 0.95),
+                "p99": percentile(req_hist, 0.99),
+            },
+            "byRoute": sorted(by_route.values(), key=lambda e: e["route"]),
+        },
+        "cache": dict(cache_tiers),
+        "providers": providers,
+        "models": dict(tokens),
+        "jobs": dict(jobs),
+        "events": events,
+    }
+
+
+def prometheus_text(period: str) -> str:
+    """The same figures in the Prometheus text format (gauges over the window, labelled by period)."""
+    report = metrics_report(period)
+    lines: list[str] = []
+
+    def gauge(name: str, help_text: str, samples: list[tuple[dict[str, str], float | None]]) -> None:
+        lines.append(f"# HELP {name} {help_text}")
+        lines.append(f"# TYPE {name} gauge")
+        for labels, value in samples:
+            if value is None:
+                continue
+            label_text = ",".join(f'{k}="{_escape(v)}"' for k, v in {"period": period, **labels}.items())
+            lines.append(f"{name}{{{label_text}}} {value}")
+
+    req = report["requests"]
+    gauge("booktrack_requests", "HTTP requests in the window", [({}, req["total"])])
+    gauge("booktrack_request_error_rate", "Share of 5xx responses in the window", [({}, req["errorRate"])])
+    gauge(
+        "booktrack_request_latency_ms",
+        "Request latency percentiles in the window",
+        [({"quantile": q}, req["latencyMs"][key]) for q, key in (("0.5", "p50"), ("0.95", "p95"), ("0.99", "p99"))],
+    )
+    gauge(
+        "booktrack_cache_hit_rate",
+        "Cache hit rate per tier in the window",
+        [({"tier": tier}, entry["hitRate"]) for tier, entry in report["cache"].items()],
+    )
+    gauge(
+        "booktrack_provider_calls",
+        "Upstream calls in the window",
+        [({"provider": p}, e["calls"]) for p, e in report["providers"].items()],
+    )
+    gauge(
+        "booktrack_provider_errors",
+        "Upstream failures (5xx, 429, timeouts, connection errors) in the window",
+        [({"provider": p}, e["errors"]) for p, e in report["providers"].items()],
+    )
+    gauge(
+        "booktrack_provider_latency_ms",
+        "Upstream latency p95 in the window",
+        [({"provider": p, "quantile": "0.95"}, e["latencyMs"]["p95"]) for p, e in report["providers"].items()],
+    )
+    gauge(
+        "booktrack_model_tokens",
+        "Model tokens in the window",
+        [
+            ({"model": m, "kind": kind}, e[key])
+            for m, e in report["models"].items()
+            for kind, key in (("prompt", "promptTokens"), ("output", "outputTokens"))
+        ],
+    )
+    gauge(
+        "booktrack_jobs",
+        "Job status transitions in the window",
+        [({"pipeline": p, "status": s}, n) for p, statuses in report["jobs"].items() for s, n in statuses.items()],
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _escape(value: str) -> str:
+    return str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from booktrack.core import metrics
 from booktrack.core.envelope import error_response
-from booktrack.core.exceptions import InternalError, NotFound
+from booktrack.core.exceptions import InternalError, InvalidQuery, NotFound
 from booktrack.core.health import health_report
+from booktrack.core.permissions import IsStaffOrOpsToken
 
 
 def health_live(request: HttpRequest) -> JsonResponse:
@@ -53,3 +55,24 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonR
 
 def server_error(request: HttpRequest) -> JsonResponse:
     return error_response(request, InternalError())
+
+
+@extend_schema(
+    summary="Operational figures from counters shared by every process (ops: staff or OPS_TOKEN)",
+    parameters=[
+        OpenApiParameter("period", str, enum=list(metrics.PERIODS), default="1h"),
+        OpenApiParameter("format", str, enum=["json", "prometheus"], default="json"),
+    ],
+    responses={200: OpenApiTypes.OBJECT},
+    tags=["ops"],
+)
+@api_view(["GET"])
+@permission_classes([IsStaffOrOpsToken])
+def metrics_view(request: Request) -> Response | HttpResponse:
+    period = request.query_params.get("period", "1h")
+    if period not in metrics.PERIODS:
+        raise InvalidQuery(f"period must be one of {', '.join(metrics.PERIODS)}.")
+    metrics.flush()
+    if request.query_params.get("format") == "prometheus":
+        return HttpResponse(metrics.prometheus_text(period), content_type="text/plain; version=0.0.4")
+    return Response(metrics.metrics_report(period))

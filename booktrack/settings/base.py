@@ -191,6 +191,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "booktrack.core.envelope.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # `?format=` belongs to our routes (e.g. /metrics?format=prometheus), not to DRF negotiation.
+    "URL_FORMAT_OVERRIDE": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "BooksTrack API",
