@@ -1,0 +1,206 @@
+"""Outbound budgets shared by all processes: OpenLibrary and ISBNdb per second, Google per day.
+
+Installed as the `before_request` hook of the provider clients, so every attempt (retries included)
+is counted. Counters are fixed windows: Redis INCR + EXPIRE in service mode (atomic across
+processes), an in-process counter in embedded mode.
+
+Priority: interactive requests may use the whole budget; background callers (Celery tasks, or code
+inside `background_priority()`) may use only `BACKGROUND_SHARE` of it, and wait at most
+`BACKGROUND_MAX_WAIT` for a slot before the provider is skipped (ProviderUnavailable), so a batch job
+never starves a user's search.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import logging
+import math
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from booktrack.core import metrics
+from booktrack.core.exceptions import ProviderUnavailable
+from booktrack.core.redis import get_redis
+from search import conf
+
+logger = logging.getLogger(__name__)
+
+_priority: contextvars.ContextVar[str | None] = contextvars.ContextVar("search_priority", default=None)
+
+
+@dataclass(frozen=True)
+class Budget:
+    upstream: str
+    limit: int
+    window: int  # seconds: 1 for per-second budgets, 86400 for a daily quota
+
+
+def budgets() -> dict[str, Budget]:
+    """The budgets as data (read at call time so tests can change `search.conf`)."""
+    return {
+        "openlibrary": Budget("openlibrary", conf.OPENLIBRARY_RPS, 1),
+        "isbndb": Budget("isbndb", conf.ISBNDB_RPS, 1),
+        "google-books": Budget("google-books", conf.GOOGLE_BOOKS_DAILY_QUOTA, 86400),
+    }
+
+
+@contextlib.contextmanager
+def background_priority() -> Iterator[None]:
+    """Mark outbound calls made inside as background work."""
+    token = _priority.set("background")
+    try:
+        yield
+    finally:
+        _priority.reset(token)
+
+
+@contextlib.contextmanager
+def interactive_priority() -> Iterator[None]:
+    token = _priority.set("interactive")
+    try:
+        yield
+    finally:
+        _priority.reset(token)
+
+
+def current_priority() -> str:
+    explicit = _priority.get()
+    if explicit:
+        return explicit
+    try:
+        from celery import current_task
+
+        if current_task and current_task.request.id:
+            return "background"
+    except Exception:  # noqa: BLE001, S110 - no Celery context: interactive
+        pass
+    return "interactive"
+
+
+class _LocalCounters:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict[str, tuple[int, float]] = {}
+
+    def incr(self, key: str, ttl: int) -> int:
+        now = time.time()
+        with self._lock:
+            count, expires = self._counts.get(key, (0, now + ttl))
+            if expires <= now:
+                count, expires = 0, now + ttl
+            count += 1
+            self._counts[key] = (count, expires)
+            return count
+
+    def get(self, key: str) -> int:
+        with self._lock:
+            count, expires = self._counts.get(key, (0, 0.0))
+            return count if expires > time.time() else 0
+
+    def clear(self) -> None:
+        with self._lock:
+            self._counts.clear()
+
+
+_local = _LocalCounters()
+
+
+def _window_key(budget: Budget, now: float) -> tuple[str, float]:
+    if budget.window >= 86400:
+        day = datetime.fromtimestamp(now, UTC).strftime("%Y%m%d")
+        next_start = (math.floor(now / 86400) + 1) * 86400
+        return f"search:budget:{budget.upstream}:d:{day}", next_start
+    index = int(now // budget.window)
+    return f"search:budget:{budget.upstream}:{index}", (index + 1) * budget.window
+
+
+def _incr(key: str, ttl: int) -> int | None:
+    client = get_redis()
+    try:
+        if client is None:
+            return _local.incr(key, ttl)
+        pipe = client.pipeline(transaction=True)
+        pipe.incr(key)
+        pipe.expire(key, ttl + 1)
+        return int(pipe.execute()[0])
+    except Exception:  # noqa: BLE001 - fail open: a broken counter store must not stop searches
+        logger.warning("budget store unavailable; allowing the call", exc_info=True)
+        return None
+
+
+def _read(key: str) -> int:
+    client = get_redis()
+    try:
+        if client is None:
+            return _local.get(key)
+        value = client.get(key)
+        return int(value) if value else 0
+    except Exception:  # noqa: BLE001
+        return 0
+
+
+def budget_acquire(*, upstream: str, deadline: float | None, priority: str | None = None) -> None:
+    """Take one slot of `upstream`'s budget, waiting for the next window when allowed.
+
+    Raises ProviderUnavailable when no slot comes before the deadline (or, for background work, within
+    BACKGROUND_MAX_WAIT), or when the daily quota is spent.
+    """
+    budget = budgets().get(upstream)
+    if budget is None or budget.limit <= 0:
+        return
+    priority = priority or current_priority()
+    limit = budget.limit
+    if priority == "background":
+        limit = max(1, math.floor(budget.limit * conf.BACKGROUND_SHARE))
+    give_up_at = deadline
+    if priority == "background":
+        cap = time.monotonic() + conf.BACKGROUND_MAX_WAIT
+        give_up_at = cap if give_up_at is None else min(give_up_at, cap)
+    while True:
+        now = time.time()
+        key, next_start = _window_key(budget, now)
+        if priority == "background" and _read(key) >= limit:
+            count = limit + 1  # do not consume: the share is spent
+        else:
+            count = _incr(key, budget.window)
+            if count is None or count <= (budget.limit if priority == "interactive" else limit):
+                return
+        wait = next_start - now
+        if budget.window >= 86400 or (give_up_at is not None and time.monotonic() + wait >= give_up_at):
+            metrics.record_event(f"budget_exhausted:{upstream}:{priority}")
+            raise ProviderUnavailable(
+                f"{upstream}: outbound budget exhausted for {priority} work.",
+                details={"provider": upstream, "retryAfter": max(1, math.ceil(wait))},
+            )
+        time.sleep(min(wait + 0.005, 1.0))
+
+
+def budget_before_request(upstream: str, deadline: float | None) -> None:
+    """The `before_request` hook installed on provider clients."""
+    budget_acquire(upstream=upstream, deadline=deadline)
+
+
+def budget_remaining() -> dict[str, dict[str, int | str]]:
+    """Remaining budget per upstream in the current window (for /api/cache/metrics)."""
+    now = time.time()
+    out: dict[str, dict[str, int | str]] = {}
+    for name, budget in budgets().items():
+        key, next_start = _window_key(budget, now)
+        used = _read(key)
+        out[name] = {
+            "limit": budget.limit,
+            "used": min(used, budget.limit),
+            "remaining": max(0, budget.limit - used),
+            "window": "day" if budget.window >= 86400 else f"{budget.window}s",
+            "resetsIn": max(0, math.ceil(next_start - now)),
+            "backgroundLimit": max(1, math.floor(budget.limit * conf.BACKGROUND_SHARE)),
+        }
+    return out
+
+
+def budget_reset_local() -> None:
+    _local.clear()

@@ -1,0 +1,306 @@
+"""Cache tiers for search answers (CONTRACT 7): edge LRU -> shared cache (KV) -> catalog -> providers.
+
+- Edge: a small in-process LRU. Fresh for EDGE_FRESH_SECONDS (EDGE_FRESH), then served stale
+  (EDGE_STALE) while a background refresh re-reads the shared tier.
+- KV: Django's cache (Redis in service mode, local memory in embedded mode).
+- CATALOG: the stored catalog, for ISBN lookups (a callable passed by the service).
+- Misses are coalesced: concurrent identical misses make one upstream call, in process (a per-key
+  future) and across processes in service mode (Redis `SET NX PX` lock; waiters poll the shared cache).
+
+TTLs: per kind (title 7 d, ISBN 365 d, author 7 d, enrichment 180 d), x2 for high-quality data, x0.5
+for low quality, +-10 % jitter; "not found" and degraded answers 5 minutes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import random
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.cache import cache as django_cache
+
+from booktrack.core import metrics
+from booktrack.core.redis import get_redis
+from search import conf
+from search.dto import SearchResult
+
+logger = logging.getLogger(__name__)
+
+KEY_VERSION = "v1"
+
+
+def cache_key(kind: str, *parts: Any) -> str:
+    digest = hashlib.sha1(json.dumps(parts, ensure_ascii=False, default=str).encode(), usedforsecurity=False)
+    return f"search:{KEY_VERSION}:{kind}:{digest.hexdigest()}"
+
+
+def result_quality(result: Any) -> str:
+    """`high` (ISBN, cover and description all present on the top hit), `low` (at most one), else `normal`."""
+    hits = getattr(result, "hits", None)
+    if not hits:
+        return "normal"
+    top = hits[0]
+    present = sum(
+        bool(x) for x in (top.edition.isbn, top.work.cover_image_url or top.edition.cover_image_url, top.work.description)
+    )
+    return "high" if present == 3 else "low" if present <= 1 else "normal"
+
+
+def cache_ttl(*, kind: str, result: Any, rng: random.Random | None = None) -> int:
+    """Seconds to keep an answer in the shared tier."""
+    rng = rng or random
+    if getattr(result, "degraded", ()):
+        base = float(conf.DEGRADED_TTL)
+    elif not getattr(result, "found", True):
+        base = float(conf.NOT_FOUND_TTL)
+    else:
+        base = float(conf.TTL_SECONDS.get(kind, conf.TTL_SECONDS["title"]))
+        base *= {"high": 2.0, "low": 0.5}.get(result_quality(result), 1.0)
+    return max(1, int(base * rng.uniform(0.9, 1.1)))
+
+
+# --- edge --------------------------------------------------------------------------------------
+
+
+@dataclass
+class _EdgeEntry:
+    value: Any
+    fresh_until: float
+    stale_until: float
+
+
+class EdgeCache:
+    """A thread-safe LRU with fresh and stale windows."""
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._lock = threading.Lock()
+        self._data: OrderedDict[str, _EdgeEntry] = OrderedDict()
+
+    def get(self, key: str) -> tuple[Any, str | None]:
+        now = time.monotonic()
+        with self._lock:
+            entry = self._data.get(key)
+            if entry is None:
+                return None, None
+            if now >= entry.stale_until:
+                del self._data[key]
+                return None, None
+            self._data.move_to_end(key)
+            return entry.value, "EDGE_FRESH" if now < entry.fresh_until else "EDGE_STALE"
+
+    def set(self, key: str, value: Any, ttl: int) -> None:
+        now = time.monotonic()
+        fresh = min(ttl, conf.EDGE_FRESH_SECONDS)
+        stale = max(fresh, min(ttl, conf.EDGE_STALE_SECONDS))
+        with self._lock:
+            self._data[key] = _EdgeEntry(value, now + fresh, now + stale)
+            self._data.move_to_end(key)
+            while len(self._data) > self.max_entries:
+                self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+edge = EdgeCache(conf.EDGE_MAX_ENTRIES)
+
+
+# --- shared tier ---------------------------------------------------------------------------------
+
+
+def kv_get(key: str) -> Any:
+    try:
+        return django_cache.get(key)
+    except Exception:  # noqa: BLE001 - a cache outage degrades to the next tier
+        logger.warning("shared cache read failed", exc_info=True)
+        return None
+
+
+def kv_set(key: str, value: Any, ttl: int) -> None:
+    try:
+        django_cache.set(key, value, ttl)
+    except Exception:  # noqa: BLE001
+        logger.warning("shared cache write failed", exc_info=True)
+
+
+# --- coalescing --------------------------------------------------------------------------------
+
+_inflight: dict[str, Future] = {}
+_inflight_lock = threading.Lock()
+
+
+def _coalesce_local(key: str, compute: Callable[[], Any]) -> tuple[Any, bool]:
+    """(value, leader?) - the first caller for `key` computes; concurrent callers share its result."""
+    with _inflight_lock:
+        future = _inflight.get(key)
+        leader = future is None
+        if leader:
+            future = Future()
+            _inflight[key] = future
+    if not leader:
+        return future.result(), False
+    try:
+        value = compute()
+    except BaseException as exc:
+        future.set_exception(exc)
+        raise
+    else:
+        future.set_result(value)
+        return value, True
+    finally:
+        with _inflight_lock:
+            _inflight.pop(key, None)
+
+
+def _coalesce_across_processes(
+    key: str, loader: Callable[[], Any], store: Callable[[Any], None], deadline: float
+) -> tuple[Any, bool]:
+    """(value, from_shared_cache?) - one process loads; the others poll the shared cache for its answer."""
+    client = get_redis()
+    if client is None:
+        value = loader()
+        store(value)
+        return value, False
+    lock_key = f"{key}:lock"
+    token = f"{time.time()}:{threading.get_ident()}:{random.random()}"
+    try:
+        acquired = bool(client.set(lock_key, token, nx=True, px=int(conf.COALESCE_LOCK_SECONDS * 1000)))
+    except Exception:  # noqa: BLE001 - no lock store: just load
+        acquired = True
+        client = None
+    if not acquired:
+        while time.monotonic() < deadline:
+            time.sleep(conf.COALESCE_POLL_SECONDS)
+            value = kv_get(key)
+            if value is not None:
+                return value, True
+            try:
+                if not client.exists(lock_key):
+                    value = kv_get(key)
+                    if value is not None:
+                        return value, True
+                    break  # the leader gave up without an answer: load ourselves
+            except Exception:  # noqa: BLE001
+                break
+    try:
+        value = loader()
+        store(value)
+        return value, False
+    finally:
+        if acquired and client is not None:
+            try:
+                if client.get(lock_key) == token.encode():
+                    client.delete(lock_key)
+            except Exception:  # noqa: BLE001
+                logger.debug("could not release %s", lock_key, exc_info=True)
+
+
+# --- the tiered read -------------------------------------------------------------------------------
+
+
+def _store(kind: str, key: str, result: SearchResult) -> None:
+    ttl = cache_ttl(kind=kind, result=result)
+    kv_set(key, result.with_cache(cached=False, cache_source=None), ttl)
+    edge.set(key, result.with_cache(cached=False, cache_source=None), ttl)
+
+
+def _revalidate(kind: str, key: str, loader: Callable[[float], SearchResult]) -> None:
+    def run() -> None:
+        try:
+            value = kv_get(key)
+            if value is not None:
+                edge.set(key, value, cache_ttl(kind=kind, result=value))
+                return
+            deadline = time.monotonic() + conf.DEADLINE_SECONDS
+            _coalesce_local(
+                key, lambda: _coalesce_across_processes(key, lambda: loader(deadline), lambda v: _store(kind, key, v), deadline)
+            )
+        except Exception:  # noqa: BLE001
+            logger.info("edge revalidation of %s failed", key, exc_info=True)
+
+    threading.Thread(target=run, name="search-edge-revalidate", daemon=True).start()
+
+
+def cached_fetch(
+    *,
+    kind: str,
+    key: str,
+    loader: Callable[[float], SearchResult],
+    deadline: float,
+    catalog: Callable[[], SearchResult | None] | None = None,
+) -> SearchResult:
+    """Answer from the first tier that has `key`, else load once (coalesced) and fill the tiers."""
+    value, state = edge.get(key)
+    if value is not None:
+        metrics.record_cache("edge", hit=True)
+        if state == "EDGE_STALE":
+            _revalidate(kind, key, loader)
+        return value.with_cache(cached=True, cache_source=state)
+    metrics.record_cache("edge", hit=False)
+
+    value = kv_get(key)
+    metrics.record_cache("kv", hit=value is not None)
+    if value is not None:
+        edge.set(key, value, cache_ttl(kind=kind, result=value))
+        return value.with_cache(cached=True, cache_source="KV")
+
+    if catalog is not None:
+        try:
+            value = catalog()
+        except Exception:  # noqa: BLE001 - a database hiccup falls through to the providers
+            logger.warning("catalog read failed", exc_info=True)
+            value = None
+        metrics.record_cache("catalog", hit=value is not None)
+        if value is not None:
+            _store(kind, key, value)
+            return value.with_cache(cached=True, cache_source="CATALOG")
+
+    def compute() -> tuple[SearchResult, bool]:
+        return _coalesce_across_processes(key, lambda: loader(deadline), lambda v: _store(kind, key, v), deadline)
+
+    (result, from_shared), _leader = _coalesce_local(key, compute)
+    if from_shared:
+        return result.with_cache(cached=True, cache_source="KV")
+    return result.with_cache(cached=False, cache_source=None)
+
+
+def cache_tier_stats(period: str = "1h") -> dict[str, Any]:
+    """Hit rates per tier from the shared metrics counters (all processes)."""
+    totals = metrics.read_totals(period)
+    tiers: dict[str, Any] = {}
+    for tier in ("edge", "kv", "catalog"):
+        hits = int(totals.get(f"cache|{tier}|hit", 0))
+        misses = int(totals.get(f"cache|{tier}|miss", 0))
+        lookups = hits + misses
+        tiers[tier] = {
+            "hits": hits,
+            "misses": misses,
+            "hitRate": round(hits / lookups, 4) if lookups else 0.0,
+        }
+    requests = tiers["edge"]["hits"] + tiers["edge"]["misses"]
+    served = tiers["edge"]["hits"] + tiers["kv"]["hits"] + tiers["catalog"]["hits"]
+    return {
+        "period": period,
+        "tiers": tiers,
+        "overall": {"lookups": requests, "hitRate": round(served / requests, 4) if requests else 0.0},
+        "edgeEntries": len(edge),
+    }
+
+
+def cache_reset_local() -> None:
+    edge.clear()
+    with _inflight_lock:
+        _inflight.clear()

@@ -1,0 +1,349 @@
+"""The public search API (used by views, enrichment, batch workers). Thread-safe; keyword-only.
+
+Each call: validate -> tiered cache (edge, KV, catalog for ISBNs) -> parallel provider fan-out under
+one deadline -> field-by-field merge -> ranking. Fresh provider answers are written to the catalog
+after the response (`search.upsert_catalog`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass, replace
+
+from booktrack.core.exceptions import InvalidQuery, ProviderUnavailable
+from search import conf
+from search.cache import cache_key, cached_fetch
+from search.catalog import catalog_lookup_isbn, catalog_schedule_upsert
+from search.dto import EditionDTO, ProviderPage, SearchHit, SearchResult, WorkDTO, clean_text, provider_label
+from search.fanout import fanout_run
+from search.isbn import isbn_normalize
+from search.merge import merge_pages, merged_providers
+from search.providers import PRIORITY, provider_get, providers_enabled
+from search.ranking import author_key, rank_hits, text_key, title_similarity
+
+MAX_QUERY_LENGTH = 500
+_lookup_pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="search-lookup")
+
+
+def _deadline(deadline: float | None) -> float:
+    return deadline if deadline is not None else time.monotonic() + conf.DEADLINE_SECONDS
+
+
+def _clean_query(value: str | None, *, name: str = "q") -> str:
+    """Trimmed, single-spaced; Unicode letters and accents kept (no ASCII-only stripping)."""
+    text = clean_text(value) or ""
+    if len(text) > MAX_QUERY_LENGTH:
+        raise InvalidQuery(f"'{name}' is longer than {MAX_QUERY_LENGTH} characters.")
+    return text
+
+
+def _result(
+    hits: Sequence[SearchHit], *, total: int, failed: Sequence[str], ranked: bool = True
+) -> SearchResult:
+    return SearchResult(
+        hits=tuple(hits),
+        total_results=max(total, len(hits)) if hits else 0,
+        provider=provider_label(merged_providers(hits)),
+        degraded=tuple(failed),
+    )
+
+
+def _fan(operation: str, call: Callable[..., ProviderPage], deadline: float):
+    providers = providers_enabled(operation)
+    return fanout_run(calls={p.name: (lambda p=p: call(p)) for p in providers}, deadline=deadline)
+
+
+# --- ISBN ---------------------------------------------------------------------------------------
+
+
+def _isbn_from_providers(isbn13: str, deadline: float) -> SearchResult:
+    outcome = _fan("search_isbn", lambda p: p.search_isbn(isbn13=isbn13, deadline=deadline), deadline)
+    pages = [
+        replace(page, hits=tuple(h for h in page.hits if isbn13 in h.edition.isbns or h.edition.isbn == isbn13))
+        for page in outcome.pages
+    ]
+    hits = rank_hits(merge_pages(pages, priority=PRIORITY), isbn=isbn13)
+    hits = [h for h in hits if h.edition.isbn == isbn13][:1]
+    result = _result(hits, total=len(hits), failed=outcome.failed)
+    if hits:
+        catalog_schedule_upsert(hits=hits)
+    return result
+
+
+def book_search_by_isbn(*, isbn: str, deadline: float | None = None) -> SearchResult:
+    """One book by ISBN-10 or 13 (same answer for both). Raises InvalidIsbn for a bad checksum."""
+    isbn13 = isbn_normalize(isbn)
+    end = _deadline(deadline)
+
+    def from_catalog() -> SearchResult | None:
+        hit = catalog_lookup_isbn(isbn13=isbn13)
+        if hit is None:
+            return None
+        return SearchResult(hits=(hit,), total_results=1, provider=provider_label(merged_providers([hit])))
+
+    return cached_fetch(
+        kind="isbn",
+        key=cache_key("isbn", isbn13),
+        loader=lambda d: _isbn_from_providers(isbn13, d),
+        deadline=end,
+        catalog=from_catalog,
+    )
+
+
+# --- title / advanced ----------------------------------------------------------------------------
+
+
+def _title_from_providers(query: str, limit: int, offset: int, deadline: float) -> SearchResult:
+    outcome = _fan(
+        "search_title",
+        lambda p: p.search_title(query=query, limit=limit, offset=offset, deadline=deadline),
+        deadline,
+    )
+    hits = rank_hits(merge_pages(outcome.pages, priority=PRIORITY), query=query)[:limit]
+    total = max((p.total for p in outcome.pages), default=0)
+    result = _result(hits, total=total, failed=outcome.failed)
+    if hits:
+        catalog_schedule_upsert(hits=hits)
+    return result
+
+
+def book_search_by_title(
+    *, query: str, limit: int = 20, offset: int = 0, deadline: float | None = None
+) -> SearchResult:
+    """Books whose title matches `query` (typo tolerant), best first. Raises InvalidQuery when blank."""
+    text = _clean_query(query)
+    if not text:
+        raise InvalidQuery("The search query must not be empty.")
+    limit = min(max(int(limit), 1), 100)
+    offset = max(int(offset), 0)
+    return cached_fetch(
+        kind="title",
+        key=cache_key("title", text_key(text), text.casefold(), limit, offset),
+        loader=lambda d: _title_from_providers(text, limit, offset, d),
+        deadline=_deadline(deadline),
+    )
+
+
+def _advanced_from_providers(title: str | None, author: str | None, limit: int, deadline: float) -> SearchResult:
+    outcome = _fan(
+        "search_advanced",
+        lambda p: p.search_advanced(title=title, author=author, limit=limit, deadline=deadline),
+        deadline,
+    )
+    hits = merge_pages(outcome.pages, priority=PRIORITY)
+    if author:
+        wanted = author_key(author)
+        # Keep books by the author when any provider told us authors (drop unrelated title matches).
+        matching = [h for h in hits if not h.authors or any(author_key(a) == wanted for a in h.author_names)]
+        hits = matching or hits
+    hits = rank_hits(hits, query=title, author=author)[:limit]
+    total = max((p.total for p in outcome.pages), default=0)
+    result = _result(hits, total=total, failed=outcome.failed)
+    if hits:
+        catalog_schedule_upsert(hits=hits)
+    return result
+
+
+def book_search_advanced(
+    *, title: str | None, author: str | None, limit: int = 20, deadline: float | None = None
+) -> SearchResult:
+    """Books by title and/or author. Raises InvalidQuery when both are blank."""
+    title_text = _clean_query(title, name="title") or None
+    author_text = _clean_query(author, name="author") or None
+    if not title_text and not author_text:
+        raise InvalidQuery("Give a title, an author, or both.")
+    limit = min(max(int(limit), 1), 100)
+    return cached_fetch(
+        kind="advanced",
+        key=cache_key("advanced", text_key(title_text), text_key(author_text), limit),
+        loader=lambda d: _advanced_from_providers(title_text, author_text, limit, d),
+        deadline=_deadline(deadline),
+    )
+
+
+# --- editions ----------------------------------------------------------------------------------------
+
+EDITION_MATCH_THRESHOLD = 80.0
+
+
+def _edition_rank(edition: EditionDTO, *, format_preference: str | None, language: str | None) -> tuple:
+    return (
+        -(1 if format_preference and edition.format == format_preference else 0),
+        -(1 if language and edition.language == language else 0),
+        -(1 if edition.isbn else 0),
+        -edition.isbndb_quality,
+    )
+
+
+def editions_search_result(
+    *, work_title: str, author: str | None, limit: int = 20, deadline: float | None = None
+) -> SearchResult:
+    """Hits that are editions of the work titled `work_title` (cached, unranked by preference)."""
+    title_text = _clean_query(work_title, name="workTitle")
+    if not title_text:
+        raise InvalidQuery("'workTitle' must not be empty.")
+    author_text = _clean_query(author, name="author") or None
+    limit = min(max(int(limit), 1), 100)
+
+    def load(end: float) -> SearchResult:
+        outcome = _fan(
+            "search_advanced",
+            lambda p: p.search_advanced(title=title_text, author=author_text, limit=40, deadline=end),
+            end,
+        )
+        hits = merge_pages(outcome.pages, priority=PRIORITY)
+        wanted = author_key(author_text) if author_text else None
+        hits = [
+            h
+            for h in hits
+            if title_similarity(title_text, h.work.title) >= EDITION_MATCH_THRESHOLD
+            and (not wanted or not h.authors or any(author_key(a) == wanted for a in h.author_names))
+        ]
+        return _result(hits[:100], total=len(hits), failed=outcome.failed)
+
+    return cached_fetch(
+        kind="editions",
+        key=cache_key("editions", text_key(title_text), text_key(author_text), limit),
+        loader=load,
+        deadline=_deadline(deadline),
+    )
+
+
+def editions_search(
+    *,
+    work_title: str,
+    author: str | None,
+    limit: int = 20,
+    format_preference: str | None = None,
+    language: str | None = None,
+    deadline: float | None = None,
+) -> list[EditionDTO]:
+    """Editions of one work, best first (preferred format, then language, then data quality)."""
+    result = editions_search_result(work_title=work_title, author=author, limit=limit, deadline=deadline)
+    editions = [h.edition for h in result.hits]
+    editions.sort(key=lambda e: _edition_rank(e, format_preference=format_preference, language=language))
+    return editions[: min(max(int(limit), 1), 100)]
+
+
+# --- author works (legacy /search/author) -----------------------------------------------------------
+
+AUTHOR_SORTS = {"publicationYear": "new", "publicationYearAsc": "old", "title": "title", "popularity": "editions"}
+
+
+@dataclass(frozen=True)
+class AuthorWorks:
+    name: str | None
+    open_library_key: str | None
+    total_works: int
+    works: tuple[WorkDTO, ...]
+    total: int
+    cached: bool = False
+
+    @property
+    def found(self) -> bool:
+        return self.name is not None
+
+    def with_cache(self, *, cached: bool, cache_source: str | None) -> AuthorWorks:
+        return replace(self, cached=cached)
+
+
+def author_works_search(
+    *, name: str, limit: int = 50, offset: int = 0, sort_by: str = "publicationYear", deadline: float | None = None
+) -> AuthorWorks:
+    """An author's works from OpenLibrary, paged; offset is part of the cache key."""
+    text = _clean_query(name)
+    if not text:
+        raise InvalidQuery("The author name must not be empty.")
+    if sort_by not in AUTHOR_SORTS:
+        raise InvalidQuery(f"'sortBy' must be one of {', '.join(AUTHOR_SORTS)}.")
+    limit = min(max(int(limit), 1), 100)
+    offset = max(int(offset), 0)
+    openlibrary = provider_get("openlibrary")
+
+    def load(end: float) -> AuthorWorks:
+        authors = openlibrary.author_search(name=text, deadline=end)
+        if not authors:
+            return AuthorWorks(name=None, open_library_key=None, total_works=0, works=(), total=0)
+        wanted = text_key(text)
+        author = next((a for a in authors if text_key(a.name) == wanted), authors[0])
+        page = openlibrary.author_works_page(
+            author_id=author.open_library_id or "", limit=limit, offset=offset, sort=AUTHOR_SORTS[sort_by], deadline=end
+        )
+        works = tuple(h.work for h in page.hits)
+        if sort_by == "title":
+            works = tuple(sorted(works, key=lambda w: text_key(w.title)))
+        return AuthorWorks(
+            name=author.name,
+            open_library_key=author.open_library_id,
+            total_works=author.book_count if author.book_count is not None else page.total,
+            works=works,
+            total=page.total,
+        )
+
+    return cached_fetch(
+        kind="author",
+        key=cache_key("author", text_key(text), limit, offset, sort_by),
+        loader=load,
+        deadline=_deadline(deadline),
+    )
+
+
+# --- one provider (external debug routes) -----------------------------------------------------------
+
+
+def provider_search(
+    *,
+    provider: str,
+    operation: str,
+    query: str | None = None,
+    isbn: str | None = None,
+    title: str | None = None,
+    author: str | None = None,
+    limit: int = 20,
+    deadline: float | None = None,
+) -> SearchResult:
+    """One provider's normalized answer (no merge). Raises ProviderUnavailable when it is disabled."""
+    source = provider_get(provider)
+    if not source.enabled():
+        raise ProviderUnavailable(f"{provider} is not configured.", details={"provider": provider})
+    limit = min(max(int(limit), 1), 40)
+    isbn13 = isbn_normalize(isbn) if operation == "isbn" else None
+
+    def load(end: float) -> SearchResult:
+        if operation == "isbn":
+            page = source.search_isbn(isbn13=isbn13, deadline=end)
+        elif operation == "title":
+            page = source.search_title(query=_clean_query(query), limit=limit, offset=0, deadline=end)
+        elif operation == "author":
+            page = source.author_books(name=_clean_query(author), limit=limit, deadline=end)
+        else:
+            page = source.search_advanced(title=title, author=author, limit=limit, deadline=end)
+        hits = rank_hits(list(page.hits), query=query or title, isbn=isbn13, author=author)[:limit]
+        return SearchResult(hits=tuple(hits), total_results=page.total if hits else 0,
+                            provider=provider if hits else "none")
+
+    return cached_fetch(
+        kind="isbn" if operation == "isbn" else "title",
+        key=cache_key("provider", provider, operation, isbn13, text_key(query), text_key(title), text_key(author), limit),
+        loader=load,
+        deadline=_deadline(deadline),
+    )
+
+
+def book_lookup_many(*, isbns: Sequence[str], deadline: float | None = None) -> dict[str, SearchHit | None]:
+    """ISBN-13 -> hit (or None) for many valid ISBNs at once (each through the cache tiers)."""
+    end = _deadline(deadline)
+    unique = list(dict.fromkeys(isbn_normalize(i) for i in isbns))
+    # A pool of its own: each lookup fans out on the provider pool, which must not wait on itself.
+    futures = {i: _lookup_pool.submit(book_search_by_isbn, isbn=i, deadline=end) for i in unique}
+    wait(list(futures.values()), timeout=max(0.0, end - time.monotonic()) + 0.5)
+    out: dict[str, SearchHit | None] = {}
+    for isbn13, future in futures.items():
+        try:
+            result = future.result(timeout=0)
+            out[isbn13] = result.hits[0] if result.hits else None
+        except Exception:  # noqa: BLE001 - one failing lookup is "not found", not a failed batch
+            out[isbn13] = None
+    return out
