@@ -1,3 +1,10 @@
 """Routes of the enrichment app (full paths; included at the root)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from enrichment import views
+
+urlpatterns = [
+    path("v1/enrichment/batch", views.BatchEnrichmentView.as_view(), name="enrichment-batch"),
+    path("api/enrichment/start", views.LegacyEnrichmentStartView.as_view(), name="enrichment-start-legacy"),
+]

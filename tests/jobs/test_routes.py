@@ -1,0 +1,181 @@
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from jobs.events import JobSummary
+from jobs.models import Job, JobEvent, JobStatus
+from jobs.reporter import JobProgressReporter
+from jobs.services import job_create, jobs_cleanup_expired
+from jobs.tasks import cleanup_expired_jobs
+
+
+@pytest.fixture
+def client():
+    return APIClient()
+
+
+def _auth(token):
+    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+
+def _complete(job, results=None):
+    reporter = JobProgressReporter(job_id=job.id)
+    reporter.started(total=job.total_count)
+    reporter.complete(
+        summary=JobSummary(totalProcessed=1, successCount=1, failureCount=0, duration=1, resourceId=str(job.id)),
+        results=results if results is not None else {"books": [{"title": "Dune", "success": True}]},
+    )
+
+
+def test_job_state_requires_the_jobs_token(client, make_job):
+    job, token = make_job()
+    other, other_token = make_job()
+    assert client.get(f"/api/job-state/{job.id}").status_code == 401
+    assert client.get(f"/api/job-state/{job.id}", **_auth(other_token)).status_code == 401
+    assert client.get(f"/api/job-state/{uuid.uuid4()}", **_auth(token)).status_code == 404
+    response = client.get(f"/api/job-state/{job.id}", **_auth(token))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["jobId"] == str(job.id) and body["status"] == "queued" and body["pipeline"] == "batch_enrichment"
+    assert {"progress", "processedCount", "totalCount", "startTime", "lastUpdate"} <= body.keys()
+    assert "success" not in body  # raw body
+
+
+def test_job_state_refuses_expired_token(client, make_job):
+    job, token = make_job()
+    Job.objects.filter(pk=job.id).update(token_expires_at=timezone.now() - timedelta(seconds=1))
+    response = client.get(f"/api/job-state/{job.id}", **_auth(token))
+    assert response.status_code == 401 and response.json()["error"]["code"] == "UNAUTHORIZED"
+
+
+def test_job_state_shows_results_url_when_complete(client, make_job):
+    job, token = make_job(total=1)
+    _complete(job)
+    body = client.get(f"/api/job-state/{job.id}", **_auth(token)).json()
+    assert body["status"] == "complete" and body["resultsUrl"] == f"/v1/enrichment/results/{job.id}"
+    assert isinstance(body["endTime"], int)
+
+
+def test_token_refresh_only_in_last_30_minutes(client, make_job):
+    job, token = make_job()
+    early = client.post("/api/token/refresh", {"jobId": str(job.id), "oldToken": token}, format="json")
+    assert early.status_code == 401
+    assert "last 30 minutes" in early.json()["error"]["message"]
+    Job.objects.filter(pk=job.id).update(token_expires_at=timezone.now() + timedelta(minutes=20))
+    response = client.post("/api/token/refresh", {"jobId": str(job.id), "oldToken": token}, format="json")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["jobId"] == str(job.id) and body["expiresIn"] == 7200 and body["token"] != token
+    # the new token replaces the old one
+    assert client.get(f"/api/job-state/{job.id}", **_auth(token)).status_code == 401
+    assert client.get(f"/api/job-state/{job.id}", **_auth(body["token"])).status_code == 200
+
+
+def test_token_refresh_refuses_wrong_or_expired_token(client, make_job):
+    job, token = make_job()
+    Job.objects.filter(pk=job.id).update(token_expires_at=timezone.now() + timedelta(minutes=10))
+    wrong = client.post("/api/token/refresh", {"jobId": str(job.id), "oldToken": "nope"}, format="json")
+    assert wrong.status_code == 401
+    Job.objects.filter(pk=job.id).update(token_expires_at=timezone.now() - timedelta(minutes=1))
+    expired = client.post("/api/token/refresh", {"jobId": str(job.id), "oldToken": token}, format="json")
+    assert expired.status_code == 401 and "expired" in expired.json()["error"]["message"]
+    missing = client.post("/api/token/refresh", {"jobId": str(job.id)}, format="json")
+    assert missing.status_code == 400 and missing.json()["error"]["code"] == "MISSING_PARAMETER"
+
+
+def test_token_refresh_is_rate_limited_as_expensive(client, make_job, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "expensive": (2, 60)}
+    job, token = make_job()
+    codes = [
+        client.post("/api/token/refresh", {"jobId": str(job.id), "oldToken": token}, format="json").status_code
+        for _ in range(3)
+    ]
+    assert codes == [401, 401, 429]
+
+
+@pytest.mark.parametrize("route", ["/api/enrichment/cancel", "/api/scan-bookshelf/cancel"])
+def test_cancel_route_answers_per_contract(client, make_job, route):
+    job, token = make_job(pipeline="ai_scan" if "scan" in route else "batch_enrichment")
+    assert client.post(route, {"jobId": str(uuid.uuid4()), "token": token}, format="json").status_code == 404
+    assert client.post(route, {"jobId": str(job.id)}, format="json").status_code == 401
+    assert client.post(route, {"jobId": str(job.id), "token": "wrong"}, format="json").status_code == 401
+    response = client.post(route, {"jobId": str(job.id)}, format="json", **_auth(token))
+    assert response.status_code == 200
+    assert response.json() == {"jobId": str(job.id), "status": "canceled"}
+    again = client.post(route, {"jobId": str(job.id), "token": token}, format="json")
+    assert again.status_code == 409 and again.json()["error"]["code"] == "CONFLICT"
+
+
+def test_cancel_of_finished_job_is_conflict(client, make_job):
+    job, token = make_job(total=1)
+    _complete(job)
+    assert (
+        client.post("/api/enrichment/cancel", {"jobId": str(job.id), "token": token}, format="json").status_code == 409
+    )
+
+
+def test_cancel_freezes_processed_count_at_last_reported(client, make_job):
+    job, token = make_job(total=100)
+    reporter = JobProgressReporter(job_id=job.id)
+    reporter.started(total=100)
+    for i in range(1, 4):  # below the 5-update throttle: the row still says 0
+        reporter.progress(processed=i, status="x")
+    client.post("/api/enrichment/cancel", {"jobId": str(job.id), "token": token}, format="json")
+    body = client.get(f"/api/job-state/{job.id}", **_auth(token)).json()
+    assert body["status"] == "canceled" and body["processedCount"] == 3
+    last = JobEvent.objects.filter(job=job).order_by("-seq").first()
+    assert last.payload["canceled"] is True and last.payload["processedCount"] == 3
+
+
+def test_results_routes_serve_each_pipeline(client, db):
+    for pipeline, path in [("ai_scan", "scan"), ("csv_import", "csv"), ("batch_enrichment", "enrichment")]:
+        job, token = job_create(pipeline=pipeline, total=1)
+        assert client.get(f"/v1/{path}/results/{job.id}", **_auth(token)).status_code == 404  # not finished yet
+        _complete(job, results={"pipeline": pipeline})
+        response = client.get(f"/v1/{path}/results/{job.id}", **_auth(token))
+        assert response.status_code == 200 and response.json()["data"] == {"pipeline": pipeline}
+        assert client.get(f"/v1/{path}/results/{job.id}").status_code == 401
+    other_job, other_token = job_create(pipeline="csv_import", total=1)
+    _complete(other_job)
+    assert client.get(f"/v1/scan/results/{other_job.id}", **_auth(other_token)).status_code == 404
+
+
+def test_results_outlive_the_live_token_but_not_24_hours(client, make_job):
+    job, token = make_job(total=1)
+    _complete(job)
+    Job.objects.filter(pk=job.id).update(token_expires_at=timezone.now() - timedelta(hours=1))
+    assert client.get(f"/v1/enrichment/results/{job.id}?token={token}").status_code == 200
+    Job.objects.filter(pk=job.id).update(results_expire_at=timezone.now() - timedelta(seconds=1))
+    response = client.get(f"/v1/enrichment/results/{job.id}", **_auth(token))
+    assert response.status_code == 404 and response.json()["error"]["code"] == "NOT_FOUND"
+
+
+def test_cleanup_deletes_jobs_24h_after_completion(make_job):
+    old, _ = make_job(total=1)
+    recent, _ = make_job(total=1)
+    running, _ = make_job(total=1)
+    _complete(old)
+    _complete(recent)
+    Job.objects.filter(pk=old.id).update(ended_at=timezone.now() - timedelta(hours=25))
+    assert cleanup_expired_jobs() == 1
+    assert not Job.objects.filter(pk=old.id).exists()
+    assert not JobEvent.objects.filter(job_id=old.id).exists()
+    assert set(Job.objects.values_list("id", flat=True)) == {recent.id, running.id}
+    assert jobs_cleanup_expired(now=timezone.now() + timedelta(days=8)) == 2
+
+
+def test_job_create_conflicts_on_existing_job_id(db):
+    from booktrack.core.exceptions import Conflict
+
+    job, token = job_create(pipeline="csv_import", total=3)
+    with pytest.raises(Conflict):
+        job_create(pipeline="csv_import", job_id=job.id)
+    stored = Job.objects.get(pk=job.id)
+    assert token not in stored.token_hash and len(stored.token_hash) == 64
+    assert stored.status == JobStatus.QUEUED
+    assert stored.token_expires_at - stored.created_at > timedelta(hours=1, minutes=59)
