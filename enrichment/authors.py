@@ -102,7 +102,9 @@ def author_facts_lookup(
     if not normalize_person_name(name):
         return None
     titles = tuple(t for t in known_titles if t and t.strip())
-    cached = author_facts_cached(name=name, known_titles=titles, openlibrary_id=openlibrary_id)
+    key = _cache_key(name, titles, openlibrary_id)
+    # Exact key only: a hinted lookup must not settle for the bare name's answer (a namesake).
+    cached = _cache_entry(cache.get(key))
     if cached is not None:
         return cached.facts
     try:
@@ -110,7 +112,6 @@ def author_facts_lookup(
     except _UPSTREAM_ERRORS as exc:
         logger.info("wikidata author lookup failed for %r: %s", name, exc)
         return None
-    key = _cache_key(name, titles, openlibrary_id)
     if facts is None:
         cache.set(key, {"facts": None}, NEGATIVE_TTL)
     else:
@@ -124,18 +125,27 @@ def author_facts_lookup(
 def author_facts_cached(
     *, name: str, known_titles: Sequence[str] = (), openlibrary_id: str | None = None
 ) -> AuthorCacheEntry | None:
-    """Answer from the cache only (never the network). None means "not looked up yet": enqueue it."""
-    keys = [_cache_key(name, tuple(known_titles), openlibrary_id)]
-    if known_titles or openlibrary_id:
-        keys.append(_cache_key(name, (), None))
-    for key in keys:
-        value = cache.get(key)
-        if isinstance(value, dict) and "facts" in value:
-            raw = value["facts"]
-            if raw is None and key != keys[0]:
-                continue  # a bare-name miss says nothing about a hinted lookup
-            return AuthorCacheEntry(AuthorFacts(**raw) if raw else None)
-    return None
+    """Answer from the cache only (never the network). None means "not looked up yet": enqueue it.
+
+    With hints, a found author cached for the bare name is good enough for display; a bare-name
+    "not found" is not (the hints may find the author).
+    """
+    entry = _cache_entry(cache.get(_cache_key(name, tuple(known_titles), openlibrary_id)))
+    if entry is None and (known_titles or openlibrary_id):
+        bare = _cache_entry(cache.get(_cache_key(name, (), None)))
+        if bare is not None and bare.facts is not None:
+            entry = bare
+    return entry
+
+
+def _cache_entry(value: Any) -> AuthorCacheEntry | None:
+    if not isinstance(value, dict) or "facts" not in value:
+        return None
+    raw = value["facts"]
+    try:
+        return AuthorCacheEntry(AuthorFacts(**raw) if raw else None)
+    except TypeError:  # an entry written by an older AuthorFacts shape
+        return None
 
 
 def author_facts_lookup_many(

@@ -71,9 +71,7 @@ class Country:
     historical: bool = False
 
 
-def _c(
-    qids: str, name: str, nationality: str, region: str, *aliases: str, historical: bool = False
-) -> Country:
+def _c(qids: str, name: str, nationality: str, region: str, *aliases: str, historical: bool = False) -> Country:
     return Country(tuple(qids.split()), name, nationality, region, tuple(aliases), historical)
 
 
@@ -363,14 +361,14 @@ ALL_COUNTRIES: Final[tuple[Country, ...]] = SOVEREIGN_STATES + UK_NATIONS + HIST
 
 
 def normalize_country_name(name: str) -> str:
-    """Casefolded, accent-free, punctuation-free form used as the name key ("U.S.A." -> "usa")."""
+    """Casefolded, accent-free, space- and punctuation-free name key ("U.S.A." -> "usa")."""
     text = unicodedata.normalize("NFKD", name)
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
     text = text.replace("&", " and ")
     text = re.sub(r"[.'’`]", "", text)
     text = re.sub(r"[^0-9a-z]+", " ", text).strip()
     text = re.sub(r"^the ", "", text)
-    return re.sub(r"\bsaint\b", "st", text)
+    return re.sub(r"\bsaint\b", "st", text).replace(" ", "")
 
 
 def _build_indexes() -> tuple[dict[str, Country], dict[str, Country]]:
