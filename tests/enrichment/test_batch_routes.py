@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import uuid
+from unittest import mock
+
+import pytest
+from rest_framework.test import APIClient
+
+from booktrack.core.ratelimit import reset_local_windows
+from jobs.models import Job
+
+
+@pytest.fixture
+def client():
+    reset_local_windows()
+    yield APIClient()
+    reset_local_windows()
+
+
+@pytest.fixture
+def send_task():
+    with mock.patch("jobs.services.current_app.send_task") as send:
+        yield send
+
+
+def _post(client, body, path="/v1/enrichment/batch"):
+    return client.post(path, body, format="json")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_batch_route_starts_job_and_queues_task_after_commit(client, send_task):
+    job_id = str(uuid.uuid4())
+    response = _post(
+        client, {"jobId": job_id, "books": [{"title": "Dune", "author": "Frank Herbert", "isbn": "9780441013593"}]}
+    )
+    assert response.status_code == 202
+    body = response.json()
+    assert body["success"] is True
+    data = body["data"]
+    assert data["success"] is True and data["processedCount"] == 0 and data["totalCount"] == 1
+    assert data["jobId"] == job_id and len(data["token"]) >= 32
+    send_task.assert_called_once_with("enrichment.run_batch_enrichment", args=[job_id])
+    job = Job.objects.get(pk=job_id)
+    assert job.params == {"books": [{"title": "Dune", "author": "Frank Herbert", "isbn": "9780441013593"}]}
+    assert job.token_hash != data["token"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"jobId": "J", "books": []}, "INVALID_REQUEST"),
+        ({"books": [{"title": "x"}]}, "MISSING_PARAMETER"),
+        ({"jobId": str(uuid.uuid4())}, "MISSING_PARAMETER"),
+        ({"jobId": str(uuid.uuid4()), "books": []}, "EMPTY_BATCH"),
+        ({"jobId": str(uuid.uuid4()), "books": [{"title": "x"}] * 101}, "BATCH_TOO_LARGE"),
+        ({"jobId": str(uuid.uuid4()), "books": "Dune"}, "INVALID_REQUEST"),
+        ({"jobId": str(uuid.uuid4()), "books": [{"author": "nobody"}]}, "INVALID_REQUEST"),
+        ({"jobId": str(uuid.uuid4()), "books": [{"title": "x" * 501}]}, "INVALID_REQUEST"),
+        ({"jobId": str(uuid.uuid4()), "books": [{"title": "x", "author": "a" * 301}]}, "INVALID_REQUEST"),
+        ({"jobId": str(uuid.uuid4()), "books": [{"title": "x", "isbn": "9" * 18}]}, "INVALID_REQUEST"),
+    ],
+)
+def test_batch_route_validation_errors(client, send_task, body, code):
+    response = _post(client, body)
+    assert response.status_code == 400
+    payload = response.json()
+    assert payload["success"] is False and payload["error"]["code"] == code
+    send_task.assert_not_called()
+    assert Job.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_batch_route_accepts_100_books_and_limits_at_boundaries(client, send_task):
+    books = [{"title": "t" * 500, "author": "a" * 300, "isbn": "978-0-441-01359-3"}] * 100
+    assert _post(client, {"jobId": str(uuid.uuid4()), "books": books}).status_code == 202
+
+
+@pytest.mark.django_db
+def test_batch_route_existing_job_id_is_conflict(client, send_task):
+    job_id = str(uuid.uuid4())
+    assert _post(client, {"jobId": job_id, "books": [{"title": "Dune"}]}).status_code == 202
+    again = _post(client, {"jobId": job_id, "books": [{"title": "Dune"}]})
+    assert again.status_code == 409 and again.json()["error"]["code"] == "CONFLICT"
+
+
+@pytest.mark.django_db
+def test_legacy_start_route_is_deprecated_but_works(client, send_task):
+    job_id = str(uuid.uuid4())
+    response = _post(client, {"jobId": job_id, "workIds": ["9780441013593", "Emma"]}, path="/api/enrichment/start")
+    assert response.status_code == 202
+    assert response["Deprecation"] == "true" and "GMT" in response["Sunset"]
+    assert response.json()["data"]["totalCount"] == 2
+    assert Job.objects.get(pk=job_id).params["books"] == [
+        {"title": "9780441013593", "isbn": "9780441013593"},
+        {"title": "Emma"},
+    ]
+    empty = _post(client, {"jobId": str(uuid.uuid4()), "workIds": []}, path="/api/enrichment/start")
+    assert empty.json()["error"]["code"] == "EMPTY_BATCH"
+
+
+@pytest.mark.django_db
+def test_batch_route_is_rate_limited_as_expensive(client, send_task, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "expensive": (2, 60)}
+    codes = [_post(client, {"jobId": str(uuid.uuid4()), "books": [{"title": "x"}]}).status_code for _ in range(3)]
+    assert codes == [202, 202, 429]
