@@ -1,0 +1,329 @@
+"""Search routes (CONTRACT 4): v1 (envelope), legacy /search/* and /external/* (raw), v3, cache metrics.
+
+Views are thin: parse params (search.serializers), call one service, render (search.wire).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from booktrack.core.envelope import ResponseMeta, success
+from booktrack.core.exceptions import InvalidIsbn, NotFound
+from booktrack.core.permissions import IsStaffOrOpsToken
+from search import services, wire
+from search.budgets import budget_remaining
+from search.cache import cache_tier_stats
+from search.isbn import isbn_normalize
+from search.serializers import (
+    AdvancedQuery,
+    AuthorQuery,
+    EditionsQuery,
+    EnrichRequest,
+    IsbnQuery,
+    RequiredText,
+    TitleQuery,
+)
+
+
+def _p(name: str, description: str, *, required: bool = False, type_=OpenApiTypes.STR) -> OpenApiParameter:
+    return OpenApiParameter(name, type_, OpenApiParameter.QUERY, required=required, description=description)
+
+
+Q = _p("q", "Search text (Unicode kept)", required=True)
+LIMIT = _p("limit", "Page size", type_=OpenApiTypes.INT)
+OFFSET = _p("offset", "Results to skip", type_=OpenApiTypes.INT)
+ISBN = _p("isbn", "ISBN-10 or ISBN-13; hyphens/spaces allowed; checksum validated", required=True)
+TITLE = _p("title", "Title")
+AUTHOR = _p("author", "Author")
+
+
+def _params(request: Request):
+    """GET query params, or the JSON/form body of a legacy POST."""
+    if request.method == "POST" and isinstance(request.data, dict) and request.data:
+        merged = dict(request.query_params.items())
+        merged.update({k: v for k, v in request.data.items()})
+        return merged
+    return request.query_params
+
+
+def _meta(result) -> ResponseMeta:
+    return ResponseMeta(provider=result.provider, cached=result.cached, cache_source=result.cache_source)
+
+
+class SearchView(APIView):
+    rate_limit_scope = "search"
+    authentication_classes: list = []
+    permission_classes: list = []
+
+
+# --- v1 ------------------------------------------------------------------------------------------
+
+
+class V1TitleSearch(SearchView):
+    @extend_schema(parameters=[Q, LIMIT, OFFSET], responses=OpenApiTypes.OBJECT, tags=["search"],
+                   summary="Search books by title (merged across providers)")
+    def get(self, request: Request) -> Response:
+        query = TitleQuery.parse(request.query_params)
+        result = services.book_search_by_title(query=query.q, limit=query.limit, offset=query.offset)
+        return success(request, result.to_wire(), meta=_meta(result))
+
+
+class V1IsbnSearch(SearchView):
+    @extend_schema(parameters=[ISBN], responses=OpenApiTypes.OBJECT, tags=["search"],
+                   summary="Look a book up by ISBN-10 or ISBN-13")
+    def get(self, request: Request) -> Response:
+        raw = request.query_params.get("isbn")
+        if not raw or not raw.strip():
+            raise InvalidIsbn("The 'isbn' parameter is required.", details={"isbn": raw or ""})
+        result = services.book_search_by_isbn(isbn=raw)
+        return success(request, result.to_wire(), meta=_meta(result))
+
+
+class V1AdvancedSearch(SearchView):
+    @extend_schema(parameters=[TITLE, AUTHOR, LIMIT], responses=OpenApiTypes.OBJECT, tags=["search"],
+                   summary="Search by title and/or author")
+    def get(self, request: Request) -> Response:
+        query = AdvancedQuery.parse(request.query_params)
+        result = services.book_search_advanced(title=query.title, author=query.author, limit=query.limit)
+        return success(request, result.to_wire(), meta=_meta(result))
+
+
+class V1EditionsSearch(SearchView):
+    @extend_schema(
+        parameters=[_p("workTitle", "The work's title", required=True), AUTHOR, LIMIT,
+                    _p("format", "Preferred format (Hardcover, Paperback, E-book, Audiobook, Mass Market)"),
+                    _p("language", "Preferred language (ISO 639-1)")],
+        responses=OpenApiTypes.OBJECT, tags=["search"], summary="Editions of one work, best first",
+    )
+    def get(self, request: Request) -> Response:
+        query = EditionsQuery.parse(request.query_params)
+        result = services.editions_search_result(work_title=query.work_title, author=query.author, limit=query.limit)
+        editions = services.editions_search(
+            work_title=query.work_title, author=query.author, limit=query.limit,
+            format_preference=query.format, language=query.language,
+        )
+        if not editions:
+            raise NotFound(f"No editions found for '{query.work_title}'.")
+        data = {
+            "editions": [e.to_wire() for e in editions],
+            "totalResults": len(editions),
+            "workTitle": query.work_title,
+        }
+        return success(request, data, meta=_meta(result))
+
+
+# --- legacy (raw bodies) -----------------------------------------------------------------------------
+
+
+class LegacyTitleSearch(SearchView):
+    @extend_schema(parameters=[Q, _p("maxResults", "Page size", type_=OpenApiTypes.INT), OFFSET],
+                   responses=OpenApiTypes.OBJECT, tags=["legacy"], summary="Legacy title search (Google-Books-like body)")
+    def get(self, request: Request) -> Response:
+        params = _params(request)
+        if params.get("maxResults") and not params.get("limit"):
+            params = {**dict(params.items()), "limit": params.get("maxResults")}
+        query = TitleQuery.parse(params)
+        result = services.book_search_by_title(query=query.q, limit=query.limit, offset=query.offset)
+        return Response(wire.legacy_volumes(result))
+
+    post = get
+
+
+class LegacyIsbnSearch(SearchView):
+    @extend_schema(parameters=[ISBN], responses=OpenApiTypes.OBJECT, tags=["legacy"], summary="Legacy ISBN search")
+    def get(self, request: Request) -> Response:
+        query = IsbnQuery.parse(_params(request))
+        result = services.book_search_by_isbn(isbn=query.isbn13)
+        return Response(wire.legacy_volumes(result))
+
+    post = get
+
+
+class LegacyAdvancedSearch(SearchView):
+    @extend_schema(parameters=[TITLE, AUTHOR, LIMIT], responses=OpenApiTypes.OBJECT, tags=["legacy"],
+                   summary="Legacy advanced search")
+    def get(self, request: Request) -> Response:
+        query = AdvancedQuery.parse(_params(request))
+        result = services.book_search_advanced(title=query.title, author=query.author, limit=query.limit)
+        return Response(wire.legacy_volumes(result))
+
+    post = get
+
+
+class LegacyAuthorSearch(SearchView):
+    @extend_schema(
+        parameters=[Q, LIMIT, _p("maxResults", "Alias of limit", type_=OpenApiTypes.INT), OFFSET,
+                    _p("sortBy", "publicationYear (default, newest first), publicationYearAsc, title, popularity")],
+        responses=OpenApiTypes.OBJECT, tags=["legacy"], summary="An author's works (paged)",
+    )
+    def get(self, request: Request) -> Response:
+        query = AuthorQuery.parse(request.query_params)
+        works = services.author_works_search(
+            name=query.name, limit=query.limit, offset=query.offset, sort_by=query.sort_by
+        )
+        return Response(wire.legacy_author(works, limit=query.limit, offset=query.offset))
+
+
+# --- external (one provider, raw) ------------------------------------------------------------------------
+
+
+def _external(request: Request, *, provider: str, operation: str, param_names: tuple[str, ...]) -> Response:
+    params = request.query_params
+    limit = int(params.get("limit") or params.get("maxResults") or 20) if str(
+        params.get("limit") or params.get("maxResults") or "20").isdigit() else 20
+    if operation == "isbn":
+        query = IsbnQuery.parse(params)
+        result = services.provider_search(provider=provider, operation="isbn", isbn=query.isbn13, limit=limit)
+    elif operation == "advanced":
+        title = RequiredText.parse(params, *param_names).value
+        result = services.provider_search(provider=provider, operation="advanced", title=title,
+                                          author=params.get("author") or None, limit=limit)
+    elif operation == "author":
+        name = RequiredText.parse(params, *param_names).value
+        if provider == "openlibrary":
+            works = services.author_works_search(name=name, limit=min(limit, 100), offset=0)
+            return Response({**wire.legacy_author(works, limit=min(limit, 100), offset=0), "provider": provider})
+        result = services.provider_search(provider=provider, operation="author", author=name, limit=limit)
+    else:
+        query = RequiredText.parse(params, *param_names).value
+        result = services.provider_search(provider=provider, operation="title", query=query, limit=limit)
+    return Response(wire.external(result, provider=provider))
+
+
+def _external_view(provider: str, operation: str, *param_names: str, summary: str):
+    class View(SearchView):
+        @extend_schema(parameters=[_p(param_names[0], summary, required=True), LIMIT],
+                       responses=OpenApiTypes.OBJECT, tags=["external"], summary=summary)
+        def get(self, request: Request) -> Response:
+            return _external(request, provider=provider, operation=operation, param_names=param_names)
+
+    View.__name__ = View.__qualname__ = f"External_{provider.replace('-', '_')}_{operation}"
+    return View
+
+
+ExternalGoogleBooks = _external_view("google-books", "title", "q", summary="Google Books search (normalized)")
+ExternalGoogleBooksIsbn = _external_view("google-books", "isbn", "isbn", summary="Google Books by ISBN")
+ExternalOpenLibrary = _external_view("openlibrary", "title", "q", summary="OpenLibrary search (normalized)")
+ExternalOpenLibraryAuthor = _external_view("openlibrary", "author", "q", "author", "name",
+                                           summary="OpenLibrary author works")
+ExternalIsbndb = _external_view("isbndb", "title", "q", summary="ISBNdb search (normalized)")
+ExternalIsbndbEditions = _external_view("isbndb", "advanced", "title", "q", summary="ISBNdb editions of a title")
+ExternalIsbndbIsbn = _external_view("isbndb", "isbn", "isbn", summary="ISBNdb by ISBN")
+
+
+# --- v3 -------------------------------------------------------------------------------------------------
+
+
+class V3BookSearch(SearchView):
+    @extend_schema(parameters=[Q, _p("mode", "text"), LIMIT, OFFSET, _p("page", "1-based page", type_=OpenApiTypes.INT)],
+                   responses=OpenApiTypes.OBJECT, tags=["v3"], summary="Book search for the web client")
+    def get(self, request: Request) -> Response:
+        query = TitleQuery.parse(request.query_params, max_limit=100)
+        mode = request.query_params.get("mode") or "text"
+        result = services.book_search_by_title(query=query.q, limit=query.limit, offset=query.offset)
+        books = [b for b in (wire.v3_book(h) for h in result.hits) if b is not None]
+        data = {
+            "results": books,
+            "totalCount": int(result.total_results if books else 0),
+            "query": {"q": query.q, "mode": mode, "limit": query.limit, "offset": query.offset},
+        }
+        return success(request, data, meta=_meta(result))
+
+
+class V3BookByIsbn(SearchView):
+    @extend_schema(responses=OpenApiTypes.OBJECT, tags=["v3"], summary="One book by ISBN (ETag, If-None-Match -> 304)")
+    def get(self, request: Request, isbn: str) -> Response:
+        isbn13 = isbn_normalize(isbn)
+        result = services.book_search_by_isbn(isbn=isbn13)
+        book = wire.v3_book(result.hits[0]) if result.hits else None
+        if book is None:
+            raise NotFound(f"No book with ISBN {isbn}.")
+        digest = hashlib.sha256(json.dumps(book, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:32]
+        etag = f'"{digest}"'
+        headers = {"ETag": etag, "Cache-Control": "public, max-age=3600"}
+        candidates = [t.strip() for t in request.headers.get("If-None-Match", "").split(",") if t.strip()]
+        if etag in candidates or f"W/{etag}" in candidates or "*" in candidates:
+            return Response(status=304, headers=headers)
+        return success(request, book, meta=_meta(result), headers=headers)
+
+
+class V3Enrich(SearchView):
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT, tags=["v3"],
+                   summary="Look up 1-50 ISBNs at once")
+    def post(self, request: Request) -> Response:
+        body = EnrichRequest.parse(request.data)
+        valid: dict[str, str] = {}
+        not_found: list[str] = []
+        for raw in body.isbns:
+            try:
+                valid[raw] = isbn_normalize(raw)
+            except InvalidIsbn:
+                not_found.append(raw)
+        found = services.book_lookup_many(isbns=list(dict.fromkeys(valid.values()))) if valid else {}
+        books: list[dict] = []
+        seen: set[str] = set()
+        for raw, isbn13 in valid.items():
+            hit = found.get(isbn13)
+            book = wire.v3_book(hit) if hit else None
+            if book is None:
+                not_found.append(raw)
+            elif isbn13 not in seen:
+                seen.add(isbn13)
+                books.append(book)
+        data = {"books": books, "found": len(books), "requested": len(body.isbns), "notFound": not_found}
+        return success(request, data)
+
+
+class V3Capabilities(SearchView):
+    @extend_schema(responses=OpenApiTypes.OBJECT, tags=["v3"], summary="What this server supports")
+    def get(self, request: Request) -> Response:
+        from search.providers import REGISTRY
+
+        enabled = {p.name: p.enabled() for p in REGISTRY}
+        features = {
+            "textSearch": True,
+            "isbnLookup": True,
+            "batchEnrich": True,
+            "etag": True,
+            "semanticSearch": False,
+            "googleBooks": enabled.get("google-books", False),
+            "openLibrary": enabled.get("openlibrary", False),
+            "isbndb": enabled.get("isbndb", False),
+        }
+        limits = {
+            "maxSearchLimit": 100,
+            "maxEnrichIsbns": EnrichRequest.MAX,
+            "rateLimitPerMinute": int(settings.RATE_LIMITS["search"][0]),
+            "rateLimitWindowSeconds": int(settings.RATE_LIMITS["search"][1]),
+        }
+        version = settings.APP_VERSION
+        body = success(request, {"features": features, "limits": limits, "version": version}).data
+        body.update({"features": features, "limits": limits, "version": version})
+        return Response(body)
+
+
+# --- ops ---------------------------------------------------------------------------------------------------
+
+
+class CacheMetrics(APIView):
+    permission_classes = [IsStaffOrOpsToken]
+
+    @extend_schema(parameters=[_p("period", "15m, 1h (default), 24h or 7d")], responses=OpenApiTypes.OBJECT,
+                   tags=["ops"], summary="Cache hit rates per tier and outbound budgets")
+    def get(self, request: Request) -> Response:
+        period = request.query_params.get("period") or "1h"
+        if period not in ("15m", "1h", "24h", "7d"):
+            from booktrack.core.exceptions import InvalidRequest
+
+            raise InvalidRequest("'period' must be one of 15m, 1h, 24h, 7d.")
+        data = cache_tier_stats(period)
+        data["budgets"] = budget_remaining()
+        return success(request, data)

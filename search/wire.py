@@ -1,0 +1,120 @@
+"""Renderings of search results for the legacy, external and v3 bodies (pure)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from search.dto import SearchHit, SearchResult
+from search.isbn import isbn_to_10
+from search.providers import BY_NAME
+
+
+def legacy_volume(hit: SearchHit) -> dict[str, Any]:
+    """A Google-Books-like `books#volume` with identifiers, covers and categories filled."""
+    work, edition = hit.work, hit.edition
+    identifiers = [
+        {"type": "ISBN_13" if len(i) == 13 else "ISBN_10", "identifier": i} for i in edition.isbns
+    ]
+    cover = edition.cover_image_url or work.cover_image_url
+    info: dict[str, Any] = {
+        "title": work.title,
+        "authors": list(hit.author_names),
+        "industryIdentifiers": identifiers,
+        "categories": list(work.subject_tags),
+    }
+    optional = {
+        "subtitle": edition.edition_title,
+        "publisher": edition.publisher,
+        "publishedDate": edition.publication_date or (str(work.first_publication_year) if work.first_publication_year else None),
+        "description": work.description,
+        "pageCount": edition.page_count,
+        "language": edition.language,
+        "imageLinks": {"thumbnail": cover, "smallThumbnail": cover} if cover else None,
+    }
+    info.update({k: v for k, v in optional.items() if v is not None})
+    return {
+        "kind": "books#volume",
+        "id": edition.google_books_volume_id or work.google_books_volume_id or edition.isbn
+        or work.open_library_work_id or work.title,
+        "volumeInfo": info,
+    }
+
+
+def legacy_volumes(result: SearchResult) -> dict[str, Any]:
+    return {
+        "kind": "books#volumes",
+        "totalItems": result.total_results,
+        "items": [legacy_volume(h) for h in result.hits],
+        "provider": result.provider,
+        "cached": result.cached,
+    }
+
+
+def legacy_author(works: Any, *, limit: int, offset: int) -> dict[str, Any]:
+    if not works.found:
+        return {"success": False, "provider": "openlibrary", "author": None, "works": [], "pagination": None,
+                "cached": works.cached}
+    next_offset = offset + len(works.works)
+    has_more = next_offset < works.total
+    return {
+        "success": True,
+        "provider": "openlibrary",
+        "author": {"name": works.name, "openLibraryKey": works.open_library_key, "totalWorks": works.total_works},
+        "works": [
+            {
+                "title": w.title,
+                "openLibraryWorkKey": w.open_library_work_id,
+                "firstPublicationYear": w.first_publication_year,
+                "editions": [],
+            }
+            for w in works.works
+        ],
+        "pagination": {
+            "total": works.total,
+            "limit": limit,
+            "offset": offset,
+            "hasMore": has_more,
+            "nextOffset": next_offset if has_more else None,
+        },
+        "cached": works.cached,
+    }
+
+
+def external(result: SearchResult, *, provider: str) -> dict[str, Any]:
+    return {**result.to_wire(), "provider": result.provider if result.hits else "none", "cached": result.cached,
+            "source": provider}
+
+
+def v3_book(hit: SearchHit) -> dict[str, Any] | None:
+    """The web client's Book; None when there is no ISBN-13 (left out of v3 results)."""
+    work, edition = hit.work, hit.edition
+    isbn13 = edition.isbn
+    if not isbn13 or len(isbn13) != 13:
+        return None
+    primary = edition.primary_provider or work.primary_provider or "google-books"
+    provider = BY_NAME[primary].v3_name if primary in BY_NAME else "google_books"
+    book: dict[str, Any] = {
+        "isbn": str(isbn13),
+        "title": str(work.title or edition.title or ""),
+        "authors": [str(a) for a in hit.author_names],
+        "provider": provider,
+        "quality": int(max(0, min(100, round(edition.isbndb_quality or work.isbndb_quality or 0)))),
+    }
+    cover = edition.cover_image_url or work.cover_image_url
+    optional: dict[str, Any] = {
+        "isbn10": isbn_to_10(isbn13),
+        "subtitle": edition.edition_title,
+        "publisher": edition.publisher,
+        "publishedDate": edition.publication_date,
+        "description": work.description,
+        "pageCount": int(edition.page_count) if edition.page_count and edition.page_count >= 1 else None,
+        "categories": list(work.subject_tags) or None,
+        "language": edition.language or work.original_language,
+        "coverUrl": cover,
+        "thumbnailUrl": cover,
+        "coverUrls": {"small": cover, "medium": cover, "large": cover} if cover else None,
+        "workKey": work.open_library_work_id,
+        "editionKey": edition.open_library_edition_id,
+    }
+    book.update({k: v for k, v in optional.items() if v is not None})
+    return book
