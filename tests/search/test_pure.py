@@ -1,0 +1,144 @@
+"""ISBN rules, DTO wire form, merge and ranking: pure, no database, no network."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from booktrack.core.exceptions import InvalidIsbn
+from search.cache import cache_ttl
+from search.dto import AuthorDTO, EditionDTO, SearchHit, SearchResult, WorkDTO, provider_label
+from search.isbn import isbn_clean, isbn_normalize, isbn_to_10, isbn_to_13
+from search.merge import merge_pages
+from search.dto import ProviderPage
+from search.providers.base import clean_description, normalize_date, normalize_format, normalize_language
+from search.ranking import rank_hits, title_key
+
+
+def test_isbn_clean_and_convert():
+    assert isbn_clean(" 978-0-306 40615-7 ") == "9780306406157"
+    assert isbn_to_13("0-306-40615-2") == "9780306406157"
+    assert isbn_to_10("9780306406157") == "0306406152"
+    assert isbn_to_13("080442957x") == "9780804429573"
+    assert isbn_to_10("9791032305690") is None
+
+
+def test_isbn_normalize_rejects_bad_checksum():
+    with pytest.raises(InvalidIsbn):
+        isbn_normalize("9780306406158")
+    with pytest.raises(InvalidIsbn):
+        isbn_normalize("12345")
+
+
+def test_dto_wire_names_and_optional_omission():
+    work = WorkDTO(title="Dune", cover_image_url="https://x/c.jpg", provenance={"title": "openlibrary"})
+    wire = work.to_wire()
+    assert wire["coverImageURL"] == "https://x/c.jpg"
+    for always in ("subjectTags", "goodreadsWorkIDs", "amazonASINs", "librarythingIDs", "googleBooksVolumeIDs",
+                   "isbndbQuality", "reviewStatus"):
+        assert always in wire
+    assert "description" not in wire and wire["provenance"] == {"title": "openlibrary"}
+    edition = EditionDTO(format="Other").to_wire()
+    assert edition["format"] == "Paperback"
+    assert AuthorDTO(name="X", gender="weird").to_wire() == {"name": "X", "gender": "Unknown"}
+
+
+def test_provider_label():
+    assert provider_label([]) == "none"
+    assert provider_label(["openlibrary"]) == "openlibrary"
+    assert provider_label(["google-books", "openlibrary", "google-books"]) == "merged:google-books+openlibrary"
+
+
+def test_normalizers_dates_languages_formats_html():
+    assert normalize_date("1808") == "1808"
+    assert normalize_date("2004-05") == "2004-05"
+    assert normalize_date("2019-10-03T00:00:00+02:00") == "2019-10-03"
+    assert normalize_date(2015) == "2015"
+    assert normalize_date("October 1, 1988") == "1988-10-01"
+    assert normalize_language("/languages/spa") == "es" and normalize_language("eng") == "en"
+    assert normalize_format("Kindle Edition") == "E-book"
+    assert normalize_format("Audio CD") == "Audiobook"
+    assert normalize_format("Spiral-bound") is None
+    assert clean_description("<p>Hello&nbsp;<b>world</b></p>") == "Hello world"
+    assert clean_description({"type": "/type/text", "value": "Plain"}) == "Plain"
+
+
+def _hit(provider, *, title, isbn=None, author="Frank Herbert", cover=None, description=None, year=None,
+         pages=None, fmt=None):
+    work_values = {"title": title, "cover_image_url": cover, "description": description,
+                   "first_publication_year": year}
+    edition_values = {"isbns": (isbn,) if isbn else (), "isbn": isbn, "title": title, "page_count": pages,
+                      "cover_image_url": cover}
+    if fmt:
+        edition_values["format"] = fmt
+    prov = lambda values: {k: provider for k, v in values.items() if v not in (None, ())}  # noqa: E731
+    return SearchHit(
+        work=WorkDTO(**work_values, primary_provider=provider, provenance=prov(work_values)),
+        edition=EditionDTO(**edition_values, primary_provider=provider, provenance=prov(edition_values)),
+        authors=(AuthorDTO(name=author),) if author else (),
+    )
+
+
+def test_merge_by_isbn_field_by_field_with_provenance():
+    google = _hit("google-books", title="Dune", isbn="9780441172719", cover="https://g/x?zoom=1",
+                  description="Short.", year=1990)
+    ol = _hit("openlibrary", title="Dune", isbn="9780441172719", cover="https://covers/b/id/1-L.jpg",
+              description="A much longer description of Dune.", year=1965, pages=604)
+    isbndb = _hit("isbndb", title="Dune", isbn="9780441172719", fmt="Mass Market")
+    merged = merge_pages([ProviderPage("google-books", (google,)), ProviderPage("openlibrary", (ol,)),
+                          ProviderPage("isbndb", (isbndb,))], priority={"google-books": 1, "openlibrary": 2, "isbndb": 3})
+    assert len(merged) == 1
+    hit = merged[0]
+    assert hit.work.cover_image_url.endswith("-L.jpg") and hit.work.provenance["cover_image_url"] == "openlibrary"
+    assert hit.work.description.startswith("A much longer")
+    assert hit.work.first_publication_year == 1965
+    assert hit.edition.page_count == 604 and hit.edition.format == "Mass Market"
+    assert hit.edition.provenance["format"] == "isbndb"
+    assert set(hit.work.contributors) == {"google-books", "openlibrary"}
+    assert set(hit.edition.contributors) == {"google-books", "openlibrary", "isbndb"}
+
+
+def test_merge_by_title_and_author_keeps_accents_in_output():
+    a = _hit("google-books", title="Cien años de soledad", author="Gabriel García Márquez")
+    b = _hit("openlibrary", title="CIEN ANOS DE SOLEDAD", author="Garcia Marquez, Gabriel", year=1967)
+    merged = merge_pages([ProviderPage("google-books", (a,)), ProviderPage("openlibrary", (b,))])
+    assert len(merged) == 1
+    assert merged[0].work.title == "Cien años de soledad"
+    assert merged[0].work.first_publication_year == 1967
+
+
+def test_merge_never_joins_different_isbns_by_title():
+    a = _hit("google-books", title="Dune", isbn="9780441172719")
+    b = _hit("openlibrary", title="Dune", isbn="9780593099322")
+    assert len(merge_pages([ProviderPage("google-books", (a,)), ProviderPage("openlibrary", (b,))])) == 2
+
+
+def test_rank_typo_tolerant_title():
+    hits = [_hit("x", title="Grateful Dead Lyrics", author="A", description="d" * 50, cover="https://c"),
+            _hit("x", title="The Great Gatsby", author="F. Scott Fitzgerald")]
+    assert rank_hits(hits, query="Grate Gatsby")[0].work.title == "The Great Gatsby"
+
+
+def test_rank_exact_isbn_first_then_quality():
+    poor = _hit("x", title="Dune", isbn="9780441172719")
+    rich = _hit("x", title="Dune", isbn="9780593099322", cover="https://c", description="long")
+    assert rank_hits([rich, poor], query="Dune", isbn="9780441172719")[0] is poor
+    assert rank_hits([poor, rich], query="Dune")[0] is rich
+
+
+def test_title_key_folds_case_and_accents_not_scripts():
+    assert title_key("L'Étranger") == title_key("l etranger")
+    assert title_key("1Q84 BOOK1") == "1q84 book1"
+    assert title_key("ノルウェイの森") == "ノルウェイの森"
+
+
+def test_cache_ttl_quality_and_jitter():
+    rng = random.Random(1)
+    high = SearchResult(hits=(_hit("x", title="D", isbn="9780441172719", cover="https://c", description="d"),))
+    low = SearchResult(hits=(_hit("x", title="D"),))
+    day = 86400
+    assert 0.9 * 2 * 365 * day <= cache_ttl(kind="isbn", result=high, rng=rng) <= 1.1 * 2 * 365 * day
+    assert 0.9 * 0.5 * 7 * day <= cache_ttl(kind="title", result=low, rng=rng) <= 1.1 * 0.5 * 7 * day
+    assert cache_ttl(kind="isbn", result=SearchResult(), rng=rng) <= 330
+    assert cache_ttl(kind="isbn", result=SearchResult(hits=high.hits, degraded=("isbndb",)), rng=rng) <= 330
