@@ -1,4 +1,12 @@
-"""ASGI entry point: HTTP (Django, behind the streaming body-size guard) and WebSocket (Channels)."""
+"""ASGI entry point: HTTP and WebSocket in one application.
+
+HTTP goes through the streaming body-size guard into Django's synchronous handler, run on a thread
+pool by a2wsgi. Our views are synchronous (DRF, the ORM, requests), and Django's own ASGI handler
+hops between the event loop and threads several times per request (a thread-sensitive context per
+request, sync middleware adapted around an async core); serving the sync stack directly measured
+about 3x the throughput on the same machine (see docs/benchmarks.md). WebSockets are served by
+Channels consumers on the event loop.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +14,22 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "booktrack.settings")
 
-from django.core.asgi import get_asgi_application  # noqa: E402
+from django.core.wsgi import get_wsgi_application  # noqa: E402
 
-django_asgi_app = get_asgi_application()
+django_wsgi_app = get_wsgi_application()
 
+from a2wsgi import WSGIMiddleware  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from booktrack.core.limits import BodySizeLimitASGIMiddleware  # noqa: E402
 from booktrack.routing import websocket_urlpatterns  # noqa: E402
 
+http_application = BodySizeLimitASGIMiddleware(WSGIMiddleware(django_wsgi_app, workers=settings.HTTP_THREADS))
+
 application = ProtocolTypeRouter(
     {
-        "http": BodySizeLimitASGIMiddleware(django_asgi_app),
+        "http": http_application,
         "websocket": URLRouter(websocket_urlpatterns),
     }
 )

@@ -8,7 +8,6 @@ cap: an oversized chunked upload is refused without being buffered.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -53,7 +52,14 @@ def body_limit(max_bytes: int, resource_type: str = "request"):
 
 
 class BodySizeLimitASGIMiddleware:
-    """Wraps the Django ASGI app; see the module docstring."""
+    """Wraps the HTTP app; see the module docstring.
+
+    - Declared `Content-Length` over the cap: nothing is read; the request goes on with an empty
+      body and the marker.
+    - Declared length within the cap: streamed through untouched (the server enforces the framing).
+    - No length (chunked): read up to the cap, never further. Over it: marker and an empty body;
+      within it: replayed with the `Content-Length` the WSGI side needs.
+    """
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -70,45 +76,52 @@ class BodySizeLimitASGIMiddleware:
                     declared = int(value)
                 except ValueError:
                     declared = None
-        scope = dict(scope)
-        if declared is not None and declared > limit.max_bytes:
-            scope[BODY_LIMIT_SCOPE_KEY] = {
-                "receivedBytes": declared,
-                "maxBytes": limit.max_bytes,
-                "resourceType": limit.resource_type,
-            }
-            await self.app(scope, _empty_body, send)
+        if declared is not None:
+            if declared > limit.max_bytes:
+                await self.app(_with_marker(scope, declared, limit), _empty_body, send)
+            else:
+                await self.app(scope, receive, send)
             return
 
+        chunks: list[bytes] = []
         received = 0
-        cut = False
-        cut_delivered = False
-
-        async def counting_receive() -> dict:
-            nonlocal received, cut, cut_delivered
-            if cut:
-                if not cut_delivered:
-                    cut_delivered = True
-                    return {"type": "http.request", "body": b"", "more_body": False}
-                # Django now only listens for a disconnect; reading on would pull the rest of the
-                # upload off the socket. Park until the response is sent and this task is cancelled.
-                await asyncio.Event().wait()
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit.max_bytes:
-                    cut = True
-                    scope[BODY_LIMIT_SCOPE_KEY] = {
-                        "receivedBytes": received,
-                        "maxBytes": limit.max_bytes,
-                        "resourceType": limit.resource_type,
-                    }
-                    # Stop here: drop the chunk, tell Django the body ended; the rest is never read.
-                    cut_delivered = True
-                    return {"type": "http.request", "body": b"", "more_body": False}
-            return message
+            if message["type"] != "http.request":
+                return  # the client went away before finishing its body
+            body = message.get("body", b"")
+            received += len(body)
+            if received > limit.max_bytes:
+                # Stop here: the rest of the upload is never read, let alone buffered.
+                await self.app(_with_marker(scope, received, limit), _empty_body, send)
+                return
+            chunks.append(body)
+            if not message.get("more_body", False):
+                break
+        whole = b"".join(chunks)
+        headers = [(n, v) for n, v in scope.get("headers", []) if n != b"transfer-encoding"]
+        headers.append((b"content-length", str(len(whole)).encode()))
+        replayed = False
 
-        await self.app(scope, counting_receive, send)
+        async def replay() -> dict:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": whole, "more_body": False}
+            return await receive()
+
+        await self.app({**scope, "headers": headers}, replay, send)
+
+
+def _with_marker(scope: dict, received: int, limit: BodyLimit) -> dict:
+    return {
+        **scope,
+        BODY_LIMIT_SCOPE_KEY: {
+            "receivedBytes": received,
+            "maxBytes": limit.max_bytes,
+            "resourceType": limit.resource_type,
+        },
+    }
 
 
 async def _empty_body() -> dict:

@@ -76,7 +76,8 @@ class BodySizeLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        scope = getattr(request, "scope", None) or {}
+        # Under the ASGI entry point the HTTP scope rides along in the WSGI environ (a2wsgi).
+        scope = request.META.get("asgi.scope") or getattr(request, "scope", None) or {}
         marker = scope.get(BODY_LIMIT_SCOPE_KEY)
         if marker is None:
             limit = body_limit_for_path(request.path_info)

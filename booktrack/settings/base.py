@@ -69,6 +69,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "booktrack.urls"
+# Threads per ASGI server process serving HTTP (each may hold a database connection).
+HTTP_THREADS = env.int("HTTP_THREADS", default=24)
 ASGI_APPLICATION = "booktrack.asgi.application"
 APPEND_SLASH = False
 

@@ -11,7 +11,7 @@ from django.urls import path
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from booktrack.core.limits import MB, BodySizeLimitASGIMiddleware, body_limit_for_path
+from booktrack.core.limits import MB, body_limit_for_path
 from booktrack.core.ratelimit import client_ip, rate_limit_check
 
 VIEW_CALLS: list[str] = []
@@ -125,9 +125,8 @@ def _run_chunked(app, *, chunks: int, chunk_size: int, path_: str = "/t/plain"):
 
 @pytest.mark.django_db
 def test_chunked_upload_over_cap_stops_reading_at_the_cap():
-    from django.core.asgi import get_asgi_application
+    from booktrack.asgi import http_application as app
 
-    app = BodySizeLimitASGIMiddleware(get_asgi_application())
     # 6 MB in 64 KB chunks against the 1 MB default cap.
     status, body, pulled = _run_chunked(app, chunks=96, chunk_size=64 * 1024)
     assert status == 413
@@ -140,9 +139,8 @@ def test_chunked_upload_over_cap_stops_reading_at_the_cap():
 
 @pytest.mark.django_db
 def test_chunked_upload_under_cap_reaches_the_view():
-    from django.core.asgi import get_asgi_application
+    from booktrack.asgi import http_application as app
 
-    app = BodySizeLimitASGIMiddleware(get_asgi_application())
     status, body, _ = _run_chunked(app, chunks=4, chunk_size=64 * 1024)
     assert status == 200
     assert VIEW_CALLS == ["plain"]

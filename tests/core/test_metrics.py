@@ -64,7 +64,7 @@ def test_metrics_prometheus_format(client):
     response = client.get("/metrics?format=prometheus&period=1h", HTTP_AUTHORIZATION="Bearer tok-123456")
     assert response["Content-Type"].startswith("text/plain")
     text = response.content.decode()
-    assert '# TYPE booktrack_provider_calls gauge' in text
+    assert "# TYPE booktrack_provider_calls gauge" in text
     assert 'booktrack_provider_calls{period="1h",provider="google-books"} 1' in text
 
 
