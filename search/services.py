@@ -95,6 +95,9 @@ def book_search_by_isbn(*, isbn: str, deadline: float | None = None) -> SearchRe
 # --- title / advanced ----------------------------------------------------------------------------
 
 
+TYPO_FALLBACK_MIN_SIMILARITY = 60.0
+
+
 def _title_from_providers(query: str, limit: int, offset: int, deadline: float) -> SearchResult:
     outcome = _fan(
         "search_title",
@@ -103,6 +106,27 @@ def _title_from_providers(query: str, limit: int, offset: int, deadline: float) 
     )
     hits = rank_hits(merge_pages(outcome.pages, priority=PRIORITY), query=query)[:limit]
     total = max((p.total for p in outcome.pages), default=0)
+    if not hits and offset == 0:
+        # Typo tolerance when upstreams match literally ("Grate Gatsby"): search the query's most
+        # distinctive words alone and keep only titles that are fuzzily close to the whole query.
+        words = sorted({w for w in text_key(query).split() if len(w) >= 4}, key=len, reverse=True)[:2]
+        for word in words if len(text_key(query).split()) > 1 else ():
+            if time.monotonic() >= deadline - 0.2:
+                break
+            retry = _fan(
+                "search_title",
+                lambda p, word=word: p.search_title(query=word, limit=40, offset=0, deadline=deadline),
+                deadline,
+            )
+            candidates = [
+                h for h in merge_pages(retry.pages, priority=PRIORITY)
+                if title_similarity(query, h.work.title) >= TYPO_FALLBACK_MIN_SIMILARITY
+            ]
+            if candidates:
+                hits = rank_hits(candidates, query=query)[:limit]
+                total = len(candidates)
+                outcome = retry
+                break
     result = _result(hits, total=total, failed=outcome.failed)
     if hits:
         catalog_schedule_upsert(hits=hits)
@@ -193,7 +217,23 @@ def editions_search_result(
             lambda p: p.search_advanced(title=title_text, author=author_text, limit=40, deadline=end),
             end,
         )
-        hits = merge_pages(outcome.pages, priority=PRIORITY)
+        pages = list(outcome.pages)
+        failed = list(outcome.failed)
+        work_id = next(
+            (h.work.open_library_work_id for p in pages for h in p.hits
+             if h.work.open_library_work_id and title_similarity(title_text, h.work.title) >= EDITION_MATCH_THRESHOLD),
+            None,
+        )
+        openlibrary = provider_get("openlibrary")
+        if work_id and openlibrary.enabled() and time.monotonic() < end - 0.2:
+            # All editions of the work (OpenLibrary lists them; search answers show only a few).
+            more = fanout_run(
+                calls={"openlibrary": lambda: openlibrary.work_editions(work_id=work_id, limit=50, deadline=end)},
+                deadline=end,
+            )
+            pages.extend(more.pages)
+            failed.extend(f for f in more.failed if f not in failed)
+        hits = merge_pages(pages, priority=PRIORITY)
         wanted = author_key(author_text) if author_text else None
         hits = [
             h
@@ -201,7 +241,7 @@ def editions_search_result(
             if title_similarity(title_text, h.work.title) >= EDITION_MATCH_THRESHOLD
             and (not wanted or not h.authors or any(author_key(a) == wanted for a in h.author_names))
         ]
-        return _result(hits[:100], total=len(hits), failed=outcome.failed)
+        return _result(hits[:100], total=len(hits), failed=failed)
 
     return cached_fetch(
         kind="editions",

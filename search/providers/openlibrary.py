@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 
 from search.dto import AuthorDTO, EditionDTO, ProviderPage, SearchHit, WorkDTO, clean_text
-from search.isbn import isbn_to_13, isbns_collect
+from search.isbn import isbn_to_13, isbn_variants, isbns_collect
 from search.providers.base import (
     Provider,
     clean_author_name,
@@ -107,7 +107,10 @@ def normalize_search_doc(doc: Any, *, want_isbn: str | None = None) -> SearchHit
     raw_isbns = doc.get("isbn") if isinstance(doc.get("isbn"), list) else []
     if want_isbn and want_isbn in {isbn_to_13(i) for i in raw_isbns[:200]}:
         raw_isbns = [want_isbn]
-    isbns, isbn13 = isbns_collect(raw_isbns[:20])
+    # A search doc is a work: its `isbn` list spans every edition. Keep one edition's ISBNs only,
+    # so that merging never glues different editions together.
+    _, isbn13 = isbns_collect(raw_isbns[:20])
+    isbns = isbn_variants(isbn13) if isbn13 else ()
     work_id = _olid(doc.get("key"), "W")
     languages = [lang for lang in (normalize_language(x) for x in doc.get("language") or ()) if lang]
     cover = cover_url(doc.get("cover_i"))

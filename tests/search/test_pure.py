@@ -8,10 +8,9 @@ import pytest
 
 from booktrack.core.exceptions import InvalidIsbn
 from search.cache import cache_ttl
-from search.dto import AuthorDTO, EditionDTO, SearchHit, SearchResult, WorkDTO, provider_label
+from search.dto import AuthorDTO, EditionDTO, ProviderPage, SearchHit, SearchResult, WorkDTO, provider_label
 from search.isbn import isbn_clean, isbn_normalize, isbn_to_10, isbn_to_13
 from search.merge import merge_pages
-from search.dto import ProviderPage
 from search.providers.base import clean_description, normalize_date, normalize_format, normalize_language
 from search.ranking import rank_hits, title_key
 
