@@ -134,7 +134,9 @@ class LegacyTitleSearch(SearchView):
         result = services.book_search_by_title(query=query.q, limit=query.limit, offset=query.offset)
         return Response(wire.legacy_volumes(result))
 
-    post = get
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT, tags=["legacy"])
+    def post(self, request: Request) -> Response:
+        return self.get(request)
 
 
 class LegacyIsbnSearch(SearchView):
@@ -144,7 +146,9 @@ class LegacyIsbnSearch(SearchView):
         result = services.book_search_by_isbn(isbn=query.isbn13)
         return Response(wire.legacy_volumes(result))
 
-    post = get
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT, tags=["legacy"])
+    def post(self, request: Request) -> Response:
+        return self.get(request)
 
 
 class LegacyAdvancedSearch(SearchView):
@@ -155,7 +159,9 @@ class LegacyAdvancedSearch(SearchView):
         result = services.book_search_advanced(title=query.title, author=query.author, limit=query.limit)
         return Response(wire.legacy_volumes(result))
 
-    post = get
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT, tags=["legacy"])
+    def post(self, request: Request) -> Response:
+        return self.get(request)
 
 
 class LegacyAuthorSearch(SearchView):
