@@ -18,7 +18,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -30,6 +30,23 @@ from search import conf
 logger = logging.getLogger(__name__)
 
 _priority: contextvars.ContextVar[str | None] = contextvars.ContextVar("search_priority", default=None)
+
+
+@dataclass(frozen=True)
+class Clock:
+    """Where budgets read time and how they wait: injectable, so window arithmetic is testable exactly.
+
+    `wall` (epoch seconds) picks the fixed window; `monotonic` is compared with callers' deadlines.
+    """
+
+    wall: Callable[[], float] = time.time
+    monotonic: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+
+
+SYSTEM_CLOCK = Clock()
+# The clock used when a caller passes none (tests may swap it for a fake one).
+default_clock: Clock = SYSTEM_CLOCK
 
 
 @dataclass(frozen=True)
@@ -86,8 +103,7 @@ class _LocalCounters:
         self._lock = threading.Lock()
         self._counts: dict[str, tuple[int, float]] = {}
 
-    def incr(self, key: str, ttl: int) -> int:
-        now = time.time()
+    def incr(self, key: str, ttl: int, now: float) -> int:
         with self._lock:
             count, expires = self._counts.get(key, (0, now + ttl))
             if expires <= now:
@@ -96,10 +112,10 @@ class _LocalCounters:
             self._counts[key] = (count, expires)
             return count
 
-    def get(self, key: str) -> int:
+    def get(self, key: str, now: float) -> int:
         with self._lock:
             count, expires = self._counts.get(key, (0, 0.0))
-            return count if expires > time.time() else 0
+            return count if expires > now else 0
 
     def clear(self) -> None:
         with self._lock:
@@ -118,11 +134,11 @@ def _window_key(budget: Budget, now: float) -> tuple[str, float]:
     return f"search:budget:{budget.upstream}:{index}", (index + 1) * budget.window
 
 
-def _incr(key: str, ttl: int) -> int | None:
+def _incr(key: str, ttl: int, now: float) -> int | None:
     client = get_redis()
     try:
         if client is None:
-            return _local.incr(key, ttl)
+            return _local.incr(key, ttl, now)
         pipe = client.pipeline(transaction=True)
         pipe.incr(key)
         pipe.expire(key, ttl + 1)
@@ -132,23 +148,26 @@ def _incr(key: str, ttl: int) -> int | None:
         return None
 
 
-def _read(key: str) -> int:
+def _read(key: str, now: float) -> int:
     client = get_redis()
     try:
         if client is None:
-            return _local.get(key)
+            return _local.get(key, now)
         value = client.get(key)
         return int(value) if value else 0
     except Exception:  # noqa: BLE001
         return 0
 
 
-def budget_acquire(*, upstream: str, deadline: float | None, priority: str | None = None) -> None:
+def budget_acquire(
+    *, upstream: str, deadline: float | None, priority: str | None = None, clock: Clock | None = None
+) -> None:
     """Take one slot of `upstream`'s budget, waiting for the next window when allowed.
 
     Raises ProviderUnavailable when no slot comes before the deadline (or, for background work, within
-    BACKGROUND_MAX_WAIT), or when the daily quota is spent.
+    BACKGROUND_MAX_WAIT), or when the daily quota is spent. `deadline` is on `clock.monotonic`.
     """
+    clock = clock or default_clock
     budget = budgets().get(upstream)
     if budget is None or budget.limit <= 0:
         return
@@ -158,25 +177,25 @@ def budget_acquire(*, upstream: str, deadline: float | None, priority: str | Non
         limit = max(1, math.floor(budget.limit * conf.BACKGROUND_SHARE))
     give_up_at = deadline
     if priority == "background":
-        cap = time.monotonic() + conf.BACKGROUND_MAX_WAIT
+        cap = clock.monotonic() + conf.BACKGROUND_MAX_WAIT
         give_up_at = cap if give_up_at is None else min(give_up_at, cap)
     while True:
-        now = time.time()
+        now = clock.wall()
         key, next_start = _window_key(budget, now)
-        if priority == "background" and _read(key) >= limit:
+        if priority == "background" and _read(key, now) >= limit:
             count = limit + 1  # do not consume: the share is spent
         else:
-            count = _incr(key, budget.window)
+            count = _incr(key, budget.window, now)
             if count is None or count <= (budget.limit if priority == "interactive" else limit):
                 return
         wait = next_start - now
-        if budget.window >= 86400 or (give_up_at is not None and time.monotonic() + wait >= give_up_at):
+        if budget.window >= 86400 or (give_up_at is not None and clock.monotonic() + wait >= give_up_at):
             metrics.record_event(f"budget_exhausted:{upstream}:{priority}")
             raise ProviderUnavailable(
                 f"{upstream}: outbound budget exhausted for {priority} work.",
                 details={"provider": upstream, "retryAfter": max(1, math.ceil(wait))},
             )
-        time.sleep(min(wait + 0.005, 1.0))
+        clock.sleep(min(wait + 0.005, 1.0))
 
 
 def budget_before_request(upstream: str, deadline: float | None) -> None:
@@ -184,13 +203,13 @@ def budget_before_request(upstream: str, deadline: float | None) -> None:
     budget_acquire(upstream=upstream, deadline=deadline)
 
 
-def budget_remaining() -> dict[str, dict[str, int | str]]:
+def budget_remaining(*, clock: Clock | None = None) -> dict[str, dict[str, int | str]]:
     """Remaining budget per upstream in the current window (for /api/cache/metrics)."""
-    now = time.time()
+    now = (clock or default_clock).wall()
     out: dict[str, dict[str, int | str]] = {}
     for name, budget in budgets().items():
         key, next_start = _window_key(budget, now)
-        used = _read(key)
+        used = _read(key, now)
         out[name] = {
             "limit": budget.limit,
             "used": min(used, budget.limit),

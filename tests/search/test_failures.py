@@ -94,21 +94,108 @@ def test_coalescing_across_processes_with_redis(fake, settings):
     assert sum(1 for r in results if r.cache_source == "KV") == 3
 
 
-def test_budget_background_waits_and_skips(settings):
+class FakeClock:
+    """Budget time under the test's control: `sleep` advances both clocks instead of waiting."""
+
+    def __init__(self, wall: float) -> None:
+        self.now = wall
+        self.mono = 50_000.0
+        self.sleeps: list[float] = []
+
+    def wall(self) -> float:
+        return self.now
+
+    def monotonic(self) -> float:
+        return self.mono
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.advance(seconds)
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+        self.mono += seconds
+
+
+@pytest.fixture
+def budget_clock(monkeypatch):
+    """OpenLibrary at 3 req/s (background share floor(3 * 0.6) = 1), on a fake clock."""
+    from search import budgets, conf
+
+    monkeypatch.setattr(conf, "OPENLIBRARY_RPS", 3)
+    monkeypatch.setattr(conf, "BACKGROUND_SHARE", 0.6)
+    monkeypatch.setattr(conf, "BACKGROUND_MAX_WAIT", 5.0)
+    clock = FakeClock(wall=1_700_000_000.0)
+    monkeypatch.setattr(budgets, "default_clock", budgets.Clock(clock.wall, clock.monotonic, clock.sleep))
+    return clock
+
+
+# Even 0.999 s into a window (where a real-clock test would straddle two windows) the result is the same.
+@pytest.mark.parametrize("into_window", [0.0, 0.5, 0.999])
+def test_budget_background_share_spent_skips_provider_interactive_still_passes(budget_clock, into_window):
+    from booktrack.core.exceptions import ProviderUnavailable
+    from search import budgets
+
+    budget_clock.advance(into_window)
+    with budgets.background_priority():
+        budgets.budget_acquire(upstream="openlibrary", deadline=budget_clock.mono + 0.0005)
+    # The background share is spent for this second and the deadline comes before the next one.
+    with pytest.raises(ProviderUnavailable) as excinfo, budgets.background_priority():
+        budgets.budget_acquire(upstream="openlibrary", deadline=budget_clock.mono + 0.0005)
+    assert excinfo.value.details["provider"] == "openlibrary"
+    # Interactive work still has the rest of the same second's budget: two more calls pass, a third does not.
+    budgets.budget_acquire(upstream="openlibrary", deadline=budget_clock.mono + 0.0005, priority="interactive")
+    budgets.budget_acquire(upstream="openlibrary", deadline=budget_clock.mono + 0.0005, priority="interactive")
+    with pytest.raises(ProviderUnavailable):
+        budgets.budget_acquire(upstream="openlibrary", deadline=budget_clock.mono + 0.0005, priority="interactive")
+    remaining = budgets.budget_remaining()["openlibrary"]
+    assert remaining["limit"] == 3 and remaining["remaining"] == 0 and remaining["backgroundLimit"] == 1
+    assert budget_clock.sleeps == []
+
+
+def test_budget_background_waits_for_the_next_window_within_max_wait(budget_clock):
+    from search import budgets
+
+    budget_clock.advance(0.25)
+    with budgets.background_priority():
+        budgets.budget_acquire(upstream="openlibrary", deadline=None)
+        budgets.budget_acquire(upstream="openlibrary", deadline=None)  # waits for the next second
+    assert len(budget_clock.sleeps) == 1 and 0.75 <= budget_clock.sleeps[0] <= 0.76
+    assert budget_clock.now >= 1_700_000_001.0
+    assert budgets.budget_remaining()["openlibrary"]["used"] == 1  # counted in the new window
+
+
+def test_budget_background_gives_up_after_max_wait(budget_clock, monkeypatch):
     from booktrack.core.exceptions import ProviderUnavailable
     from search import budgets, conf
 
-    conf.OPENLIBRARY_RPS, old = 3, conf.OPENLIBRARY_RPS
-    time.sleep(1.0 - time.time() % 1.0 + 0.01)  # start at a window boundary: all calls share one second
-    try:
-        with budgets.background_priority():
-            budgets.budget_acquire(upstream="openlibrary", deadline=time.monotonic() + 0.05)
-        # Background share is floor(3 * 0.6) = 1 per second: the next background call must not pass now.
-        with pytest.raises(ProviderUnavailable), budgets.background_priority():
-            budgets.budget_acquire(upstream="openlibrary", deadline=time.monotonic() + 0.05)
-        # Interactive work still has budget left in the same second.
-        budgets.budget_acquire(upstream="openlibrary", deadline=time.monotonic() + 0.05, priority="interactive")
-        remaining = budgets.budget_remaining()["openlibrary"]
-        assert remaining["limit"] == 3 and remaining["remaining"] <= 1
-    finally:
-        conf.OPENLIBRARY_RPS = old
+    monkeypatch.setattr(conf, "BACKGROUND_MAX_WAIT", 0.5)
+    with budgets.background_priority():
+        budgets.budget_acquire(upstream="openlibrary", deadline=None)
+        with pytest.raises(ProviderUnavailable) as excinfo:
+            budgets.budget_acquire(upstream="openlibrary", deadline=None)  # next slot in 1 s > 0.5 s
+    assert excinfo.value.details["retryAfter"] == 1
+    assert budget_clock.sleeps == []
+
+
+def test_budget_interactive_waits_for_next_window_before_its_deadline(budget_clock):
+    from search import budgets
+
+    budget_clock.advance(0.9)
+    for _ in range(4):  # 3 in this second, the 4th in the next one
+        budgets.budget_acquire(upstream="openlibrary", deadline=budget_clock.mono + 2.0, priority="interactive")
+    assert len(budget_clock.sleeps) == 1 and budget_clock.sleeps[0] == pytest.approx(0.105, abs=0.001)
+
+
+def test_budget_google_daily_quota_spent_fails_at_once(budget_clock, monkeypatch):
+    from booktrack.core.exceptions import ProviderUnavailable
+    from search import budgets, conf
+
+    monkeypatch.setattr(conf, "GOOGLE_BOOKS_DAILY_QUOTA", 2)
+    budgets.budget_acquire(upstream="google-books", deadline=None, priority="interactive")
+    budgets.budget_acquire(upstream="google-books", deadline=None, priority="interactive")
+    with pytest.raises(ProviderUnavailable):
+        budgets.budget_acquire(upstream="google-books", deadline=None, priority="interactive")
+    assert budget_clock.sleeps == []  # never waits for tomorrow
+    budget_clock.advance(86_400)
+    budgets.budget_acquire(upstream="google-books", deadline=None, priority="interactive")  # a new day
