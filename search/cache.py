@@ -80,13 +80,14 @@ class _EdgeEntry:
 class EdgeCache:
     """A thread-safe LRU with fresh and stale windows."""
 
-    def __init__(self, max_entries: int) -> None:
+    def __init__(self, max_entries: int, clock: Callable[[], float] = time.monotonic) -> None:
         self.max_entries = max_entries
+        self.clock = clock  # monotonic seconds; injectable so fresh/stale windows are testable without waiting
         self._lock = threading.Lock()
         self._data: OrderedDict[str, _EdgeEntry] = OrderedDict()
 
     def get(self, key: str) -> tuple[Any, str | None]:
-        now = time.monotonic()
+        now = self.clock()
         with self._lock:
             entry = self._data.get(key)
             if entry is None:
@@ -98,7 +99,7 @@ class EdgeCache:
             return entry.value, "EDGE_FRESH" if now < entry.fresh_until else "EDGE_STALE"
 
     def set(self, key: str, value: Any, ttl: int) -> None:
-        now = time.monotonic()
+        now = self.clock()
         fresh = min(ttl, conf.EDGE_FRESH_SECONDS)
         stale = max(fresh, min(ttl, conf.EDGE_STALE_SECONDS))
         with self._lock:
@@ -217,7 +218,25 @@ def _store(kind: str, key: str, result: SearchResult) -> None:
     edge.set(key, result.with_cache(cached=False, cache_source=None), ttl)
 
 
+# Keys with a background edge refresh running: a burst of stale hits starts one refresh, not a
+# thread per hit.
+_refreshing: set[str] = set()
+_refreshing_lock = threading.Lock()
+
+
 def _revalidate(kind: str, key: str, loader: Callable[[float], SearchResult]) -> None:
+    with _refreshing_lock:
+        if key in _refreshing:
+            return
+        _refreshing.add(key)
+
+    def store_refresh(value: Any) -> None:
+        # A partial answer (some provider failed) must not replace the complete one being served: keep
+        # serving it stale (bounded by the stale window) and let a later hit try again.
+        if getattr(value, "degraded", ()):
+            return
+        _store(kind, key, value)
+
     def run() -> None:
         try:
             value = kv_get(key)
@@ -226,12 +245,19 @@ def _revalidate(kind: str, key: str, loader: Callable[[float], SearchResult]) ->
                 return
             deadline = time.monotonic() + conf.DEADLINE_SECONDS
             _coalesce_local(
-                key, lambda: _coalesce_across_processes(key, lambda: loader(deadline), lambda v: _store(kind, key, v), deadline)
+                key, lambda: _coalesce_across_processes(key, lambda: loader(deadline), store_refresh, deadline)
             )
         except Exception:  # noqa: BLE001
             logger.info("edge revalidation of %s failed", key, exc_info=True)
+        finally:
+            with _refreshing_lock:
+                _refreshing.discard(key)
 
-    threading.Thread(target=run, name="search-edge-revalidate", daemon=True).start()
+    try:
+        threading.Thread(target=run, name="search-edge-revalidate", daemon=True).start()
+    except RuntimeError:  # cannot start a thread (interpreter shutdown): serve stale, refresh later
+        with _refreshing_lock:
+            _refreshing.discard(key)
 
 
 def cached_fetch(
@@ -304,3 +330,5 @@ def cache_reset_local() -> None:
     edge.clear()
     with _inflight_lock:
         _inflight.clear()
+    with _refreshing_lock:
+        _refreshing.clear()
