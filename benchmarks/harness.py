@@ -92,9 +92,26 @@ def migrate(env: dict[str, str]) -> None:
 def server(env: dict[str, str], *, workers: int = 2):
     port = free_port()
     proc = subprocess.Popen(  # noqa: S603
-        [PY, "-m", "uvicorn", "booktrack.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(workers), "--lifespan", "off", "--no-access-log", "--log-level", "warning"],
-        cwd=ROOT, env=env, start_new_session=True,
+        [
+            PY,
+            "-m",
+            "uvicorn",
+            "booktrack.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--lifespan",
+            "off",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -111,9 +128,27 @@ def server(env: dict[str, str], *, workers: int = 2):
 @contextmanager
 def celery_worker(env: dict[str, str], *, concurrency: int = 8, queues: str = "default,providers,ai,maintenance"):
     proc = subprocess.Popen(  # noqa: S603
-        [PY, "-m", "celery", "-A", "booktrack", "worker", "-Q", queues, "--pool", "threads",
-         "-c", str(concurrency), "--loglevel", "WARNING", "--without-gossip", "--without-mingle"],
-        cwd=ROOT, env=env, start_new_session=True,
+        [
+            PY,
+            "-m",
+            "celery",
+            "-A",
+            "booktrack",
+            "worker",
+            "-Q",
+            queues,
+            "--pool",
+            "threads",
+            "-c",
+            str(concurrency),
+            "--loglevel",
+            "WARNING",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
     )
     try:
         time.sleep(3)

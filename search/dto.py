@@ -8,6 +8,8 @@ non-None defaults and are always emitted; optional fields default to None and ar
 
 from __future__ import annotations
 
+import functools
+
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass, replace
@@ -17,8 +19,17 @@ FORMATS = ("Hardcover", "Paperback", "E-book", "Audiobook", "Mass Market")
 DEFAULT_FORMAT = "Paperback"  # the clients expect an unknown binding to read as Paperback, never "Other"
 GENDERS = ("Female", "Male", "Non-binary", "Other", "Unknown")
 CULTURAL_REGIONS = (
-    "Africa", "Asia", "Europe", "North America", "South America", "Oceania", "Middle East",
-    "Caribbean", "Central Asia", "Indigenous", "International",
+    "Africa",
+    "Asia",
+    "Europe",
+    "North America",
+    "South America",
+    "Oceania",
+    "Middle East",
+    "Caribbean",
+    "Central Asia",
+    "Indigenous",
+    "International",
 )
 REVIEW_STATUSES = ("verified", "needsReview", "userEdited")
 PROVIDERS = ("google-books", "openlibrary", "isbndb", "gemini")
@@ -29,6 +40,7 @@ def _wire(name: str) -> dict[str, str]:
     return {"wire": name}
 
 
+@functools.cache
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
@@ -196,13 +208,17 @@ class SearchResult:
         return replace(self, cached=cached, cache_source=cache_source)
 
     def to_wire(self) -> dict[str, Any]:
-        """The search payload: {works, editions, authors, totalResults}."""
-        return {
-            "works": [w.to_wire() for w in self.works],
-            "editions": [e.to_wire() for e in self.editions],
-            "authors": [a.to_wire() for a in self.authors],
-            "totalResults": self.total_results,
-        }
+        """The search payload: {works, editions, authors, totalResults} (computed once per result)."""
+        cached = self.__dict__.get("_wire_cache")
+        if cached is None:
+            cached = {
+                "works": [w.to_wire() for w in self.works],
+                "editions": [e.to_wire() for e in self.editions],
+                "authors": [a.to_wire() for a in self.authors],
+                "totalResults": self.total_results,
+            }
+            object.__setattr__(self, "_wire_cache", cached)
+        return cached
 
 
 def provider_label(providers: Iterable[str]) -> str:
@@ -225,22 +241,36 @@ def _wire_value(value: Any) -> Any:
     return value
 
 
+@functools.cache
+def _wire_plan(cls: type) -> tuple[tuple[str, str, bool, bool], ...]:
+    """Per class, once: (field, wire name, optional, is provenance) for every field."""
+    plan = []
+    for f in fields(cls):
+        wire_name = f.name if cls is BoundingBox else f.metadata.get("wire", _camel(f.name))
+        plan.append((f.name, wire_name, f.default is None, f.name == "provenance"))
+    return tuple(plan)
+
+
 def to_wire(dto: Any) -> dict[str, Any]:
-    """The one serializer: camelCase names, optional (None-default) fields omitted when None."""
+    """The one serializer: camelCase names, optional (None-default) fields omitted when None.
+
+    DTOs are immutable, so each one's wire form is computed once and kept on the instance (a cached
+    answer is served many times). Callers treat the returned dict as read-only.
+    """
+    cached = dto.__dict__.get("_wire_cache")
+    if cached is not None:
+        return cached
     out: dict[str, Any] = {}
-    for f in fields(dto):
-        value = getattr(dto, f.name)
-        optional = f.default is None
+    for name, wire_name, optional, is_provenance in _wire_plan(type(dto)):
+        value = getattr(dto, name)
         if optional and value is None:
             continue
-        if f.name == "provenance":
+        if is_provenance:
             if value:
                 out["provenance"] = dict(value)
             continue
-        if isinstance(dto, BoundingBox):
-            out[f.name] = value
-            continue
-        out[f.metadata.get("wire", _camel(f.name))] = _wire_value(value)
+        out[wire_name] = _wire_value(value)
+    object.__setattr__(dto, "_wire_cache", out)
     return out
 
 
