@@ -9,7 +9,6 @@ non-None defaults and are always emitted; optional fields default to None and ar
 from __future__ import annotations
 
 import functools
-
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass, replace

@@ -130,7 +130,13 @@ else:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 60},
+            # channels-redis blocks on BZPOPMIN for 5 s; redis-py 8 defaults socket_timeout to 5 s too,
+            # and the two collide. Give the socket room past the blocking read.
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 2}],
+                "capacity": 1500,
+                "expiry": 60,
+            },
         }
     }
 
@@ -150,7 +156,9 @@ CELERY_TASK_ROUTES = {
 }
 WORKER_QUEUES = ("default", "providers", "ai", "maintenance")
 CELERY_TASK_QUEUES = tuple(Queue(name) for name in WORKER_QUEUES)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Redis broker: an unacknowledged task (its worker died) is redelivered after this many seconds.
+# Keep it above the longest task run (a 100-book batch, a scan).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=1800)}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
