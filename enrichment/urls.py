@@ -2,9 +2,10 @@
 
 from django.urls import path
 
-from enrichment import views
+from enrichment import editions_views, views
 
 urlpatterns = [
     path("v1/enrichment/batch", views.BatchEnrichmentView.as_view(), name="enrichment-batch"),
+    path("v1/editions/search", editions_views.EditionsSearchView.as_view(), name="v1-editions-search"),
     path("api/enrichment/start", views.LegacyEnrichmentStartView.as_view(), name="enrichment-start-legacy"),
 ]

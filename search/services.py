@@ -18,6 +18,7 @@ from search.cache import cache_key, cached_fetch
 from search.catalog import catalog_lookup_isbn, catalog_schedule_upsert
 from search.dto import EditionDTO, ProviderPage, SearchHit, SearchResult, WorkDTO, clean_text, provider_label
 from search.fanout import fanout_run
+from search.hooks import decorate_result
 from search.isbn import isbn_normalize
 from search.merge import merge_pages, merged_providers
 from search.providers import PRIORITY, provider_get, providers_enabled
@@ -74,9 +75,11 @@ def _isbn_from_providers(isbn13: str, deadline: float) -> SearchResult:
 
 def book_search_by_isbn(*, isbn: str, deadline: float | None = None) -> SearchResult:
     """One book by ISBN-10 or 13 (same answer for both). Raises InvalidIsbn for a bad checksum."""
-    isbn13 = isbn_normalize(isbn)
-    end = _deadline(deadline)
+    # Decorated after the cache: cached answers get fresh decorations (search.hooks).
+    return decorate_result(_isbn_cached(isbn_normalize(isbn), _deadline(deadline)))
 
+
+def _isbn_cached(isbn13: str, end: float) -> SearchResult:
     def from_catalog() -> SearchResult | None:
         hit = catalog_lookup_isbn(isbn13=isbn13)
         if hit is None:
@@ -142,12 +145,13 @@ def book_search_by_title(
         raise InvalidQuery("The search query must not be empty.")
     limit = min(max(int(limit), 1), 100)
     offset = max(int(offset), 0)
-    return cached_fetch(
+    result = cached_fetch(
         kind="title",
         key=cache_key("title", text_key(text), text.casefold(), limit, offset),
         loader=lambda d: _title_from_providers(text, limit, offset, d),
         deadline=_deadline(deadline),
     )
+    return decorate_result(result)
 
 
 def _advanced_from_providers(title: str | None, author: str | None, limit: int, deadline: float) -> SearchResult:
@@ -179,12 +183,13 @@ def book_search_advanced(
     if not title_text and not author_text:
         raise InvalidQuery("Give a title, an author, or both.")
     limit = min(max(int(limit), 1), 100)
-    return cached_fetch(
+    result = cached_fetch(
         kind="advanced",
         key=cache_key("advanced", text_key(title_text), text_key(author_text), limit),
         loader=lambda d: _advanced_from_providers(title_text, author_text, limit, d),
         deadline=_deadline(deadline),
     )
+    return decorate_result(result)
 
 
 # --- editions ----------------------------------------------------------------------------------------
@@ -377,7 +382,7 @@ def book_lookup_many(*, isbns: Sequence[str], deadline: float | None = None) -> 
     end = _deadline(deadline)
     unique = list(dict.fromkeys(isbn_normalize(i) for i in isbns))
     # A pool of its own: each lookup fans out on the provider pool, which must not wait on itself.
-    futures = {i: _lookup_pool.submit(book_search_by_isbn, isbn=i, deadline=end) for i in unique}
+    futures = {i: _lookup_pool.submit(_isbn_cached, i, end) for i in unique}
     wait(list(futures.values()), timeout=max(0.0, end - time.monotonic()) + 0.5)
     out: dict[str, SearchHit | None] = {}
     for isbn13, future in futures.items():
@@ -386,4 +391,9 @@ def book_lookup_many(*, isbns: Sequence[str], deadline: float | None = None) -> 
             out[isbn13] = result.hits[0] if result.hits else None
         except Exception:  # noqa: BLE001 - one failing lookup is "not found", not a failed batch
             out[isbn13] = None
+    # One decoration for the whole batch (one cache read for all its authors), not one per ISBN.
+    found = [(isbn13, hit) for isbn13, hit in out.items() if hit is not None]
+    decorated = decorate_result(SearchResult(hits=tuple(hit for _, hit in found), total_results=len(found)))
+    if len(decorated.hits) == len(found):
+        out.update({isbn13: hit for (isbn13, _), hit in zip(found, decorated.hits, strict=True)})
     return out

@@ -8,7 +8,6 @@ urlpatterns = [
     path("v1/search/title", views.V1TitleSearch.as_view(), name="v1-search-title"),
     path("v1/search/isbn", views.V1IsbnSearch.as_view(), name="v1-search-isbn"),
     path("v1/search/advanced", views.V1AdvancedSearch.as_view(), name="v1-search-advanced"),
-    path("v1/editions/search", views.V1EditionsSearch.as_view(), name="v1-editions-search"),
     path("search/title", views.LegacyTitleSearch.as_view(), name="legacy-search-title"),
     path("search/isbn", views.LegacyIsbnSearch.as_view(), name="legacy-search-isbn"),
     path("search/advanced", views.LegacyAdvancedSearch.as_view(), name="legacy-search-advanced"),

@@ -25,7 +25,6 @@ from search.isbn import isbn_normalize
 from search.serializers import (
     AdvancedQuery,
     AuthorQuery,
-    EditionsQuery,
     EnrichRequest,
     IsbnQuery,
     RequiredText,
@@ -94,30 +93,6 @@ class V1AdvancedSearch(SearchView):
         query = AdvancedQuery.parse(request.query_params)
         result = services.book_search_advanced(title=query.title, author=query.author, limit=query.limit)
         return success(request, result.to_wire(), meta=_meta(result))
-
-
-class V1EditionsSearch(SearchView):
-    @extend_schema(
-        parameters=[_p("workTitle", "The work's title", required=True), AUTHOR, LIMIT,
-                    _p("format", "Preferred format (Hardcover, Paperback, E-book, Audiobook, Mass Market)"),
-                    _p("language", "Preferred language (ISO 639-1)")],
-        responses=OpenApiTypes.OBJECT, tags=["search"], summary="Editions of one work, best first",
-    )
-    def get(self, request: Request) -> Response:
-        query = EditionsQuery.parse(request.query_params)
-        result = services.editions_search_result(work_title=query.work_title, author=query.author, limit=query.limit)
-        editions = services.editions_search(
-            work_title=query.work_title, author=query.author, limit=query.limit,
-            format_preference=query.format, language=query.language,
-        )
-        if not editions:
-            raise NotFound(f"No editions found for '{query.work_title}'.")
-        data = {
-            "editions": [e.to_wire() for e in editions],
-            "totalResults": len(editions),
-            "workTitle": query.work_title,
-        }
-        return success(request, data, meta=_meta(result))
 
 
 # --- legacy (raw bodies) -----------------------------------------------------------------------------

@@ -68,16 +68,6 @@ def test_v1_advanced(client, fake):
     assert response.status_code == 400 and response.json()["error"]["code"] == "INVALID_QUERY"
 
 
-def test_v1_editions_best_first_with_preference(client, fake):
-    body = client.get("/v1/editions/search", {"workTitle": "Dune", "author": "Frank Herbert",
-                                              "format": "Hardcover"}).json()
-    editions = body["data"]["editions"]
-    assert len(editions) >= 2 and editions[0]["format"] == "Hardcover"
-    missing = client.get("/v1/editions/search", {"workTitle": "zzqxv nothing", "author": "nobody qq"})
-    assert missing.status_code == 404 and missing.json()["error"]["code"] == "NOT_FOUND"
-    assert client.get("/v1/editions/search", {}).status_code == 400
-
-
 def test_legacy_title_get_and_post(client, fake):
     body = client.get("/search/title", {"q": "Dune"}).json()
     assert body["kind"] == "books#volumes" and body["items"][0]["kind"] == "books#volume"

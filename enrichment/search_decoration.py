@@ -1,0 +1,240 @@
+"""Author facts and genres applied to search answers, without slowing them.
+
+Registered with `search.hooks` in `EnrichmentConfig.ready()`, so it runs on every answer of the book
+search services (ISBN, title, advanced, batch lookups), after the cache tiers: cached answers pick up
+author facts that arrived since they were cached.
+
+Per answer:
+
+- `WorkDTO.subjectTags` go through `normalize_genres` (provider-aware: the provider that supplied the
+  subjects, else the work's primary provider); shelf noise like "Accessible book" disappears.
+- Authors get gender, nationality, culturalRegion, birthYear, deathYear and wikidataID from the
+  author-facts cache ONLY: one `cache.get_many` per answer (facts + "already queued" markers of
+  every author), never the network. A fact the DTO already has is kept; a missing one stays
+  "Unknown"/absent.
+- Authors never looked up are queued for ONE background task, `enrichment.fill_author_facts`
+  (providers queue), at most `MAX_NAMES_PER_TASK` names. A short-lived marker per name
+  (`cache.add`, atomic) keeps concurrent answers from queueing the same name twice; it also spaces
+  retries when Wikidata or the broker is down. The message is sent after commit, from a small
+  background thread, so a slow or dead broker never delays or fails the answer (it is logged).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from functools import lru_cache
+from typing import Any, Final
+
+from django.core.cache import cache
+from django.db import transaction
+
+from enrichment.authors import (
+    NEGATIVE_TTL,
+    AuthorFacts,
+    AuthorQuery,
+    author_facts_cached,
+    author_facts_lookup_many,
+)
+
+# The author cache's key and entry format (the bare-name key is what a search answer reads).
+from enrichment.authors import _cache_entry as author_cache_entry
+from enrichment.authors import _cache_key as author_cache_key
+from enrichment.genres import normalize_genres
+from enrichment.wikidata import normalize_person_name
+from search.dto import GENDERS, AuthorDTO, SearchHit, SearchResult, WorkDTO
+
+logger = logging.getLogger(__name__)
+
+FILL_TASK_NAME: Final = "enrichment.fill_author_facts"
+MAX_NAMES_PER_TASK: Final = 10
+MAX_KNOWN_TITLES: Final = 3
+# Long enough to cover a queued task's run (a lookup is a few Wikidata calls), short enough that a
+# failed one (Wikidata or broker down) is retried by the next answer a few minutes later.
+PENDING_TTL: Final = 300
+PENDING_PREFIX: Final = "enrichment:author-fill:v1:"
+FILL_DEADLINE_SECONDS: Final = 120.0
+
+# One thread sends the task messages: a broker that is slow to connect never holds a request.
+_sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="enrichment-enqueue")
+
+
+# --- the decorator -----------------------------------------------------------------------------------
+
+
+def search_result_decorate(result: SearchResult) -> SearchResult:
+    """`result` with normalized subject tags and cached author facts; queues unknown authors."""
+    if not result.hits:
+        return result
+    queries = _author_queries(result.hits)
+    facts, missing = _cached_facts(queries)
+    hits = tuple(
+        replace(
+            hit,
+            work=_work_with_genres(hit.work),
+            authors=tuple(_author_with_facts(a, facts.get(_name_key(a.name))) for a in hit.authors),
+        )
+        for hit in result.hits
+    )
+    if missing:
+        author_facts_fill_schedule(queries=missing)
+    return replace(result, hits=hits)
+
+
+def _name_key(name: str) -> str:
+    return normalize_person_name(name)
+
+
+def _author_queries(hits: Sequence[SearchHit]) -> dict[str, AuthorQuery]:
+    """Normalized name -> the lookup for that author, with the answer's titles and OpenLibrary id."""
+    titles: dict[str, list[str]] = {}
+    queries: dict[str, AuthorQuery] = {}
+    for hit in hits:
+        for author in hit.authors:
+            key = _name_key(author.name)
+            if not key:
+                continue
+            known = titles.setdefault(key, [])
+            if hit.work.title and hit.work.title not in known and len(known) < MAX_KNOWN_TITLES:
+                known.append(hit.work.title)
+            previous = queries.get(key)
+            queries[key] = AuthorQuery(
+                name=previous.name if previous else author.name,
+                known_titles=tuple(known),
+                openlibrary_id=(previous.openlibrary_id if previous else None) or author.open_library_id,
+            )
+    return queries
+
+
+def _cached_facts(queries: dict[str, AuthorQuery]) -> tuple[dict[str, AuthorFacts | None], list[AuthorQuery]]:
+    """(name key -> facts for authors already looked up, authors to queue) from ONE cache read."""
+    if not queries:
+        return {}, []
+    fact_keys = {key: author_cache_key(q.name, (), None) for key, q in queries.items()}
+    pending_keys = {key: PENDING_PREFIX + fact_keys[key].rsplit(":", 1)[-1] for key in queries}
+    try:
+        values = cache.get_many([*fact_keys.values(), *pending_keys.values()])
+    except Exception:  # noqa: BLE001 - no cache: no facts, and nothing queued (no way to dedupe)
+        logger.warning("author facts cache read failed", exc_info=True)
+        return {}, []
+    facts: dict[str, AuthorFacts | None] = {}
+    missing: list[AuthorQuery] = []
+    for key, query in queries.items():
+        entry = author_cache_entry(values.get(fact_keys[key]))
+        if entry is not None:
+            facts[key] = entry.facts
+        elif pending_keys[key] not in values:
+            missing.append(query)
+    return facts, missing
+
+
+def _author_with_facts(author: AuthorDTO, facts: AuthorFacts | None) -> AuthorDTO:
+    """Facts fill what the DTO lacks; what a provider or a user already set is kept."""
+    if facts is None:
+        return author
+    changes: dict[str, Any] = {}
+    if author.gender == "Unknown" and facts.gender in GENDERS and facts.gender != "Unknown":
+        changes["gender"] = facts.gender
+    for field, value in (
+        ("nationality", facts.nationality),
+        ("cultural_region", facts.culturalRegion),
+        ("birth_year", facts.birthYear),
+        ("death_year", facts.deathYear),
+        ("wikidata_id", facts.wikidataID),
+    ):
+        if value is not None and getattr(author, field) is None:
+            changes[field] = value
+    return replace(author, **changes) if changes else author
+
+
+def _work_with_genres(work: WorkDTO) -> WorkDTO:
+    if not work.subject_tags:
+        return work
+    provider = work.provenance.get("subject_tags") or work.provenance.get("subjectTags") or work.primary_provider
+    tags = _genres(tuple(work.subject_tags), provider)
+    return work if tags == tuple(work.subject_tags) else replace(work, subject_tags=tags)
+
+
+@lru_cache(maxsize=4096)
+def _genres(tags: tuple[str, ...], provider: str | None) -> tuple[str, ...]:
+    # Pure and called with the same subject lists again and again (cached answers): memoized.
+    return tuple(normalize_genres(tags, provider=provider))
+
+
+# --- queueing ---------------------------------------------------------------------------------------
+
+
+def author_facts_fill_schedule(*, queries: Sequence[AuthorQuery]) -> list[str]:
+    """Queue one `enrichment.fill_author_facts` task for the authors nobody has queued yet.
+
+    Returns the names queued (at most MAX_NAMES_PER_TASK). Never raises.
+    """
+    claimed: list[AuthorQuery] = []
+    for query in queries:
+        if len(claimed) >= MAX_NAMES_PER_TASK:
+            break  # the rest is picked up by a later answer
+        marker = PENDING_PREFIX + author_cache_key(query.name, (), None).rsplit(":", 1)[-1]
+        try:
+            if cache.add(marker, 1, PENDING_TTL):
+                claimed.append(query)
+        except Exception:  # noqa: BLE001
+            logger.warning("could not mark author %r as queued", query.name, exc_info=True)
+            return []
+    if not claimed:
+        return []
+    payload = [
+        {"name": q.name, "knownTitles": list(q.known_titles), "openLibraryID": q.openlibrary_id} for q in claimed
+    ]
+    transaction.on_commit(lambda: _sender.submit(_send, payload))
+    return [q.name for q in claimed]
+
+
+def _send(payload: list[dict[str, Any]]) -> None:
+    from enrichment.tasks_authors import fill_author_facts
+
+    try:
+        fill_author_facts.apply_async(args=[payload], retry=False)
+    except Exception:  # noqa: BLE001 - the markers expire; a later answer queues these names again
+        logger.warning("could not queue %s for %d authors", FILL_TASK_NAME, len(payload), exc_info=True)
+
+
+def queries_from_payload(payload: Sequence[dict[str, Any]]) -> list[AuthorQuery]:
+    out = []
+    for item in payload:
+        name = str(item.get("name") or "").strip()
+        if name:
+            titles = tuple(str(t) for t in item.get("knownTitles") or () if t)
+            out.append(AuthorQuery(name=name, known_titles=titles, openlibrary_id=item.get("openLibraryID") or None))
+    return out
+
+
+# --- the background fill ------------------------------------------------------------------------------
+
+
+def author_facts_fill(
+    *, queries: Sequence[AuthorQuery], deadline: float | None = None
+) -> dict[str, AuthorFacts | None]:
+    """Look up (Wikidata) the authors whose bare name has no cached answer yet. Idempotent.
+
+    A found author is cached under the hinted and the bare name (by `author_facts_lookup`). When the
+    hinted lookup finds nobody, the bare name is cached as "not found" too: hints only add evidence,
+    so the bare lookup could not do better, and search answers read the bare name. Upstream errors
+    are not cached; the author is retried when the queue marker expires.
+    """
+    todo = [q for q in queries if author_facts_cached(name=q.name) is None]
+    if not todo:
+        return {}
+    end = deadline if deadline is not None else time.monotonic() + FILL_DEADLINE_SECONDS
+    found = author_facts_lookup_many(names=todo, deadline=end)
+    for query in todo:
+        if found.get(query.name) is not None:
+            continue
+        entry = author_facts_cached(
+            name=query.name, known_titles=query.known_titles, openlibrary_id=query.openlibrary_id
+        )
+        if entry is not None and entry.facts is None:
+            cache.add(author_cache_key(query.name, (), None), {"facts": None}, NEGATIVE_TTL)
+    return found
