@@ -1,0 +1,216 @@
+"""Author facts and genres applied to search answers (enrichment.search_decoration via search.hooks)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import asdict
+
+import pytest
+from django.core.cache import cache
+
+from enrichment import search_decoration
+from enrichment.authors import AuthorFacts, author_facts_cached
+from enrichment.authors import _cache_key as author_cache_key
+from enrichment.search_decoration import MAX_NAMES_PER_TASK, search_result_decorate
+from enrichment.tasks_authors import fill_author_facts
+from search.dto import AuthorDTO, EditionDTO, SearchHit, SearchResult, WorkDTO
+
+# Transactional: on_commit callbacks (catalog upserts, task sends) run as in production.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+HERBERT = AuthorFacts(
+    name="Frank Herbert",
+    wikidataID="Q7934",
+    gender="Male",
+    nationality="American",
+    culturalRegion="North America",
+    birthYear=1920,
+    deathYear=1986,
+)
+
+
+def seed_facts(name: str, facts: AuthorFacts | None) -> None:
+    cache.set(author_cache_key(name, (), None), {"facts": asdict(facts) if facts else None}, 600)
+
+
+def flush_sender() -> None:
+    search_decoration._sender.submit(lambda: None).result(timeout=10)
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """The payloads handed to the broker (nothing runs)."""
+    sent: list[list[dict]] = []
+    monkeypatch.setattr(fill_author_facts, "apply_async", lambda args, **kw: sent.append(args[0]))
+    yield sent
+
+
+def hit(title: str, *authors: AuthorDTO, tags: tuple[str, ...] = (), provider: str | None = None) -> SearchHit:
+    work = WorkDTO(title=title, subject_tags=tags, primary_provider=provider)
+    return SearchHit(work=work, edition=EditionDTO(isbn=None), authors=authors)
+
+
+def answer(*hits: SearchHit) -> SearchResult:
+    return SearchResult(hits=hits, total_results=len(hits))
+
+
+def wire_author(body: dict, name: str) -> dict:
+    return next(a for a in body["data"]["authors"] if a["name"] == name)
+
+
+# --- pure-ish (local memory cache, no network) ----------------------------------------------------
+
+
+def test_decorate_fills_facts_from_cache_and_keeps_provider_values(queued):
+    seed_facts("Frank Herbert", HERBERT)
+    result = answer(
+        hit("Dune", AuthorDTO(name="Herbert, Frank")),
+        hit("Dune Messiah", AuthorDTO(name="Frank Herbert", gender="Female", nationality="Martian")),
+    )
+    decorated = search_result_decorate(result)
+    first, second = decorated.hits[0].authors[0], decorated.hits[1].authors[0]
+    assert (first.gender, first.cultural_region, first.nationality) == ("Male", "North America", "American")
+    assert (first.birth_year, first.death_year, first.wikidata_id) == (1920, 1986, "Q7934")
+    assert first.name == "Herbert, Frank"  # the provider's name is kept
+    assert (second.gender, second.nationality) == ("Female", "Martian")  # already set: not overwritten
+    assert second.cultural_region == "North America"
+    flush_sender()
+    assert queued == []
+
+
+def test_decorate_normalizes_subject_tags():
+    tags = ("Accessible book", "Protected DAISY", "In library", "Fiction / Science Fiction / General", "nyt:best")
+    decorated = search_result_decorate(answer(hit("Dune", tags=tags, provider="openlibrary")))
+    assert decorated.hits[0].work.subject_tags == ("Fiction", "Science Fiction")
+    again = search_result_decorate(decorated)  # idempotent: a re-decorated answer is unchanged
+    assert again.hits[0].work.subject_tags == ("Fiction", "Science Fiction")
+
+
+def test_unknown_and_not_found_authors_stay_unknown(queued):
+    seed_facts("Nobody Known", None)  # looked up: Wikidata had nobody
+    decorated = search_result_decorate(answer(hit("X", AuthorDTO(name="Nobody Known"))))
+    author = decorated.hits[0].authors[0]
+    assert author.gender == "Unknown" and author.cultural_region is None and author.wikidata_id is None
+    flush_sender()
+    assert queued == []  # "not found" is an answer: nothing to queue
+
+
+def test_one_cache_read_per_answer(monkeypatch, queued):
+    for name in ("A One", "B Two", "C Three"):
+        seed_facts(name, AuthorFacts(name=name, wikidataID="Q1", gender="Female"))
+    calls = {"get": 0, "get_many": 0, "add": 0}
+    real = search_decoration.cache
+
+    class Counting:
+        def __getattr__(self, attr):
+            if attr in calls:
+                calls[attr] += 1
+            return getattr(real, attr)
+
+    monkeypatch.setattr(search_decoration, "cache", Counting())
+    hits = [hit(f"Book {i}", AuthorDTO(name=n)) for i, n in enumerate(["A One", "B Two", "C Three"] * 4)]
+    decorated = search_result_decorate(answer(*hits))
+    assert all(a.gender == "Female" for h in decorated.hits for a in h.authors)
+    assert calls == {"get": 0, "get_many": 1, "add": 0}
+
+
+def test_uncached_authors_queue_one_bounded_task_deduplicated(queued):
+    authors = [AuthorDTO(name=f"Author Number{i:02d}", open_library_id=f"OL{i}A") for i in range(15)]
+    result = answer(*(hit(f"Book {i}", a) for i, a in enumerate(authors)))
+    search_result_decorate(result)
+    search_result_decorate(result)  # a concurrent/next answer: nothing queued twice
+    flush_sender()
+    assert len(queued) == 2
+    first, second = queued
+    assert len(first) == MAX_NAMES_PER_TASK and len(second) == 15 - MAX_NAMES_PER_TASK
+    assert first[0] == {"name": "Author Number00", "knownTitles": ["Book 0"], "openLibraryID": "OL0A"}
+    assert {p["name"] for p in first}.isdisjoint(p["name"] for p in second)
+    search_result_decorate(result)
+    flush_sender()
+    assert len(queued) == 2
+
+
+# --- through the routes and the fakes -------------------------------------------------------------
+
+
+def test_search_answer_carries_cached_author_facts(client, fake, queued):
+    seed_facts("Frank Herbert", HERBERT)
+    body = client.get("/v1/search/title", {"q": "Dune"}).json()
+    herbert = wire_author(body, "Frank Herbert")
+    assert herbert["gender"] == "Male" and herbert["culturalRegion"] == "North America"
+    assert herbert["wikidataID"] == "Q7934" and herbert["birthYear"] == 1920
+    assert fake.count("GET /wikidata") == 0
+    tags = body["data"]["works"][0]["subjectTags"]
+    assert "Science Fiction" in tags
+    assert not {"Hugo Award Winner", "Nebula Award Winner", "Arrakis (Imaginary place)"} & set(tags)
+
+
+def test_uncached_author_queues_one_task_and_the_answer_does_not_wait(client, fake, queued):
+    fake.configure("wikidata", latency_ms=2000)
+    started = time.monotonic()
+    body = client.get("/v1/search/title", {"q": "Dune"}).json()
+    elapsed = time.monotonic() - started
+    assert wire_author(body, "Frank Herbert")["gender"] == "Unknown"
+    assert "culturalRegion" not in wire_author(body, "Frank Herbert")
+    client.get("/v1/search/title", {"q": "Dune"})  # the cached answer: already queued, not again
+    flush_sender()
+    assert fake.count("GET /wikidata") == 0 and elapsed < 1.5
+    assert len(queued) == 1
+    herbert = next(p for p in queued[0] if p["name"] == "Frank Herbert")
+    assert "Dune" in herbert["knownTitles"]
+
+
+def test_broker_down_never_fails_the_search(client, fake, monkeypatch, caplog):
+    def down(*args, **kwargs):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(fill_author_facts, "apply_async", down)
+    response = client.get("/v1/search/title", {"q": "Dune"})
+    flush_sender()
+    assert response.status_code == 200 and response.json()["data"]["works"]
+    assert "could not queue enrichment.fill_author_facts" in caplog.text
+
+
+def test_background_fill_then_cached_answer_carries_facts(client, fake, monkeypatch):
+    """End to end with an eager task: no Wikidata call in the request; the task fills the cache; the
+    next (cached) answer is decorated with the facts."""
+    gate = threading.Event()
+    real_send = search_decoration._send
+    monkeypatch.setattr(search_decoration, "_send", lambda payload: (gate.wait(10), real_send(payload)))
+    first = client.get("/v1/search/advanced", {"title": "Dune", "author": "Frank Herbert"}).json()
+    assert fake.count("GET /wikidata") == 0
+    assert wire_author(first, "Frank Herbert")["gender"] == "Unknown"
+    gate.set()
+    flush_sender()
+    assert fake.count("GET /wikidata") > 0
+    second = client.get("/v1/search/advanced", {"title": "Dune", "author": "Frank Herbert"}).json()
+    assert second["metadata"]["cached"] is True
+    herbert = wire_author(second, "Frank Herbert")
+    assert herbert["gender"] == "Male" and herbert["culturalRegion"] == "North America"
+    assert herbert["wikidataID"] == "Q7934"
+
+
+def test_fill_task_is_idempotent_and_caches_not_found(fake):
+    payload = [
+        {"name": "Frank Herbert", "knownTitles": ["Dune"], "openLibraryID": "OL79034A"},
+        {"name": "Zzqxv Nobodyknown", "knownTitles": ["Nothing"], "openLibraryID": None},
+    ]
+    fill_author_facts.apply(args=[payload])
+    calls = fake.count("GET /wikidata")
+    assert calls > 0
+    assert author_facts_cached(name="Frank Herbert").facts.wikidataID == "Q7934"
+    nobody = author_facts_cached(name="Zzqxv Nobodyknown")
+    assert nobody is not None and nobody.facts is None  # the bare name is answered: not queued again
+    fill_author_facts.apply(args=[payload])  # a redelivery
+    assert fake.count("GET /wikidata") == calls
+
+
+def test_fill_task_routing_and_options():
+    from booktrack.celery import app
+
+    assert fill_author_facts.name == "enrichment.fill_author_facts"
+    assert fill_author_facts.name in app.tasks
+    assert fill_author_facts.acks_late is True
+    route = app.amqp.router.route({}, fill_author_facts.name)
+    assert route["queue"].name == "providers"
