@@ -49,6 +49,10 @@ SYSTEM_CLOCK = Clock()
 default_clock: Clock = SYSTEM_CLOCK
 
 
+class BudgetExhausted(ProviderUnavailable):
+    """Our own outbound budget said no (not the upstream): never a reason for an upstream cooldown."""
+
+
 @dataclass(frozen=True)
 class Budget:
     upstream: str
@@ -124,6 +128,52 @@ class _LocalCounters:
 
 _local = _LocalCounters()
 
+# Upstream-imposed pauses (a 429's Retry-After): epoch second until which an upstream is not called.
+_cooldowns: dict[str, float] = {}
+_cooldowns_lock = threading.Lock()
+MAX_COOLDOWN_SECONDS = 3600.0
+
+
+def _cooldown_key(upstream: str) -> str:
+    return f"search:cooldown:{upstream}"
+
+
+def budget_cooldown(*, upstream: str, seconds: float | None, clock: Clock | None = None) -> None:
+    """Stop calling `upstream` for `seconds` (its 429 Retry-After), in every process.
+
+    Honouring Retry-After means not asking again before it passes, not only in the retry loop: the
+    fan-out skips the provider (a degraded answer) instead of hammering it on every search.
+    """
+    if not seconds or seconds <= 0:
+        return
+    seconds = min(float(seconds), MAX_COOLDOWN_SECONDS)
+    until = (clock or default_clock).wall() + seconds
+    with _cooldowns_lock:
+        _cooldowns[upstream] = max(until, _cooldowns.get(upstream, 0.0))
+    client = get_redis()
+    if client is None:
+        return
+    try:
+        client.set(_cooldown_key(upstream), repr(until), px=max(1, int(seconds * 1000)))
+    except Exception:  # noqa: BLE001 - the local pause still applies
+        logger.warning("could not share the %s cooldown", upstream, exc_info=True)
+
+
+def budget_cooldown_remaining(upstream: str, *, clock: Clock | None = None) -> float:
+    """Seconds until `upstream` may be called again (0 when it may be called now)."""
+    now = (clock or default_clock).wall()
+    with _cooldowns_lock:
+        until = _cooldowns.get(upstream, 0.0)
+    client = get_redis()
+    if client is not None:
+        try:
+            shared = client.get(_cooldown_key(upstream))
+            if shared:
+                until = max(until, float(shared))
+        except Exception:  # noqa: BLE001
+            logger.debug("cooldown store unavailable", exc_info=True)
+    return max(0.0, until - now)
+
 
 def _window_key(budget: Budget, now: float) -> tuple[str, float]:
     if budget.window >= 86400:
@@ -168,6 +218,13 @@ def budget_acquire(
     BACKGROUND_MAX_WAIT), or when the daily quota is spent. `deadline` is on `clock.monotonic`.
     """
     clock = clock or default_clock
+    paused = budget_cooldown_remaining(upstream, clock=clock)
+    if paused > 0:
+        metrics.record_event(f"upstream_cooldown:{upstream}")
+        raise BudgetExhausted(
+            f"{upstream} asked us to wait (Retry-After).",
+            details={"provider": upstream, "retryAfter": max(1, math.ceil(paused))},
+        )
     budget = budgets().get(upstream)
     if budget is None or budget.limit <= 0:
         return
@@ -191,7 +248,7 @@ def budget_acquire(
         wait = next_start - now
         if budget.window >= 86400 or (give_up_at is not None and clock.monotonic() + wait >= give_up_at):
             metrics.record_event(f"budget_exhausted:{upstream}:{priority}")
-            raise ProviderUnavailable(
+            raise BudgetExhausted(
                 f"{upstream}: outbound budget exhausted for {priority} work.",
                 details={"provider": upstream, "retryAfter": max(1, math.ceil(wait))},
             )
@@ -223,3 +280,5 @@ def budget_remaining(*, clock: Clock | None = None) -> dict[str, dict[str, int |
 
 def budget_reset_local() -> None:
     _local.clear()
+    with _cooldowns_lock:
+        _cooldowns.clear()

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 
+from booktrack.core.exceptions import ProviderUnavailable
 from booktrack.core.http import UpstreamClient, upstream_client
 from search.dto import DEFAULT_FORMAT, AuthorDTO, EditionDTO, ProviderPage, SearchHit, WorkDTO, clean_text
 
@@ -284,6 +285,20 @@ class Provider:
         if client.before_request is None:  # created elsewhere first: budgets still apply
             client.before_request = budget_before_request
         return client
+
+    def get_json(self, path: str, **kwargs: Any) -> Any:
+        """GET through the shared client; an upstream 429's Retry-After pauses this provider everywhere."""
+        from search.budgets import BudgetExhausted, budget_cooldown
+
+        try:
+            return self.client().get_json(path, **kwargs)
+        except BudgetExhausted:
+            raise
+        except ProviderUnavailable as exc:
+            retry_after = (exc.details or {}).get("retryAfter")
+            if isinstance(retry_after, int | float) and retry_after > 0:
+                budget_cooldown(upstream=self.name, seconds=retry_after)
+            raise
 
     def supports(self, operation: str) -> bool:
         """Whether this provider overrides `operation` (e.g. "search_isbn")."""

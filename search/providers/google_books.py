@@ -149,7 +149,7 @@ class GoogleBooksProvider(Provider):
         return params
 
     def _volumes(self, params: dict[str, Any], deadline: float | None) -> ProviderPage:
-        raw = self.client().get_json("volumes", params=self._params(**params), deadline=deadline)
+        raw = self.get_json("volumes", params=self._params(**params), deadline=deadline)
         return normalize_volumes(raw)
 
     def search_isbn(self, *, isbn13: str, deadline: float | None) -> ProviderPage:
@@ -173,5 +173,5 @@ class GoogleBooksProvider(Provider):
         return self._volumes({"q": " ".join(terms), "maxResults": min(max(limit, 1), 40), "printType": "books"}, deadline)
 
     def volume_by_id(self, *, volume_id: str, deadline: float | None) -> ProviderPage:
-        raw = self.client().get_json(f"volumes/{volume_id}", params=self._params(), deadline=deadline)
+        raw = self.get_json(f"volumes/{volume_id}", params=self._params(), deadline=deadline)
         return normalize_volumes(raw)

@@ -98,7 +98,7 @@ class IsbndbProvider(Provider):
     priority = 30
 
     def _get(self, path: str, params: dict[str, Any] | None, deadline: float | None) -> ProviderPage:
-        raw = self.client().get_json(
+        raw = self.get_json(
             path, params=params, headers={"Authorization": self.api_key() or ""}, deadline=deadline
         )
         return normalize_books(raw)

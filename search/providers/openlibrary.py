@@ -382,7 +382,7 @@ class OpenLibraryProvider(Provider):
 
     def books_by_isbns(self, *, isbns: list[str], deadline: float | None) -> ProviderPage:
         """Many ISBNs in one call (`/api/books?bibkeys=`)."""
-        raw = self.client().get_json(
+        raw = self.get_json(
             "api/books",
             params={"bibkeys": ",".join(f"ISBN:{i}" for i in isbns), "jscmd": "data", "format": "json"},
             deadline=deadline,
@@ -390,7 +390,7 @@ class OpenLibraryProvider(Provider):
         return normalize_api_books(raw)
 
     def _search(self, params: dict[str, Any], deadline: float | None, want_isbn: str | None = None) -> ProviderPage:
-        raw = self.client().get_json("search.json", params={**params, "fields": SEARCH_FIELDS}, deadline=deadline)
+        raw = self.get_json("search.json", params={**params, "fields": SEARCH_FIELDS}, deadline=deadline)
         return normalize_search(raw, want_isbn=want_isbn)
 
     def search_title(self, *, query: str, limit: int, offset: int, deadline: float | None) -> ProviderPage:
@@ -407,15 +407,15 @@ class OpenLibraryProvider(Provider):
         return self._search(params, deadline)
 
     def edition_by_isbn(self, *, isbn: str, deadline: float | None) -> SearchHit | None:
-        return normalize_edition(self.client().get_json(f"isbn/{isbn}.json", deadline=deadline))
+        return normalize_edition(self.get_json(f"isbn/{isbn}.json", deadline=deadline))
 
     def work_editions(self, *, work_id: str, limit: int, deadline: float | None) -> ProviderPage:
-        raw = self.client().get_json(f"works/{work_id}/editions.json", params={"limit": limit}, deadline=deadline)
-        work = self.client().get_json(f"works/{work_id}.json", deadline=deadline) if raw else None
+        raw = self.get_json(f"works/{work_id}/editions.json", params={"limit": limit}, deadline=deadline)
+        work = self.get_json(f"works/{work_id}.json", deadline=deadline) if raw else None
         return normalize_editions_list(raw, work=work)
 
     def author_search(self, *, name: str, deadline: float | None) -> tuple[AuthorDTO, ...]:
-        raw = self.client().get_json("search/authors.json", params={"q": name, "limit": 5}, deadline=deadline)
+        raw = self.get_json("search/authors.json", params={"q": name, "limit": 5}, deadline=deadline)
         return normalize_author_search(raw)
 
     def author_works_page(

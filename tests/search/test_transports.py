@@ -281,3 +281,64 @@ def test_google_single_5xx_recovers_on_retry(upstream, no_keys):
     assert result.degraded == () and result.provider == "google-books"
     assert result.hits[0].work.title == "Annihilation"
     assert len(calls_to(upstream, GOOGLE)) == 2
+
+
+@pytest.mark.django_db
+def test_google_429_retry_after_pauses_google_for_later_searches(upstream, no_keys, monkeypatch):
+    """Honouring Retry-After: until it passes, later searches skip Google instead of asking again."""
+    from search import budgets
+
+    now = [1_700_000_000.0]
+    monkeypatch.setattr(budgets, "default_clock", budgets.Clock(wall=lambda: now[0]))
+    upstream.get(f"{GOOGLE}/volumes", status=429, headers={"Retry-After": "30"}, json={})
+    upstream.get(f"{OL}/search.json", json=shared("openlibrary/search_title_lord_of_the_rings.json"))
+    first = services.book_search_by_title(query="The Lord of the Rings")
+    assert first.degraded == ("google-books",) and first.hits
+    now[0] += 29
+    second = services.book_search_by_title(query="The Hobbit")
+    assert second.degraded == ("google-books",) and second.hits  # OpenLibrary still answers
+    assert len(calls_to(upstream, GOOGLE)) == 1  # not asked again inside its Retry-After
+
+    now[0] += 2
+    upstream.remove(responses.GET, f"{GOOGLE}/volumes")
+    upstream.get(f"{GOOGLE}/volumes", json=shared("google_books/volumes_search_children_of_time.json"))
+    third = services.book_search_by_title(query="Children of Time")
+    assert third.degraded == () and "google-books" in third.provider
+    assert len(calls_to(upstream, GOOGLE)) == 2
+
+
+def test_budget_exhaustion_is_not_mistaken_for_an_upstream_retry_after(upstream, no_keys, monkeypatch):
+    """Our own budget saying no (with its retryAfter) must not pause the upstream for everyone."""
+    from booktrack.core.exceptions import ProviderUnavailable
+    from search import budgets, conf
+
+    monkeypatch.setattr(conf, "GOOGLE_BOOKS_DAILY_QUOTA", 1)
+    upstream.get(f"{GOOGLE}/volumes", json=GOOGLE_EMPTY)
+    provider = GoogleBooksProvider()
+    provider.search_isbn(isbn13="9780374104092", deadline=None)
+    with pytest.raises(ProviderUnavailable):
+        provider.search_isbn(isbn13="9780374104092", deadline=None)
+    assert budgets.budget_cooldown_remaining("google-books") == 0
+
+
+def test_retry_after_pause_is_shared_across_processes_with_redis(settings):
+    """Service mode: a pause recorded by one process is seen by another (empty local state)."""
+    redis = pytest.importorskip("redis")
+    url = "redis://127.0.0.1:6379/14"
+    try:
+        redis.Redis.from_url(url).delete("search:cooldown:google-books")
+    except Exception:
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    from booktrack.core.redis import reset_redis
+    from search import budgets
+
+    settings.REDIS_URL = url
+    reset_redis()
+    try:
+        budgets.budget_cooldown(upstream="google-books", seconds=30)
+        budgets.budget_reset_local()  # "another process": nothing in memory
+        assert 28 <= budgets.budget_cooldown_remaining("google-books") <= 30
+        assert budgets.budget_cooldown_remaining("openlibrary") == 0
+    finally:
+        redis.Redis.from_url(url).delete("search:cooldown:google-books")
+        reset_redis()
