@@ -71,19 +71,23 @@ def search_result_decorate(result: SearchResult) -> SearchResult:
         return result
     queries = _author_queries(result.hits)
     facts, missing = _cached_facts(queries)
-    hits = tuple(
-        replace(
-            hit,
-            work=_work_with_genres(hit.work),
-            authors=tuple(_author_with_facts(a, facts.get(_name_key(a.name))) for a in hit.authors),
-        )
-        for hit in result.hits
-    )
+    hits = tuple(_hit_decorated(hit, facts) for hit in result.hits)
     if missing:
         author_facts_fill_schedule(queries=missing)
+    if all(new is old for new, old in zip(hits, result.hits, strict=True)):
+        return result
     return replace(result, hits=hits)
 
 
+def _hit_decorated(hit: SearchHit, facts: dict[str, AuthorFacts | None]) -> SearchHit:
+    work = _work_with_genres(hit.work)
+    authors = tuple(_author_with_facts(a, facts.get(_name_key(a.name))) for a in hit.authors)
+    if work is hit.work and all(new is old for new, old in zip(authors, hit.authors, strict=True)):
+        return hit
+    return replace(hit, work=work, authors=authors)
+
+
+@lru_cache(maxsize=8192)
 def _name_key(name: str) -> str:
     return normalize_person_name(name)
 
