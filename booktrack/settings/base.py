@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
-from kombu import Queue
+from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 env = environ.Env()
@@ -155,10 +155,14 @@ CELERY_TASK_ROUTES = {
     "harvest.*": {"queue": "maintenance"},
 }
 WORKER_QUEUES = ("default", "providers", "ai", "maintenance")
-CELERY_TASK_QUEUES = tuple(Queue(name) for name in WORKER_QUEUES)
+# One direct exchange per queue: a bare Queue(name) would bind every queue to the "default" key.
+CELERY_TASK_QUEUES = tuple(Queue(name, Exchange(name, type="direct"), routing_key=name) for name in WORKER_QUEUES)
 # Redis broker: an unacknowledged task (its worker died) is redelivered after this many seconds.
 # Keep it above the longest task run (a 100-book batch, a scan).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=1800)}
+# Namespaces every broker key (Redis), so deployments or test runs sharing one Redis never share queues.
+if env.str("CELERY_BROKER_KEY_PREFIX", default=""):
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env.str("CELERY_BROKER_KEY_PREFIX")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"

@@ -83,7 +83,13 @@ class ServiceProcess:
         self.starts += 1
         log = open(self.log_path, "wb")  # noqa: SIM115 - owned by the process
         self.process = subprocess.Popen(
-            self.argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            self.argv,
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -114,11 +120,24 @@ class ServiceProcess:
                 self.kill()
 
 
+def _die_with_parent() -> None:
+    """Linux: the child gets SIGTERM when pytest dies, so no stray worker outlives a killed run."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
 def _worker_ready(proc: ServiceProcess) -> bool:
     # The worker's own "ready." line is below the project's celery log level: ask it over the broker.
     from celery import Celery
 
-    probe = Celery(broker=proc.env["REDIS_URL"])
+    probe = Celery(
+        broker=proc.env["REDIS_URL"],
+        broker_transport_options={"global_keyprefix": proc.env["CELERY_BROKER_KEY_PREFIX"]},
+    )
     try:
         replies = probe.control.ping(timeout=0.5)
     finally:
@@ -160,13 +179,15 @@ class Stack:
         """Make the broker redeliver unacknowledged messages now.
 
         After a worker dies holding an acks-late message, Redis redelivers it once the transport's
-        visibility timeout (settings: 1 hour) has passed. This does what that timeout does, at once.
+        visibility timeout (CELERY_VISIBILITY_TIMEOUT) has passed. This does what that timeout does, at once.
         """
         from kombu import Connection
 
-        with Connection(self.redis_url, transport_options={"visibility_timeout": 0}) as conn:
+        options = {"visibility_timeout": 0, "global_keyprefix": self.env["CELERY_BROKER_KEY_PREFIX"]}
+        with Connection(self.redis_url, transport_options=options) as conn:
             channel = conn.default_channel
-            before = channel.client.zcard(channel.unacked_index_key)
+            # ZCARD is not among the commands kombu's prefixed client rewrites: prefix it here.
+            before = channel.client.zcard(channel.global_keyprefix + channel.unacked_index_key)
             channel.qos.restore_visible(num=1000)
             return before
 
@@ -204,6 +225,8 @@ def stack(tmp_path_factory):
         "DJANGO_SETTINGS_MODULE": "booktrack.settings",
         "DATABASE_URL": db_url,
         "REDIS_URL": REDIS_URL,
+        # Private broker keys: a stray worker from an earlier, killed run can never take our tasks.
+        "CELERY_BROKER_KEY_PREFIX": f"{db_name}:",
         "SECRET_KEY": "integration-" + secrets.token_hex(8),
         "DEBUG": "false",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
