@@ -20,7 +20,7 @@ migrate: install
 
 ## run: one process serves HTTP + WebSocket + an in-process Celery worker (SQLite, no Redis needed)
 run: migrate
-	$(VENV)/bin/uvicorn booktrack.asgi:application --host $(HOST) --port $(PORT) --lifespan off
+	$(VENV)/bin/uvicorn booktrack.asgi:application --host $(HOST) --port $(PORT) --lifespan off --no-proxy-headers
 
 ## test: the whole suite (unit + integration on PostgreSQL, Redis, a worker process, an ASGI server)
 test: install
@@ -58,7 +58,7 @@ fakes: install
 
 ## service mode: separate processes (set REDIS_URL and DATABASE_URL first)
 serve: migrate
-	$(VENV)/bin/uvicorn booktrack.asgi:application --host $(HOST) --port $(PORT) --workers 2 --lifespan off
+	$(VENV)/bin/uvicorn booktrack.asgi:application --host $(HOST) --port $(PORT) --workers 2 --lifespan off --no-proxy-headers
 
 worker: install
 	$(VENV)/bin/celery -A booktrack worker -Q default,providers,ai,maintenance --loglevel INFO

@@ -105,6 +105,7 @@ def server(env: dict[str, str], *, workers: int = 2):
             str(workers),
             "--lifespan",
             "off",
+            "--no-proxy-headers",
             "--no-access-log",
             "--log-level",
             "warning",

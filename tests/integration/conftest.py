@@ -266,6 +266,7 @@ def stack(tmp_path_factory):
             [
                 str(VENV_BIN / "uvicorn"), "booktrack.asgi:application",
                 "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
+                "--no-proxy-headers",
             ],
             env,
             log_dir,
