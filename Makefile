@@ -42,7 +42,7 @@ lint: install
 
 ## schema: write and validate the OpenAPI schema (served live at /api/schema/, UI at /api/docs/)
 schema: install
-	$(PY) manage.py spectacular --validate --file docs/openapi.yaml
+	$(PY) manage.py spectacular --validate --fail-on-warn --file docs/openapi.yaml
 
 format: install
 	$(VENV)/bin/ruff format .

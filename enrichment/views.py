@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -26,9 +28,22 @@ def _started(request: Request, parsed: BatchRequest, headers: dict[str, str] | N
     return success(request, data, status=202, headers=headers)
 
 
+STARTED = {
+    202: OpenApiResponse(OpenApiTypes.OBJECT, description="Envelope {success, processedCount: 0, totalCount, token}"),
+    400: OpenApiResponse(OpenApiTypes.OBJECT, description="EMPTY_BATCH, BATCH_TOO_LARGE, INVALID_REQUEST"),
+    429: OpenApiResponse(OpenApiTypes.OBJECT, description="RATE_LIMIT_EXCEEDED"),
+}
+
+
 class BatchEnrichmentView(APIView):
     rate_limit_scope = "expensive"
 
+    @extend_schema(
+        summary="Start a batch enrichment job: {jobId, books:[{title, author?, isbn?}]} (1-100 books)",
+        request=OpenApiTypes.OBJECT,
+        responses=STARTED,
+        tags=["enrichment"],
+    )
     def post(self, request: Request) -> Response:
         return _started(request, batch_request_parse(request.data))
 
@@ -36,6 +51,13 @@ class BatchEnrichmentView(APIView):
 class LegacyEnrichmentStartView(APIView):
     rate_limit_scope = "expensive"
 
+    @extend_schema(
+        summary="Deprecated: start enrichment from {jobId, workIds}; use /v1/enrichment/batch",
+        request=OpenApiTypes.OBJECT,
+        responses=STARTED,
+        tags=["enrichment"],
+        deprecated=True,
+    )
     def post(self, request: Request) -> Response:
         headers = {
             "Deprecation": "true",

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from booktrack.core.envelope import success
+from booktrack.core.permissions import bearer_token
 from jobs.models import Pipeline
 from jobs.services import job_authenticate, job_cancel, job_results, job_state_wire, token_refresh
 
-
-def bearer_token(request: Request) -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
-    return None
+AUTH = OpenApiParameter("Authorization", str, OpenApiParameter.HEADER, required=True, description="Bearer <job token>")
+ERRORS = {
+    401: OpenApiResponse(OpenApiTypes.OBJECT, description="UNAUTHORIZED: missing, wrong or expired token"),
+    404: OpenApiResponse(OpenApiTypes.OBJECT, description="NOT_FOUND: unknown job (or results expired)"),
+}
 
 
 def _body(request: Request) -> dict:
@@ -24,6 +25,12 @@ def _body(request: Request) -> dict:
 
 
 class JobStateView(APIView):
+    @extend_schema(
+        summary="A job's state (raw body)",
+        parameters=[AUTH],
+        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+        tags=["jobs"],
+    )
     def get(self, request: Request, job_id) -> Response:
         job = job_authenticate(job_id=job_id, token=bearer_token(request))
         return Response(job_state_wire(job=job))
@@ -32,6 +39,12 @@ class JobStateView(APIView):
 class TokenRefreshView(APIView):
     rate_limit_scope = "expensive"
 
+    @extend_schema(
+        summary="Replace a job token in its last 30 minutes of validity: {jobId, oldToken} -> {jobId, token, expiresIn}",
+        request=OpenApiTypes.OBJECT,
+        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+        tags=["jobs"],
+    )
     def post(self, request: Request) -> Response:
         body = _body(request)
         refreshed = token_refresh(job_id=body.get("jobId"), old_token=body.get("oldToken"))
@@ -41,6 +54,12 @@ class TokenRefreshView(APIView):
 class JobCancelView(APIView):
     """`POST /api/enrichment/cancel` and `/api/scan-bookshelf/cancel`: any pipeline's job, token required."""
 
+    @extend_schema(
+        summary="Cancel a job: {jobId, token?}; the token as Bearer or in the body",
+        request=OpenApiTypes.OBJECT,
+        responses={200: OpenApiTypes.OBJECT, 409: OpenApiResponse(description="CONFLICT: already finished"), **ERRORS},
+        tags=["jobs"],
+    )
     def post(self, request: Request) -> Response:
         body = _body(request)
         token = bearer_token(request) or body.get("token")
@@ -51,6 +70,12 @@ class JobCancelView(APIView):
 class JobResultsView(APIView):
     pipeline: str = ""
 
+    @extend_schema(
+        summary="A finished job's results (kept 24 hours)",
+        parameters=[AUTH],
+        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+        tags=["jobs"],
+    )
     def get(self, request: Request, job_id) -> Response:
         token = bearer_token(request) or request.query_params.get("token")
         return success(request, job_results(job_id=job_id, pipeline=self.pipeline, token=token))
