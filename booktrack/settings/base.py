@@ -290,6 +290,11 @@ OUTBOUND_HTTP = {
 
 # --- pipelines ---------------------------------------------------------------------------------
 SCAN_CONFIDENCE_THRESHOLD = env.float("SCAN_CONFIDENCE_THRESHOLD", default=0.7)
+# WebSocket keep-alive while a job runs (CONTRACT 6: at least every 30 s).
+JOB_KEEPALIVE_SECONDS = env.float("JOB_KEEPALIVE_SECONDS", default=25)
+# Batch enrichment: books enriched at once per job, and one book's time budget (seconds).
+ENRICHMENT_BATCH_CONCURRENCY = env.int("ENRICHMENT_BATCH_CONCURRENCY", default=8)
+ENRICHMENT_BOOK_TIMEOUT_SECONDS = env.float("ENRICHMENT_BOOK_TIMEOUT_SECONDS", default=20)
 
 # --- i18n / time -------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
