@@ -16,7 +16,7 @@ BASE_DIR = Path(__file__).resolve().parents[2]
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DATA_DIR = Path(env.str("DATA_DIR", default=str(BASE_DIR / "var")))
+DATA_DIR = Path(env.str("DATA_DIR", default="") or str(BASE_DIR / "var"))
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 APP_NAME = "BooksTrack"
@@ -90,7 +90,12 @@ TEMPLATES = [
 ]
 
 # --- database ------------------------------------------------------------------------------
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'booktrack.sqlite3'}")}
+# An empty variable (as in a copied .env.example) means "unset", here and below.
+DATABASES = {
+    "default": env.db_url_config(
+        env.str("DATABASE_URL", default="") or f"sqlite:///{DATA_DIR / 'booktrack.sqlite3'}"
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded worker thread writes while requests read: WAL + IMMEDIATE avoid "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -167,7 +172,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 # Embedded mode: a worker thread inside the web process consumes the in-memory broker.
-EMBEDDED_WORKER = env.bool("EMBEDDED_WORKER", default=EMBEDDED)
+EMBEDDED_WORKER = env.bool("EMBEDDED_WORKER") if env.str("EMBEDDED_WORKER", default="") else EMBEDDED
 EMBEDDED_WORKER_CONCURRENCY = env.int("EMBEDDED_WORKER_CONCURRENCY", default=4)
 
 # --- storage -------------------------------------------------------------------------------
