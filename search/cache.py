@@ -20,8 +20,9 @@ import random
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,7 +50,8 @@ def result_quality(result: Any) -> str:
         return "normal"
     top = hits[0]
     present = sum(
-        bool(x) for x in (top.edition.isbn, top.work.cover_image_url or top.edition.cover_image_url, top.work.description)
+        bool(x)
+        for x in (top.edition.isbn, top.work.cover_image_url or top.edition.cover_image_url, top.work.description)
     )
     return "high" if present == 3 else "low" if present <= 1 else "normal"
 
@@ -128,6 +130,17 @@ def kv_get(key: str) -> Any:
     except Exception:  # noqa: BLE001 - a cache outage degrades to the next tier
         logger.warning("shared cache read failed", exc_info=True)
         return None
+
+
+def kv_get_many(keys: Sequence[str]) -> dict[str, Any]:
+    """Present keys -> values, in one round trip; {} when the shared cache is down."""
+    if not keys:
+        return {}
+    try:
+        return django_cache.get_many(list(keys))
+    except Exception:  # noqa: BLE001 - a cache outage degrades to the next tier
+        logger.warning("shared cache read failed", exc_info=True)
+        return {}
 
 
 def kv_set(key: str, value: Any, ttl: int) -> None:
@@ -301,6 +314,169 @@ def cached_fetch(
     if from_shared:
         return result.with_cache(cached=True, cache_source="KV")
     return result.with_cache(cached=False, cache_source=None)
+
+
+# --- many keys at once (batch ISBN lookups) -------------------------------------------------------------
+
+BatchLoader = Callable[[list[str], float], Mapping[str, SearchResult]]
+
+
+def _claim(keys: Mapping[str, str]) -> tuple[dict[str, Future], dict[str, Future]]:
+    """(item -> future this caller must resolve, item -> future another caller in this process is loading)."""
+    led: dict[str, Future] = {}
+    awaited: dict[str, Future] = {}
+    with _inflight_lock:
+        for item, key in keys.items():
+            future = _inflight.get(key)
+            if future is None:
+                led[item] = _inflight[key] = Future()
+            else:
+                awaited[item] = future
+    return led, awaited
+
+
+def _load_claimed(
+    kind: str,
+    keys: Mapping[str, str],
+    led: dict[str, Future],
+    loader: BatchLoader,
+    deadline: float,
+    keep: Callable[[SearchResult], bool],
+) -> dict[str, SearchResult]:
+    """Load the claimed items in ONE loader call, store each answer `keep` accepts, resolve the futures."""
+    results: dict[str, SearchResult] = {}
+    try:
+        if led:
+            results = dict(loader(list(led), deadline))
+        for item in led:
+            if item in results and keep(results[item]):
+                _store(kind, keys[item], results[item])
+    except BaseException as exc:
+        for future in led.values():
+            if not future.done():
+                future.set_exception(exc)
+        raise
+    finally:
+        for item, future in led.items():
+            if not future.done():
+                if item in results:
+                    # The same (value, from_shared_cache) pair `cached_fetch` leaders publish.
+                    future.set_result((results[item], False))
+                else:
+                    future.set_exception(LookupError(f"batch loader gave no answer for {item!r}"))
+        with _inflight_lock:
+            for item in led:
+                if _inflight.get(keys[item]) is led[item]:
+                    del _inflight[keys[item]]
+    return results
+
+
+def _revalidate_many(
+    kind: str, keys: Mapping[str, str], loader: BatchLoader, keep: Callable[[SearchResult], bool]
+) -> None:
+    """Refresh stale edge entries in ONE background batch (one refresh per key, as `_revalidate`)."""
+    with _refreshing_lock:
+        todo = {item: key for item, key in keys.items() if key not in _refreshing}
+        _refreshing.update(todo.values())
+    if not todo:
+        return
+    claimed = list(todo.values())
+
+    def run() -> None:
+        try:
+            shared = kv_get_many(list(todo.values()))
+            for item, key in list(todo.items()):
+                if key in shared:
+                    edge.set(key, shared[key], cache_ttl(kind=kind, result=shared[key]))
+                    del todo[item]
+            led, _ = _claim(todo)  # keys someone else is loading get their answer from that load
+            deadline = time.monotonic() + conf.DEADLINE_SECONDS
+            # A partial (degraded) refresh never replaces the complete answer being served.
+            _load_claimed(kind, todo, led, loader, deadline, lambda r: keep(r) and not r.degraded)
+        except Exception:  # noqa: BLE001
+            logger.info("batch edge revalidation failed", exc_info=True)
+        finally:
+            with _refreshing_lock:
+                _refreshing.difference_update(claimed)
+
+    try:
+        threading.Thread(target=run, name="search-edge-revalidate-many", daemon=True).start()
+    except RuntimeError:
+        with _refreshing_lock:
+            _refreshing.difference_update(claimed)
+
+
+def cached_fetch_many(
+    *,
+    kind: str,
+    keys: Mapping[str, str],
+    loader: BatchLoader,
+    deadline: float,
+    catalog: Callable[[str], SearchResult | None] | None = None,
+    keep: Callable[[SearchResult], bool] = lambda result: True,
+) -> dict[str, SearchResult]:
+    """`cached_fetch` for many items (item -> cache key): every tier per item, then ONE loader call.
+
+    Edge per key, the shared tier in one `get_many`, the catalog per item; the misses go to
+    `loader(items, deadline)` together, and each answer is stored under its own key (so a later single
+    lookup is a hit), with the usual TTL rules (not found / degraded: 5 minutes). `keep(answer)` False
+    = serve it but store nothing (an item no provider answered taught us nothing).
+
+    Misses that this process is already loading (a concurrent single or batch lookup) are awaited,
+    not asked again. Across processes batch misses take no lock: one lock per key would cost a round
+    trip per ISBN, and the batch already asks each provider once for all of them. An item with no
+    answer by the deadline is left out of the returned dict.
+    """
+    out: dict[str, SearchResult] = {}
+    stale: dict[str, str] = {}
+    rest: dict[str, str] = {}
+    for item, key in keys.items():
+        value, state = edge.get(key)
+        metrics.record_cache("edge", hit=value is not None)
+        if value is None:
+            rest[item] = key
+            continue
+        out[item] = value.with_cache(cached=True, cache_source=state)
+        if state == "EDGE_STALE":
+            stale[item] = key
+    if stale:
+        _revalidate_many(kind, stale, loader, keep)
+
+    shared = kv_get_many(list(rest.values()))
+    misses: dict[str, str] = {}
+    for item, key in rest.items():
+        value = shared.get(key)
+        metrics.record_cache("kv", hit=value is not None)
+        if value is None:
+            misses[item] = key
+            continue
+        edge.set(key, value, cache_ttl(kind=kind, result=value))
+        out[item] = value.with_cache(cached=True, cache_source="KV")
+
+    if catalog is not None:
+        for item, key in list(misses.items()):
+            try:
+                value = catalog(item)
+            except Exception:  # noqa: BLE001 - a database hiccup falls through to the providers
+                logger.warning("catalog read failed", exc_info=True)
+                value = None
+            metrics.record_cache("catalog", hit=value is not None)
+            if value is not None:
+                _store(kind, key, value)
+                out[item] = value.with_cache(cached=True, cache_source="CATALOG")
+                del misses[item]
+
+    led, awaited = _claim(misses)
+    loaded = _load_claimed(kind, misses, led, loader, deadline, keep)
+    out.update({item: value.with_cache(cached=False, cache_source=None) for item, value in loaded.items()})
+    for item, future in awaited.items():
+        try:
+            value, from_shared = future.result(timeout=max(0.0, deadline - time.monotonic()))
+        except (FutureTimeout, Exception):  # noqa: BLE001 - the other load failed or is late: no answer
+            logger.info("concurrent load of %s gave no answer in time", misses[item], exc_info=True)
+            continue
+        out[item] = value.with_cache(cached=from_shared, cache_source="KV" if from_shared else None)
+    return out
 
 
 def cache_tier_stats(period: str = "1h") -> dict[str, Any]:

@@ -7,6 +7,7 @@ after the response (`search.upsert_catalog`).
 
 from __future__ import annotations
 
+import contextvars
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -14,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from booktrack.core.exceptions import InvalidQuery, ProviderUnavailable
 from search import conf
-from search.cache import cache_key, cached_fetch
+from search.cache import cache_key, cached_fetch, cached_fetch_many
 from search.catalog import catalog_lookup_isbn, catalog_schedule_upsert
 from search.dto import EditionDTO, ProviderPage, SearchHit, SearchResult, WorkDTO, clean_text, provider_label
 from search.fanout import fanout_run
@@ -22,6 +23,7 @@ from search.hooks import decorate_result
 from search.isbn import isbn_normalize
 from search.merge import merge_pages, merged_providers
 from search.providers import PRIORITY, provider_get, providers_enabled
+from search.providers.base import Provider
 from search.ranking import author_key, rank_hits, text_key, title_similarity
 
 MAX_QUERY_LENGTH = 500
@@ -40,9 +42,7 @@ def _clean_query(value: str | None, *, name: str = "q") -> str:
     return text
 
 
-def _result(
-    hits: Sequence[SearchHit], *, total: int, failed: Sequence[str], ranked: bool = True
-) -> SearchResult:
+def _result(hits: Sequence[SearchHit], *, total: int, failed: Sequence[str], ranked: bool = True) -> SearchResult:
     return SearchResult(
         hits=tuple(hits),
         total_results=max(total, len(hits)) if hits else 0,
@@ -59,17 +59,22 @@ def _fan(operation: str, call: Callable[..., ProviderPage], deadline: float):
 # --- ISBN ---------------------------------------------------------------------------------------
 
 
-def _isbn_from_providers(isbn13: str, deadline: float) -> SearchResult:
-    outcome = _fan("search_isbn", lambda p: p.search_isbn(isbn13=isbn13, deadline=deadline), deadline)
+def _isbn_answer(isbn13: str, pages: Sequence[ProviderPage], failed: Sequence[str]) -> SearchResult:
+    """The one book with `isbn13` from the providers' pages (merged), or an empty answer."""
     pages = [
         replace(page, hits=tuple(h for h in page.hits if isbn13 in h.edition.isbns or h.edition.isbn == isbn13))
-        for page in outcome.pages
+        for page in pages
     ]
     hits = rank_hits(merge_pages(pages, priority=PRIORITY), isbn=isbn13)
     hits = [h for h in hits if h.edition.isbn == isbn13][:1]
-    result = _result(hits, total=len(hits), failed=outcome.failed)
-    if hits:
-        catalog_schedule_upsert(hits=hits)
+    return _result(hits, total=len(hits), failed=failed)
+
+
+def _isbn_from_providers(isbn13: str, deadline: float) -> SearchResult:
+    outcome = _fan("search_isbn", lambda p: p.search_isbn(isbn13=isbn13, deadline=deadline), deadline)
+    result = _isbn_answer(isbn13, outcome.pages, outcome.failed)
+    if result.hits:
+        catalog_schedule_upsert(hits=result.hits)
     return result
 
 
@@ -80,19 +85,20 @@ def book_search_by_isbn(*, isbn: str, deadline: float | None = None) -> SearchRe
 
 
 def _isbn_cached(isbn13: str, end: float) -> SearchResult:
-    def from_catalog() -> SearchResult | None:
-        hit = catalog_lookup_isbn(isbn13=isbn13)
-        if hit is None:
-            return None
-        return SearchResult(hits=(hit,), total_results=1, provider=provider_label(merged_providers([hit])))
-
     return cached_fetch(
         kind="isbn",
         key=cache_key("isbn", isbn13),
         loader=lambda d: _isbn_from_providers(isbn13, d),
         deadline=end,
-        catalog=from_catalog,
+        catalog=lambda: _isbn_from_catalog(isbn13),
     )
+
+
+def _isbn_from_catalog(isbn13: str) -> SearchResult | None:
+    hit = catalog_lookup_isbn(isbn13=isbn13)
+    if hit is None:
+        return None
+    return SearchResult(hits=(hit,), total_results=1, provider=provider_label(merged_providers([hit])))
 
 
 # --- title / advanced ----------------------------------------------------------------------------
@@ -122,7 +128,8 @@ def _title_from_providers(query: str, limit: int, offset: int, deadline: float) 
                 deadline,
             )
             candidates = [
-                h for h in merge_pages(retry.pages, priority=PRIORITY)
+                h
+                for h in merge_pages(retry.pages, priority=PRIORITY)
                 if title_similarity(query, h.work.title) >= TYPO_FALLBACK_MIN_SIMILARITY
             ]
             if candidates:
@@ -225,8 +232,12 @@ def editions_search_result(
         pages = list(outcome.pages)
         failed = list(outcome.failed)
         work_id = next(
-            (h.work.open_library_work_id for p in pages for h in p.hits
-             if h.work.open_library_work_id and title_similarity(title_text, h.work.title) >= EDITION_MATCH_THRESHOLD),
+            (
+                h.work.open_library_work_id
+                for p in pages
+                for h in p.hits
+                if h.work.open_library_work_id and title_similarity(title_text, h.work.title) >= EDITION_MATCH_THRESHOLD
+            ),
             None,
         )
         openlibrary = provider_get("openlibrary")
@@ -308,13 +319,15 @@ def author_works_search(
     openlibrary = provider_get("openlibrary")
 
     def load(end: float) -> AuthorWorks:
-        authors = openlibrary.author_search(name=text, deadline=end)
+        # Works are listed by OpenLibrary author key: an author without one cannot be asked for (an
+        # empty `author_key:` query would match nothing useful), so it counts as unknown.
+        authors = [a for a in openlibrary.author_search(name=text, deadline=end) if a.open_library_id]
         if not authors:
             return AuthorWorks(name=None, open_library_key=None, total_works=0, works=(), total=0)
         wanted = text_key(text)
         author = next((a for a in authors if text_key(a.name) == wanted), authors[0])
         page = openlibrary.author_works_page(
-            author_id=author.open_library_id or "", limit=limit, offset=offset, sort=AUTHOR_SORTS[sort_by], deadline=end
+            author_id=author.open_library_id, limit=limit, offset=offset, sort=AUTHOR_SORTS[sort_by], deadline=end
         )
         works = tuple(h.work for h in page.hits)
         if sort_by == "title":
@@ -366,31 +379,110 @@ def provider_search(
         else:
             page = source.search_advanced(title=title, author=author, limit=limit, deadline=end)
         hits = rank_hits(list(page.hits), query=query or title, isbn=isbn13, author=author)[:limit]
-        return SearchResult(hits=tuple(hits), total_results=page.total if hits else 0,
-                            provider=provider if hits else "none")
+        return SearchResult(
+            hits=tuple(hits), total_results=page.total if hits else 0, provider=provider if hits else "none"
+        )
 
     return cached_fetch(
         kind="isbn" if operation == "isbn" else "title",
-        key=cache_key("provider", provider, operation, isbn13, text_key(query), text_key(title), text_key(author), limit),
+        key=cache_key(
+            "provider", provider, operation, isbn13, text_key(query), text_key(title), text_key(author), limit
+        ),
         loader=load,
         deadline=_deadline(deadline),
     )
 
 
+# --- many ISBNs at once (v3 enrich) --------------------------------------------------------------------
+
+
+def _isbns_from_providers(isbns13: list[str], deadline: float) -> dict[str, SearchResult]:
+    """Answers for many ISBNs: ONE call per batch-capable provider (chunked by its `batch_size`:
+    OpenLibrary `/api/books?bibkeys=`, ISBNdb `POST /books`), per-ISBN calls in parallel for the others
+    (Google Books has no batch endpoint), all under `deadline`; merged per ISBN as a single lookup is.
+
+    A provider is "degraded" only for the ISBNs it did not answer (its chunk failed, or the deadline
+    came first), so one failing chunk or slow Google call never marks the rest of the batch.
+    """
+    providers = providers_enabled("search_isbn")
+    answered: dict[str, dict[str, ProviderPage]] = {p.name: {} for p in providers}
+
+    def batched(provider: Provider) -> ProviderPage:
+        error: Exception | None = None
+        for start in range(0, len(isbns13), provider.batch_size):
+            chunk = isbns13[start : start + provider.batch_size]
+            try:
+                page = provider.search_isbns(isbns13=chunk, deadline=deadline)
+            except Exception as exc:  # noqa: BLE001 - this chunk is degraded; the next one may answer
+                error = exc
+                continue
+            for isbn13 in chunk:  # an ISBN left out of the answer is "not found" from this provider
+                answered[provider.name][isbn13] = page
+        if error is not None:
+            raise error  # the fan-out counts and logs the provider failure
+        return ProviderPage(provider=provider.name)
+
+    def one_by_one(provider: Provider) -> ProviderPage:
+        def ask(isbn13: str) -> None:
+            answered[provider.name][isbn13] = provider.search_isbn(isbn13=isbn13, deadline=deadline)
+
+        # The lookup pool, not the fan-out pool this runs on (a pool must not wait on itself).
+        futures = [_lookup_pool.submit(contextvars.copy_context().run, ask, i) for i in isbns13]
+        wait(futures, timeout=max(0.0, deadline - time.monotonic() - 0.05))
+        failures = [f for f in futures if f.done() and f.exception() is not None]
+        if failures and len(failures) == len(futures):
+            raise failures[0].exception()
+        return ProviderPage(provider=provider.name)
+
+    fanout_run(
+        calls={
+            p.name: (lambda p=p: batched(p))
+            if p.supports("search_isbns") and p.batch_size
+            else (lambda p=p: one_by_one(p))
+            for p in providers
+        },
+        deadline=deadline,
+    )
+    # A copy: a per-ISBN call still running past the deadline must not change the answer mid-merge.
+    got = {name: dict(pages) for name, pages in answered.items()}
+    out: dict[str, SearchResult] = {}
+    for isbn13 in isbns13:
+        pages = [got[p.name][isbn13] for p in providers if isbn13 in got[p.name]]
+        failed = [p.name for p in providers if isbn13 not in got[p.name]]
+        out[isbn13] = _isbn_answer(isbn13, pages, failed)
+    found = [hit for result in out.values() for hit in result.hits]
+    if found:
+        catalog_schedule_upsert(hits=found)
+    return out
+
+
+def _answered_by_someone(result: SearchResult) -> bool:
+    """False when no provider answered for this ISBN: such an answer is served, never cached."""
+    return bool(result.hits) or not set(p.name for p in providers_enabled("search_isbn")) <= set(result.degraded)
+
+
 def book_lookup_many(*, isbns: Sequence[str], deadline: float | None = None) -> dict[str, SearchHit | None]:
-    """ISBN-13 -> hit (or None) for many valid ISBNs at once (each through the cache tiers)."""
+    """ISBN-13 -> hit (or None) for many valid ISBNs at once.
+
+    Each ISBN goes through the cache tiers (edge, KV in one read, catalog); the misses are asked
+    together (`_isbns_from_providers`: one OpenLibrary call per 50, one ISBNdb call per 100, Google per
+    ISBN in parallel) under one deadline, and each answer is cached under the single-ISBN key, so a
+    later `book_search_by_isbn` for one of them is a cache hit.
+    """
     end = _deadline(deadline)
     unique = list(dict.fromkeys(isbn_normalize(i) for i in isbns))
-    # A pool of its own: each lookup fans out on the provider pool, which must not wait on itself.
-    futures = {i: _lookup_pool.submit(_isbn_cached, i, end) for i in unique}
-    wait(list(futures.values()), timeout=max(0.0, end - time.monotonic()) + 0.5)
-    out: dict[str, SearchHit | None] = {}
-    for isbn13, future in futures.items():
-        try:
-            result = future.result(timeout=0)
-            out[isbn13] = result.hits[0] if result.hits else None
-        except Exception:  # noqa: BLE001 - one failing lookup is "not found", not a failed batch
-            out[isbn13] = None
+
+    results = cached_fetch_many(
+        kind="isbn",
+        keys={isbn13: cache_key("isbn", isbn13) for isbn13 in unique},
+        loader=_isbns_from_providers,
+        deadline=end,
+        catalog=_isbn_from_catalog,
+        keep=_answered_by_someone,
+    )
+    out: dict[str, SearchHit | None] = {
+        isbn13: (results[isbn13].hits[0] if isbn13 in results and results[isbn13].hits else None) for isbn13 in unique
+    }
     # One decoration for the whole batch (one cache read for all its authors), not one per ISBN.
     found = [(isbn13, hit) for isbn13, hit in out.items() if hit is not None]
     decorated = decorate_result(SearchResult(hits=tuple(hit for _, hit in found), total_results=len(found)))

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, ClassVar
 
 from django.conf import settings
 
-from booktrack.core.exceptions import ProviderUnavailable
-from booktrack.core.http import UpstreamClient, upstream_client
+from booktrack.core.exceptions import ProviderError, ProviderUnavailable
+from booktrack.core.http import UpstreamClient, decode_json, upstream_client
 from search.dto import DEFAULT_FORMAT, AuthorDTO, EditionDTO, ProviderPage, SearchHit, WorkDTO, clean_text
 
 # --- pure helpers ---------------------------------------------------------------------------
@@ -52,8 +52,10 @@ def clean_description(raw: Any) -> str | None:
     return text or None
 
 
-_MONTHS = {m: i for i, m in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)
+}
 
 
 def normalize_date(raw: Any) -> str | None:
@@ -108,21 +110,111 @@ def https_url(raw: Any) -> str | None:
 
 # ISO 639-2 (bibliographic and terminology) -> ISO 639-1, for the languages OpenLibrary/ISBNdb use.
 LANGUAGE_639_2_TO_1: dict[str, str] = {
-    "eng": "en", "spa": "es", "fre": "fr", "fra": "fr", "ger": "de", "deu": "de", "ita": "it",
-    "por": "pt", "dut": "nl", "nld": "nl", "rus": "ru", "jpn": "ja", "chi": "zh", "zho": "zh",
-    "kor": "ko", "ara": "ar", "heb": "he", "hin": "hi", "pol": "pl", "swe": "sv", "nor": "no",
-    "nob": "nb", "nno": "nn", "dan": "da", "fin": "fi", "ice": "is", "isl": "is", "gre": "el",
-    "ell": "el", "tur": "tr", "cze": "cs", "ces": "cs", "slo": "sk", "slk": "sk", "hun": "hu",
-    "rum": "ro", "ron": "ro", "bul": "bg", "ukr": "uk", "srp": "sr", "hrv": "hr", "slv": "sl",
-    "cat": "ca", "baq": "eu", "eus": "eu", "glg": "gl", "wel": "cy", "cym": "cy", "gle": "ga",
-    "lat": "la", "per": "fa", "fas": "fa", "urd": "ur", "ben": "bn", "tam": "ta", "tel": "te",
-    "mar": "mr", "tha": "th", "vie": "vi", "ind": "id", "may": "ms", "msa": "ms", "tgl": "tl",
-    "swa": "sw", "afr": "af", "alb": "sq", "sqi": "sq", "arm": "hy", "hye": "hy", "geo": "ka",
-    "kat": "ka", "lit": "lt", "lav": "lv", "est": "et", "mac": "mk", "mkd": "mk", "bel": "be",
-    "epo": "eo", "yid": "yi", "amh": "am", "nep": "ne", "pan": "pa", "guj": "gu", "kan": "kn",
-    "mal": "ml", "sin": "si", "khm": "km", "lao": "lo", "bur": "my", "mya": "my", "mon": "mn",
-    "tib": "bo", "bod": "bo", "kaz": "kk", "uzb": "uz", "aze": "az", "som": "so", "hau": "ha",
-    "yor": "yo", "ibo": "ig", "zul": "zu", "xho": "xh", "mao": "mi", "mri": "mi", "haw": None,
+    "eng": "en",
+    "spa": "es",
+    "fre": "fr",
+    "fra": "fr",
+    "ger": "de",
+    "deu": "de",
+    "ita": "it",
+    "por": "pt",
+    "dut": "nl",
+    "nld": "nl",
+    "rus": "ru",
+    "jpn": "ja",
+    "chi": "zh",
+    "zho": "zh",
+    "kor": "ko",
+    "ara": "ar",
+    "heb": "he",
+    "hin": "hi",
+    "pol": "pl",
+    "swe": "sv",
+    "nor": "no",
+    "nob": "nb",
+    "nno": "nn",
+    "dan": "da",
+    "fin": "fi",
+    "ice": "is",
+    "isl": "is",
+    "gre": "el",
+    "ell": "el",
+    "tur": "tr",
+    "cze": "cs",
+    "ces": "cs",
+    "slo": "sk",
+    "slk": "sk",
+    "hun": "hu",
+    "rum": "ro",
+    "ron": "ro",
+    "bul": "bg",
+    "ukr": "uk",
+    "srp": "sr",
+    "hrv": "hr",
+    "slv": "sl",
+    "cat": "ca",
+    "baq": "eu",
+    "eus": "eu",
+    "glg": "gl",
+    "wel": "cy",
+    "cym": "cy",
+    "gle": "ga",
+    "lat": "la",
+    "per": "fa",
+    "fas": "fa",
+    "urd": "ur",
+    "ben": "bn",
+    "tam": "ta",
+    "tel": "te",
+    "mar": "mr",
+    "tha": "th",
+    "vie": "vi",
+    "ind": "id",
+    "may": "ms",
+    "msa": "ms",
+    "tgl": "tl",
+    "swa": "sw",
+    "afr": "af",
+    "alb": "sq",
+    "sqi": "sq",
+    "arm": "hy",
+    "hye": "hy",
+    "geo": "ka",
+    "kat": "ka",
+    "lit": "lt",
+    "lav": "lv",
+    "est": "et",
+    "mac": "mk",
+    "mkd": "mk",
+    "bel": "be",
+    "epo": "eo",
+    "yid": "yi",
+    "amh": "am",
+    "nep": "ne",
+    "pan": "pa",
+    "guj": "gu",
+    "kan": "kn",
+    "mal": "ml",
+    "sin": "si",
+    "khm": "km",
+    "lao": "lo",
+    "bur": "my",
+    "mya": "my",
+    "mon": "mn",
+    "tib": "bo",
+    "bod": "bo",
+    "kaz": "kk",
+    "uzb": "uz",
+    "aze": "az",
+    "som": "so",
+    "hau": "ha",
+    "yor": "yo",
+    "ibo": "ig",
+    "zul": "zu",
+    "xho": "xh",
+    "mao": "mi",
+    "mri": "mi",
+    "haw": None,
 }
 
 
@@ -142,14 +234,31 @@ def normalize_language(raw: Any) -> str | None:
 
 
 _FORMAT_RULES: tuple[tuple[str, str], ...] = (
-    ("audio", "Audiobook"), ("mp3", "Audiobook"), ("cd", "Audiobook"), ("cassette", "Audiobook"),
-    ("kindle", "E-book"), ("ebook", "E-book"), ("e-book", "E-book"), ("electronic", "E-book"),
-    ("digital", "E-book"), ("epub", "E-book"), ("pdf", "E-book"),
-    ("mass market", "Mass Market"), ("mass-market", "Mass Market"), ("pocket", "Mass Market"),
-    ("hardcover", "Hardcover"), ("hardback", "Hardcover"), ("hard cover", "Hardcover"),
-    ("library binding", "Hardcover"), ("board book", "Hardcover"), ("leather", "Hardcover"),
-    ("cloth", "Hardcover"), ("paperback", "Paperback"), ("softcover", "Paperback"),
-    ("trade paper", "Paperback"), ("perfect", "Paperback"),
+    ("audio", "Audiobook"),
+    ("mp3", "Audiobook"),
+    ("cd", "Audiobook"),
+    ("cassette", "Audiobook"),
+    ("kindle", "E-book"),
+    ("ebook", "E-book"),
+    ("e-book", "E-book"),
+    ("electronic", "E-book"),
+    ("digital", "E-book"),
+    ("epub", "E-book"),
+    ("pdf", "E-book"),
+    ("mass market", "Mass Market"),
+    ("mass-market", "Mass Market"),
+    ("pocket", "Mass Market"),
+    ("hardcover", "Hardcover"),
+    ("hardback", "Hardcover"),
+    ("hard cover", "Hardcover"),
+    ("library binding", "Hardcover"),
+    ("board book", "Hardcover"),
+    ("leather", "Hardcover"),
+    ("cloth", "Hardcover"),
+    ("paperback", "Paperback"),
+    ("softcover", "Paperback"),
+    ("trade paper", "Paperback"),
+    ("perfect", "Paperback"),
 )
 
 
@@ -269,6 +378,7 @@ class Provider:
     base_url_setting: ClassVar[str]
     key_setting: ClassVar[str | None] = None  # a provider that needs a key and has none is disabled
     priority: ClassVar[int] = 100  # lower = preferred source for a field when values tie
+    batch_size: ClassVar[int] = 0  # ISBNs per `search_isbns` call (0: no batch endpoint)
 
     def enabled(self) -> bool:
         return not self.key_setting or bool(getattr(settings, self.key_setting, None))
@@ -288,10 +398,30 @@ class Provider:
 
     def get_json(self, path: str, **kwargs: Any) -> Any:
         """GET through the shared client; an upstream 429's Retry-After pauses this provider everywhere."""
+        return self._json(lambda: self.client().get_json(path, **kwargs))
+
+    def post_json(self, path: str, *, json_body: Any, **kwargs: Any) -> Any:
+        """POST a JSON body (a read that takes many keys, e.g. ISBNdb `POST /books`); answers as `get_json`."""
+
+        def send() -> Any:
+            client = self.client()
+            response = client.request("POST", path, json_body=json_body, **kwargs)
+            if response.status_code == 404:
+                return None
+            if response.status_code >= 400:
+                raise ProviderError(
+                    f"{self.name} answered HTTP {response.status_code}.",
+                    details={"provider": self.name, "status": response.status_code},
+                )
+            return decode_json(response.content, upstream=self.name)
+
+        return self._json(send)
+
+    def _json(self, send: Callable[[], Any]) -> Any:
         from search.budgets import BudgetExhausted, budget_cooldown
 
         try:
-            return self.client().get_json(path, **kwargs)
+            return send()
         except BudgetExhausted:
             raise
         except ProviderUnavailable as exc:
@@ -306,6 +436,10 @@ class Provider:
 
     # Operations (override what the upstream can do).
     def search_isbn(self, *, isbn13: str, deadline: float | None) -> ProviderPage:
+        raise NotImplementedError
+
+    def search_isbns(self, *, isbns13: Sequence[str], deadline: float | None) -> ProviderPage:
+        """Many ISBNs in ONE upstream call (at most `batch_size`); only upstreams with a batch endpoint."""
         raise NotImplementedError
 
     def search_title(self, *, query: str, limit: int, offset: int, deadline: float | None) -> ProviderPage:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -35,7 +35,9 @@ def normalize_book(raw: Any) -> SearchHit | None:
         return None
     isbns, isbn13 = isbns_collect([raw.get("isbn13"), raw.get("isbn"), raw.get("isbn10")])
     published = normalize_date(raw.get("date_published"))
-    cover = https_url(raw.get("image_original")) or https_url(raw.get("image"))
+    # `image` only: `image_original` is a signed URL that expires 2 hours after the response
+    # (ISBNdb API v2.7 Book schema), and answers are cached for days. Never stored, not even as a fallback.
+    cover = https_url(raw.get("image"))
     description = clean_description(raw.get("synopsis")) or clean_description(raw.get("overview"))
     language = normalize_language(raw.get("language"))
     title_long = clean_text(raw.get("title_long"))
@@ -71,9 +73,7 @@ def normalize_book(raw: Any) -> SearchHit | None:
         contributors=(NAME,),
         provenance=provenance_of(NAME, edition_values),
     )
-    authors = tuple(
-        AuthorDTO(name=name) for name in (clean_author_name(a) for a in raw.get("authors") or ()) if name
-    )
+    authors = tuple(AuthorDTO(name=name) for name in (clean_author_name(a) for a in raw.get("authors") or ()) if name)
     return hit_with_quality(work, edition, authors)
 
 
@@ -96,15 +96,25 @@ class IsbndbProvider(Provider):
     base_url_setting = "ISBNDB_BASE_URL"
     key_setting = "ISBNDB_API_KEY"
     priority = 30
+    batch_size = 100  # POST /books: the Basic plan's limit per request (Pro/Premium take 1,000)
 
     def _get(self, path: str, params: dict[str, Any] | None, deadline: float | None) -> ProviderPage:
-        raw = self.get_json(
-            path, params=params, headers={"Authorization": self.api_key() or ""}, deadline=deadline
-        )
+        raw = self.get_json(path, params=params, headers={"Authorization": self.api_key() or ""}, deadline=deadline)
         return normalize_books(raw)
 
     def search_isbn(self, *, isbn13: str, deadline: float | None) -> ProviderPage:
         return self._get(f"book/{isbn13}", None, deadline)
+
+    def search_isbns(self, *, isbns13: Sequence[str], deadline: float | None) -> ProviderPage:
+        """`POST /books` {"isbns": [...]}: books found (unknown ISBNs are left out). One request, but
+        ISBNdb counts every ISBN in it against the daily quota."""
+        raw = self.post_json(
+            "books",
+            json_body={"isbns": list(isbns13)},
+            headers={"Authorization": self.api_key() or ""},
+            deadline=deadline,
+        )
+        return normalize_books(raw)
 
     def search_title(self, *, query: str, limit: int, offset: int, deadline: float | None) -> ProviderPage:
         page_size = min(max(limit, 1), 100)

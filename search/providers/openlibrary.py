@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -28,10 +28,27 @@ NAME = "openlibrary"
 # `search.json` no longer returns `isbn` by default (openlibrary#10412): ask for every field we read.
 SEARCH_FIELDS = ",".join(
     [
-        "key", "title", "subtitle", "author_name", "author_key", "first_publish_year", "isbn",
-        "cover_i", "cover_edition_key", "edition_key", "edition_count", "language", "publisher",
-        "number_of_pages_median", "subject", "id_goodreads", "id_librarything", "id_amazon",
-        "id_google", "publish_date", "format",
+        "key",
+        "title",
+        "subtitle",
+        "author_name",
+        "author_key",
+        "first_publish_year",
+        "isbn",
+        "cover_i",
+        "cover_edition_key",
+        "edition_key",
+        "edition_count",
+        "language",
+        "publisher",
+        "number_of_pages_median",
+        "subject",
+        "id_goodreads",
+        "id_librarything",
+        "id_amazon",
+        "id_google",
+        "publish_date",
+        "format",
     ]
 )
 
@@ -185,13 +202,18 @@ def normalize_edition(raw: Any, *, work: Mapping[str, Any] | None = None) -> Sea
         work_hit = normalize_work(work)
         if work_hit is not None:
             work_values.update(
-                {k: v for k, v in {
-                    "title": work_hit.title,
-                    "subject_tags": work_hit.subject_tags or work_values["subject_tags"],
-                    "description": work_hit.description or description,
-                    "first_publication_year": work_hit.first_publication_year or work_values["first_publication_year"],
-                    "open_library_work_id": work_hit.open_library_work_id or work_id,
-                }.items() if v}
+                {
+                    k: v
+                    for k, v in {
+                        "title": work_hit.title,
+                        "subject_tags": work_hit.subject_tags or work_values["subject_tags"],
+                        "description": work_hit.description or description,
+                        "first_publication_year": work_hit.first_publication_year
+                        or work_values["first_publication_year"],
+                        "open_library_work_id": work_hit.open_library_work_id or work_id,
+                    }.items()
+                    if v
+                }
             )
     edition_values = {
         "isbns": isbns,
@@ -216,8 +238,10 @@ def normalize_edition(raw: Any, *, work: Mapping[str, Any] | None = None) -> Sea
         del edition_values["format"]  # unknown binding: the DTO default (Paperback), no provenance
     names = [a.get("name") for a in raw.get("authors") or [] if isinstance(a, Mapping) and a.get("name")]
     keys = [a.get("key") for a in raw.get("authors") or [] if isinstance(a, Mapping)]
-    authors = _authors_from_names(names, keys) if names else tuple(
-        AuthorDTO(name=n) for n in (clean_author_name(x) for x in [raw.get("by_statement")]) if n
+    authors = (
+        _authors_from_names(names, keys)
+        if names
+        else tuple(AuthorDTO(name=n) for n in (clean_author_name(x) for x in [raw.get("by_statement")]) if n)
     )
     return _hit(work_values, edition_values, authors)
 
@@ -377,8 +401,14 @@ class OpenLibraryProvider(Provider):
     base_url_setting = "OPENLIBRARY_BASE_URL"
     priority = 20
 
+    # bibkeys per `/api/books` call: 50 ISBN-13s keep the URL near 1 KB, well under proxy limits.
+    batch_size = 50
+
     def search_isbn(self, *, isbn13: str, deadline: float | None) -> ProviderPage:
         return self.books_by_isbns(isbns=[isbn13], deadline=deadline)
+
+    def search_isbns(self, *, isbns13: Sequence[str], deadline: float | None) -> ProviderPage:
+        return self.books_by_isbns(isbns=list(isbns13), deadline=deadline)
 
     def books_by_isbns(self, *, isbns: list[str], deadline: float | None) -> ProviderPage:
         """Many ISBNs in one call (`/api/books?bibkeys=`)."""

@@ -93,6 +93,25 @@ def author_upstream(upstream):
     return upstream
 
 
+def test_author_without_openlibrary_key_is_unknown_author(client, upstream):
+    upstream.get(
+        f"{OL}/search/authors.json", json={"numFound": 1, "docs": [{"name": "J. K. Rowling", "work_count": 9}]}
+    )
+    upstream.get(f"{OL}/search.json", json={"numFound": 5, "docs": AUTHOR_WORKS})
+    body = client.get("/search/author", {"q": "J. K. Rowling"}).json()
+    assert body["success"] is False and body["works"] == [] and body["pagination"] is None
+    assert calls(upstream, f"{OL}/search.json") == []  # never `q=author_key:`
+
+
+def test_author_keyless_namesake_skipped_for_one_with_a_key(client, upstream):
+    docs = [{"name": "J. K. Rowling", "work_count": 9}, {"key": "OL23919A", "name": "J.K. Rowling", "work_count": 3}]
+    upstream.get(f"{OL}/search/authors.json", json={"numFound": 2, "docs": docs})
+    upstream.get(f"{OL}/search.json", json={"numFound": 3, "docs": AUTHOR_WORKS})
+    body = client.get("/search/author", {"q": "J. K. Rowling"}).json()
+    assert body["success"] is True and body["author"]["openLibraryKey"] == "OL23919A"
+    assert query_of(calls(upstream, f"{OL}/search.json")[0])["q"] == ["author_key:OL23919A"]
+
+
 @pytest.mark.parametrize(
     ("sort_by", "upstream_sort"),
     [
@@ -183,10 +202,6 @@ def test_v3_enrich_over_50_is_400_without_upstream_call(client, upstream):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.xfail(
-    strict=True,
-    reason="search/services.py book_lookup_many looks each ISBN up separately: one /api/books call per ISBN",
-)
 def test_v3_enrich_asks_openlibrary_for_many_isbns_in_one_call(client, upstream):
     upstream.get(f"{GOOGLE}/volumes", json={"kind": "books#volumes", "totalItems": 0})
     upstream.get(

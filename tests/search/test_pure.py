@@ -34,8 +34,15 @@ def test_dto_wire_names_and_optional_omission():
     work = WorkDTO(title="Dune", cover_image_url="https://x/c.jpg", provenance={"title": "openlibrary"})
     wire = work.to_wire()
     assert wire["coverImageURL"] == "https://x/c.jpg"
-    for always in ("subjectTags", "goodreadsWorkIDs", "amazonASINs", "librarythingIDs", "googleBooksVolumeIDs",
-                   "isbndbQuality", "reviewStatus"):
+    for always in (
+        "subjectTags",
+        "goodreadsWorkIDs",
+        "amazonASINs",
+        "librarythingIDs",
+        "googleBooksVolumeIDs",
+        "isbndbQuality",
+        "reviewStatus",
+    ):
         assert always in wire
     assert "description" not in wire and wire["provenance"] == {"title": "openlibrary"}
     edition = EditionDTO(format="Other").to_wire()
@@ -63,12 +70,17 @@ def test_normalizers_dates_languages_formats_html():
     assert clean_description({"type": "/type/text", "value": "Plain"}) == "Plain"
 
 
-def _hit(provider, *, title, isbn=None, author="Frank Herbert", cover=None, description=None, year=None,
-         pages=None, fmt=None):
-    work_values = {"title": title, "cover_image_url": cover, "description": description,
-                   "first_publication_year": year}
-    edition_values = {"isbns": (isbn,) if isbn else (), "isbn": isbn, "title": title, "page_count": pages,
-                      "cover_image_url": cover}
+def _hit(
+    provider, *, title, isbn=None, author="Frank Herbert", cover=None, description=None, year=None, pages=None, fmt=None
+):
+    work_values = {"title": title, "cover_image_url": cover, "description": description, "first_publication_year": year}
+    edition_values = {
+        "isbns": (isbn,) if isbn else (),
+        "isbn": isbn,
+        "title": title,
+        "page_count": pages,
+        "cover_image_url": cover,
+    }
     if fmt:
         edition_values["format"] = fmt
     prov = lambda values: {k: provider for k, v in values.items() if v not in (None, ())}  # noqa: E731
@@ -80,13 +92,27 @@ def _hit(provider, *, title, isbn=None, author="Frank Herbert", cover=None, desc
 
 
 def test_merge_by_isbn_field_by_field_with_provenance():
-    google = _hit("google-books", title="Dune", isbn="9780441172719", cover="https://g/x?zoom=1",
-                  description="Short.", year=1990)
-    ol = _hit("openlibrary", title="Dune", isbn="9780441172719", cover="https://covers/b/id/1-L.jpg",
-              description="A much longer description of Dune.", year=1965, pages=604)
+    google = _hit(
+        "google-books", title="Dune", isbn="9780441172719", cover="https://g/x?zoom=1", description="Short.", year=1990
+    )
+    ol = _hit(
+        "openlibrary",
+        title="Dune",
+        isbn="9780441172719",
+        cover="https://covers/b/id/1-L.jpg",
+        description="A much longer description of Dune.",
+        year=1965,
+        pages=604,
+    )
     isbndb = _hit("isbndb", title="Dune", isbn="9780441172719", fmt="Mass Market")
-    merged = merge_pages([ProviderPage("google-books", (google,)), ProviderPage("openlibrary", (ol,)),
-                          ProviderPage("isbndb", (isbndb,))], priority={"google-books": 1, "openlibrary": 2, "isbndb": 3})
+    merged = merge_pages(
+        [
+            ProviderPage("google-books", (google,)),
+            ProviderPage("openlibrary", (ol,)),
+            ProviderPage("isbndb", (isbndb,)),
+        ],
+        priority={"google-books": 1, "openlibrary": 2, "isbndb": 3},
+    )
     assert len(merged) == 1
     hit = merged[0]
     assert hit.work.cover_image_url.endswith("-L.jpg") and hit.work.provenance["cover_image_url"] == "openlibrary"
@@ -114,8 +140,10 @@ def test_merge_never_joins_different_isbns_by_title():
 
 
 def test_rank_typo_tolerant_title():
-    hits = [_hit("x", title="Grateful Dead Lyrics", author="A", description="d" * 50, cover="https://c"),
-            _hit("x", title="The Great Gatsby", author="F. Scott Fitzgerald")]
+    hits = [
+        _hit("x", title="Grateful Dead Lyrics", author="A", description="d" * 50, cover="https://c"),
+        _hit("x", title="The Great Gatsby", author="F. Scott Fitzgerald"),
+    ]
     assert rank_hits(hits, query="Grate Gatsby")[0].work.title == "The Great Gatsby"
 
 
@@ -141,3 +169,22 @@ def test_cache_ttl_quality_and_jitter():
     assert 0.9 * 0.5 * 7 * day <= cache_ttl(kind="title", result=low, rng=rng) <= 1.1 * 0.5 * 7 * day
     assert cache_ttl(kind="isbn", result=SearchResult(), rng=rng) <= 330
     assert cache_ttl(kind="isbn", result=SearchResult(hits=high.hits, degraded=("isbndb",)), rng=rng) <= 330
+
+
+def test_isbndb_cover_is_the_stable_image_never_the_expiring_original():
+    from search.providers.isbndb import normalize_book
+
+    signed = "https://images.isbndb.com/covers/original/57/65/9780743273565.jpg?Expires=1&Signature=x"
+    record = {
+        "title": "The Great Gatsby",
+        "isbn13": "9780743273565",
+        "image": "Https://images.isbndb.com/covers/65/9780743273565.jpg",
+        "image_original": signed,
+    }
+    hit = normalize_book(record)
+    assert hit.edition.cover_image_url == "https://images.isbndb.com/covers/65/9780743273565.jpg"
+    assert hit.work.cover_image_url == hit.edition.cover_image_url
+    # Only the signed URL (expires 2 hours after the response; answers are cached for days): no cover.
+    only_signed = normalize_book({**record, "image": None})
+    assert only_signed.edition.cover_image_url is None and only_signed.work.cover_image_url is None
+    assert signed not in repr(only_signed)
