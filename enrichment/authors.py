@@ -51,6 +51,7 @@ SEARCH_LIMIT: Final = 7  # hits asked from wbsearchentities
 MAX_CANDIDATES: Final = 4  # name-matching hits whose entity we fetch
 MAX_WORK_LABELS: Final = 5  # notable works fetched per candidate when checking titles
 CACHE_PREFIX: Final = "enrichment:author:v1:"
+QUEUED_PREFIX: Final = "enrichment:author-fill:v1:"  # "a lookup of this bare name is queued" markers
 
 _UPSTREAM_ERRORS = (ProviderError, ProviderTimeout, ProviderUnavailable)
 
@@ -79,9 +80,14 @@ class AuthorQuery:
 
 @dataclass(frozen=True, slots=True)
 class AuthorCacheEntry:
-    """A cache answer: `facts` is None when Wikidata was asked and had no matching author."""
+    """A cache answer: `facts` is None when Wikidata was asked and had no matching author.
+
+    `queued` (only from `author_facts_cached_many`): no answer yet, but a lookup was claimed with
+    `author_facts_queue_claim` and has not expired; `facts` is then None too.
+    """
 
     facts: AuthorFacts | None
+    queued: bool = False
 
 
 # --- public services ------------------------------------------------------------------------------
@@ -136,6 +142,41 @@ def author_facts_cached(
         if bare is not None and bare.facts is not None:
             entry = bare
     return entry
+
+
+def author_facts_cached_many(*, names: Sequence[str]) -> dict[str, AuthorCacheEntry | None]:
+    """Bare-name answers for many names from the cache only, in ONE `cache.get_many` (answers and
+    "lookup queued" markers together). Never the network.
+
+    name -> the entry (facts, or facts None = Wikidata had nobody); `AuthorCacheEntry(None,
+    queued=True)` when no answer yet but a lookup is queued; None when neither (enqueue it).
+    Duplicates are read once. Raises when the cache itself fails (the caller decides what that means).
+    """
+    unique = list(dict.fromkeys(names))
+    fact_keys = {name: _cache_key(name, (), None) for name in unique}
+    queued_keys = {name: _queued_key(key) for name, key in fact_keys.items()}
+    values = cache.get_many([*fact_keys.values(), *queued_keys.values()]) if unique else {}
+    out: dict[str, AuthorCacheEntry | None] = {}
+    for name in unique:
+        entry = _cache_entry(values.get(fact_keys[name]))
+        if entry is None and queued_keys[name] in values:
+            entry = AuthorCacheEntry(facts=None, queued=True)
+        out[name] = entry
+    return out
+
+
+def author_facts_queue_claim(*, name: str, ttl: int) -> bool:
+    """Mark the bare name's lookup as queued for `ttl` seconds; False when someone already did (atomic)."""
+    return bool(cache.add(_queued_key(_cache_key(name, (), None)), 1, ttl))
+
+
+def author_facts_not_found_remember(*, name: str) -> None:
+    """Cache "Wikidata has nobody" for the bare name (NEGATIVE_TTL) unless it already has an answer."""
+    cache.add(_cache_key(name, (), None), {"facts": None}, NEGATIVE_TTL)
+
+
+def _queued_key(fact_key: str) -> str:
+    return QUEUED_PREFIX + fact_key.rsplit(":", 1)[-1]
 
 
 def _cache_entry(value: Any) -> AuthorCacheEntry | None:

@@ -29,20 +29,17 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import Any, Final
 
-from django.core.cache import cache
 from django.db import transaction
 
 from enrichment.authors import (
-    NEGATIVE_TTL,
     AuthorFacts,
     AuthorQuery,
     author_facts_cached,
+    author_facts_cached_many,
     author_facts_lookup_many,
+    author_facts_not_found_remember,
+    author_facts_queue_claim,
 )
-
-# The author cache's key and entry format (the bare-name key is what a search answer reads).
-from enrichment.authors import _cache_entry as author_cache_entry
-from enrichment.authors import _cache_key as author_cache_key
 from enrichment.genres import normalize_genres
 from enrichment.wikidata import normalize_person_name
 from search.dto import GENDERS, AuthorDTO, SearchHit, SearchResult, WorkDTO
@@ -55,7 +52,6 @@ MAX_KNOWN_TITLES: Final = 3
 # Long enough to cover a queued task's run (a lookup is a few Wikidata calls), short enough that a
 # failed one (Wikidata or broker down) is retried by the next answer a few minutes later.
 PENDING_TTL: Final = 300
-PENDING_PREFIX: Final = "enrichment:author-fill:v1:"
 FILL_DEADLINE_SECONDS: Final = 120.0
 
 # One thread sends the task messages: a broker that is slow to connect never holds a request.
@@ -117,21 +113,19 @@ def _cached_facts(queries: dict[str, AuthorQuery]) -> tuple[dict[str, AuthorFact
     """(name key -> facts for authors already looked up, authors to queue) from ONE cache read."""
     if not queries:
         return {}, []
-    fact_keys = {key: author_cache_key(q.name, (), None) for key, q in queries.items()}
-    pending_keys = {key: PENDING_PREFIX + fact_keys[key].rsplit(":", 1)[-1] for key in queries}
     try:
-        values = cache.get_many([*fact_keys.values(), *pending_keys.values()])
+        entries = author_facts_cached_many(names=[q.name for q in queries.values()])
     except Exception:  # noqa: BLE001 - no cache: no facts, and nothing queued (no way to dedupe)
         logger.warning("author facts cache read failed", exc_info=True)
         return {}, []
     facts: dict[str, AuthorFacts | None] = {}
     missing: list[AuthorQuery] = []
     for key, query in queries.items():
-        entry = author_cache_entry(values.get(fact_keys[key]))
-        if entry is not None:
-            facts[key] = entry.facts
-        elif pending_keys[key] not in values:
+        entry = entries.get(query.name)
+        if entry is None:
             missing.append(query)
+        elif not entry.queued:
+            facts[key] = entry.facts
     return facts, missing
 
 
@@ -180,9 +174,8 @@ def author_facts_fill_schedule(*, queries: Sequence[AuthorQuery]) -> list[str]:
     for query in queries:
         if len(claimed) >= MAX_NAMES_PER_TASK:
             break  # the rest is picked up by a later answer
-        marker = PENDING_PREFIX + author_cache_key(query.name, (), None).rsplit(":", 1)[-1]
         try:
-            if cache.add(marker, 1, PENDING_TTL):
+            if author_facts_queue_claim(name=query.name, ttl=PENDING_TTL):
                 claimed.append(query)
         except Exception:  # noqa: BLE001
             logger.warning("could not mark author %r as queued", query.name, exc_info=True)
@@ -240,5 +233,5 @@ def author_facts_fill(
             name=query.name, known_titles=query.known_titles, openlibrary_id=query.openlibrary_id
         )
         if entry is not None and entry.facts is None:
-            cache.add(author_cache_key(query.name, (), None), {"facts": None}, NEGATIVE_TTL)
+            author_facts_not_found_remember(name=query.name)
     return found

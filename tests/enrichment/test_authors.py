@@ -212,3 +212,35 @@ def test_author_facts_lookup_many_runs_each_name_once(rsps):
     assert results["Zzyzx Qwerty"] is None
     searches = [c for c in rsps.calls if "wbsearchentities" in c.request.url]
     assert len(searches) == 3
+
+
+def test_author_facts_cached_many_one_read_answers_queued_and_unknown(monkeypatch):
+    from dataclasses import asdict
+
+    from django.core.cache import cache
+
+    from enrichment import authors as authors_module
+    from enrichment.authors import (
+        AuthorFacts,
+        author_facts_cached_many,
+        author_facts_not_found_remember,
+        author_facts_queue_claim,
+    )
+
+    facts = AuthorFacts(name="Ursula K. Le Guin", wikidataID="Q181659", gender="Female")
+    cache.set(authors_module._cache_key("Ursula K. Le Guin", (), None), {"facts": asdict(facts)}, 60)
+    author_facts_not_found_remember(name="Nobody Atall")
+    assert author_facts_queue_claim(name="Queued Person", ttl=60) is True
+    assert author_facts_queue_claim(name="Queued Person", ttl=60) is False  # already claimed
+    reads = []
+    real_get_many = cache.get_many
+    monkeypatch.setattr(cache, "get_many", lambda keys: reads.append(keys) or real_get_many(keys))
+    got = author_facts_cached_many(
+        names=["Ursula K. Le Guin", "Nobody Atall", "Queued Person", "Never Seen", "Nobody Atall"]
+    )
+    assert len(reads) == 1
+    assert got["Ursula K. Le Guin"].facts == facts and got["Ursula K. Le Guin"].queued is False
+    assert got["Nobody Atall"].facts is None and got["Nobody Atall"].queued is False
+    assert got["Queued Person"].facts is None and got["Queued Person"].queued is True
+    assert got["Never Seen"] is None
+    assert author_facts_cached_many(names=[]) == {}

@@ -9,6 +9,7 @@ from dataclasses import asdict
 import pytest
 from django.core.cache import cache
 
+from enrichment import authors as authors_module
 from enrichment import search_decoration
 from enrichment.authors import AuthorFacts, author_facts_cached
 from enrichment.authors import _cache_key as author_cache_key
@@ -100,7 +101,7 @@ def test_one_cache_read_per_answer(monkeypatch, queued):
     for name in ("A One", "B Two", "C Three"):
         seed_facts(name, AuthorFacts(name=name, wikidataID="Q1", gender="Female"))
     calls = {"get": 0, "get_many": 0, "add": 0}
-    real = search_decoration.cache
+    real = authors_module.cache
 
     class Counting:
         def __getattr__(self, attr):
@@ -108,7 +109,7 @@ def test_one_cache_read_per_answer(monkeypatch, queued):
                 calls[attr] += 1
             return getattr(real, attr)
 
-    monkeypatch.setattr(search_decoration, "cache", Counting())
+    monkeypatch.setattr(authors_module, "cache", Counting())  # every author-cache access goes through it
     hits = [hit(f"Book {i}", AuthorDTO(name=n)) for i, n in enumerate(["A One", "B Two", "C Three"] * 4)]
     decorated = search_result_decorate(answer(*hits))
     assert all(a.gender == "Female" for h in decorated.hits for a in h.authors)
