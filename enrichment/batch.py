@@ -156,23 +156,33 @@ def batch_enrichment_run(
         )
 
     executor = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="batch-enrich")
+
+    def fill() -> bool:
+        """Start books into free slots while the job is not canceled; True once the cancel is seen."""
+        while pending and len(inflight) < concurrency:
+            if reporter.is_canceled():
+                pending.clear()
+                return True
+            index = pending.pop(0)
+            deadline = time.monotonic() + book_timeout
+            inflight[executor.submit(_lookup_in_thread, lookup, books[index], deadline)] = (index, deadline)
+        return False
+
     try:
         while pending or inflight:
-            # Start new books only while the job is not canceled: nothing new after the cancel is seen.
-            while pending and len(inflight) < concurrency:
-                if reporter.is_canceled():
-                    canceled = True
-                    pending.clear()
-                    break
-                index = pending.pop(0)
-                deadline = time.monotonic() + book_timeout
-                inflight[executor.submit(_lookup_in_thread, lookup, books[index], deadline)] = (index, deadline)
+            canceled = fill() or canceled
             if not inflight:
                 break
             nearest = min(deadline for _, deadline in inflight.values())
             finished, _ = wait(inflight, timeout=max(0.0, nearest - time.monotonic()), return_when=FIRST_COMPLETED)
+            outcomes = []
             for future in finished:
                 index, _ = inflight.pop(future)
+                outcomes.append((index, future))
+            # Refill the freed slots before reporting: reporting (a database write per event) must
+            # not keep lookups waiting.
+            canceled = fill() or canceled
+            for index, future in outcomes:
                 book = books[index]
                 try:
                     enriched = future.result()

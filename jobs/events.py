@@ -12,11 +12,10 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Union
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
 from django.db.models import Max
 
+from jobs.broadcast import broadcaster
 from jobs.models import TERMINAL_STATUSES, Job, JobEvent
 
 logger = logging.getLogger(__name__)
@@ -168,13 +167,8 @@ def event_append(*, job_id: object, payload: Payload, state: dict | None = None)
 
 
 def event_broadcast(*, job_id: object, message: dict) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        async_to_sync(layer.group_send)(group_name(job_id), {"type": CHANNEL_MESSAGE_TYPE, "event": message})
-    except Exception:  # noqa: BLE001 - the log has the event; sockets catch up from it
-        logger.warning("could not broadcast event %s of job %s", message.get("seq"), job_id, exc_info=True)
+    """Hand the event to this process's broadcaster (in order, without waiting for Redis)."""
+    broadcaster.send(group_name(job_id), {"type": CHANNEL_MESSAGE_TYPE, "event": message})
 
 
 def events_after(*, job_id: object, after_seq: int, before_seq: int | None = None) -> list[dict]:

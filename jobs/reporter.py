@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol, runtime_checkable
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.utils import timezone
 
 from booktrack.core.metrics import record_job
+from jobs.broadcast import broadcaster
 from jobs.events import (
     JobComplete,
     JobError,
@@ -212,6 +211,7 @@ class JobProgressReporter:
         )
         if event is not None:
             record_job(self.pipeline, status="complete")
+        broadcaster.flush(timeout=2.0)  # the closing event goes out before the task returns
 
     def fail(self, *, code: str, message: str, retryable: bool = False) -> None:
         now = timezone.now()
@@ -230,6 +230,7 @@ class JobProgressReporter:
         )
         if event is not None:
             record_job(self.pipeline, status="failed")
+        broadcaster.flush(timeout=2.0)
 
     def canceled(self, *, results: JsonValue) -> None:
         job = Job.objects.filter(pk=self.job_id, status=JobStatus.CANCELED).only("ended_at").first()
@@ -240,13 +241,7 @@ class JobProgressReporter:
 
     def keep_alive(self) -> None:
         """Tell connected sockets the job is alive during a long step (not logged: nothing to replay)."""
-        layer = get_channel_layer()
-        if layer is None:
-            return
-        try:
-            async_to_sync(layer.group_send)(group_name(self.job_id), {"type": "job.keepalive"})
-        except Exception:  # noqa: BLE001
-            logger.debug("keep-alive broadcast failed for %s", self.job_id, exc_info=True)
+        broadcaster.send(group_name(self.job_id), {"type": "job.keepalive"})
 
     def is_canceled(self) -> bool:
         if not self._canceled:

@@ -1,0 +1,85 @@
+"""Publishing job events to the channel layer from synchronous code, without blocking the caller.
+
+`async_to_sync(layer.group_send)` from a worker thread starts a fresh event loop per call, and
+channels-redis keeps its connections per event loop: every event would connect to Redis, send and
+disconnect, and the pipeline would wait for all of it. Instead each process runs one background
+loop; events are queued to it in order and sent by a single task, over connections that stay open.
+
+Nothing is lost if a send fails or the process dies first: the event is already in the job's log,
+and sockets catch up from the log (on connect, on a seq gap, and at the keep-alive tick).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+from concurrent.futures import Future
+
+from channels.layers import get_channel_layer
+
+logger = logging.getLogger(__name__)
+
+
+class Broadcaster:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._queue: asyncio.Queue | None = None
+        self._pid: int | None = None
+
+    def _ensure_started(self) -> asyncio.AbstractEventLoop:
+        # Per process: a Celery prefork child must not inherit its parent's loop thread.
+        if self._loop is not None and self._pid == os.getpid():
+            return self._loop
+        with self._lock:
+            if self._loop is not None and self._pid == os.getpid():
+                return self._loop
+            ready = threading.Event()
+            loop = asyncio.new_event_loop()
+
+            def run() -> None:
+                asyncio.set_event_loop(loop)
+                self._queue = asyncio.Queue()
+                loop.create_task(self._drain())
+                ready.set()
+                loop.run_forever()
+
+            threading.Thread(target=run, name="job-event-broadcaster", daemon=True).start()
+            ready.wait()
+            self._loop, self._pid = loop, os.getpid()
+            return loop
+
+    async def _drain(self) -> None:
+        layer = get_channel_layer()
+        while True:
+            group, message, done = await self._queue.get()
+            try:
+                if layer is not None and group is not None:
+                    await layer.group_send(group, message)
+            except Exception:  # noqa: BLE001 - the log has the event; sockets catch up from it
+                logger.warning("could not broadcast to %s", group, exc_info=True)
+            finally:
+                if done is not None and not done.done():
+                    done.set_result(None)
+
+    def send(self, group: str, message: dict) -> None:
+        """Queue one message; returns at once. Messages go out in the order they were queued."""
+        loop = self._ensure_started()
+        loop.call_soon_threadsafe(self._queue.put_nowait, (group, message, None))
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until everything queued so far has been sent (e.g. before a task returns)."""
+        if self._loop is None or self._pid != os.getpid():
+            return True
+        done: Future = Future()
+        self._loop.call_soon_threadsafe(self._queue.put_nowait, (None, None, done))
+        try:
+            done.result(timeout=timeout)
+            return True
+        except TimeoutError:
+            return False
+
+
+broadcaster = Broadcaster()
