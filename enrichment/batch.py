@@ -72,9 +72,8 @@ BookLookup = Callable[[BookRequest, float], EnrichedBook | None]
 
 def search_lookup(book: BookRequest, deadline: float) -> EnrichedBook | None:
     """The default lookup: the search services (ISBN first, then title + author)."""
-    from search.services import book_search_advanced, book_search_by_isbn
-
     from booktrack.core.exceptions import DomainError
+    from search.services import book_search_advanced, book_search_by_isbn
 
     result = None
     if book.isbn:

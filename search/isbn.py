@@ -59,9 +59,7 @@ def isbn_normalize(raw: str | None) -> str:
         raise InvalidIsbn("An ISBN is required.", details={"isbn": raw or ""})
     isbn13 = isbn_to_13(code)
     if isbn13 is None:
-        raise InvalidIsbn(
-            f"'{raw}' is not a valid ISBN-10 or ISBN-13 (format or checksum).", details={"isbn": raw}
-        )
+        raise InvalidIsbn(f"'{raw}' is not a valid ISBN-10 or ISBN-13 (format or checksum).", details={"isbn": raw})
     return isbn13
 
 

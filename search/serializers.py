@@ -151,12 +151,14 @@ class EnrichRequest:
     @classmethod
     def parse(cls, body: Any) -> EnrichRequest:
         if not isinstance(body, Mapping) or "isbns" not in body:
-            raise MissingParameter("The body must be {\"isbns\": [...]}.", details={"parameter": "isbns"})
+            raise MissingParameter('The body must be {"isbns": [...]}.', details={"parameter": "isbns"})
         isbns = body["isbns"]
         if not isinstance(isbns, list) or not all(isinstance(i, str | int) for i in isbns):
             raise InvalidRequest("'isbns' must be a list of strings.")
         if not isbns:
             raise EmptyBatch("'isbns' must contain at least one ISBN.")
         if len(isbns) > cls.MAX:
-            raise BatchTooLarge(f"At most {cls.MAX} ISBNs per request.", details={"max": cls.MAX, "received": len(isbns)})
+            raise BatchTooLarge(
+                f"At most {cls.MAX} ISBNs per request.", details={"max": cls.MAX, "received": len(isbns)}
+            )
         return cls(isbns=tuple(str(i) for i in isbns))

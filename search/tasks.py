@@ -8,8 +8,14 @@ from search.catalog import catalog_upsert_hits
 from search.dto import hit_from_record
 
 
-@shared_task(name="search.upsert_catalog", acks_late=True, autoretry_for=(Exception,), max_retries=3,
-             retry_backoff=True, ignore_result=True)
+@shared_task(
+    name="search.upsert_catalog",
+    acks_late=True,
+    autoretry_for=(Exception,),
+    max_retries=3,
+    retry_backoff=True,
+    ignore_result=True,
+)
 def upsert_catalog(records: list[dict]) -> int:
     """Write search hits (wire records, JSON) to the catalog. Idempotent: keyed by ISBN-13."""
     return catalog_upsert_hits(hits=[hit_from_record(r) for r in records])

@@ -67,8 +67,12 @@ class SearchView(APIView):
 
 
 class V1TitleSearch(SearchView):
-    @extend_schema(parameters=[Q, LIMIT, OFFSET], responses=OpenApiTypes.OBJECT, tags=["search"],
-                   summary="Search books by title (merged across providers)")
+    @extend_schema(
+        parameters=[Q, LIMIT, OFFSET],
+        responses=OpenApiTypes.OBJECT,
+        tags=["search"],
+        summary="Search books by title (merged across providers)",
+    )
     def get(self, request: Request) -> Response:
         query = TitleQuery.parse(request.query_params)
         result = services.book_search_by_title(query=query.q, limit=query.limit, offset=query.offset)
@@ -76,8 +80,12 @@ class V1TitleSearch(SearchView):
 
 
 class V1IsbnSearch(SearchView):
-    @extend_schema(parameters=[ISBN], responses=OpenApiTypes.OBJECT, tags=["search"],
-                   summary="Look a book up by ISBN-10 or ISBN-13")
+    @extend_schema(
+        parameters=[ISBN],
+        responses=OpenApiTypes.OBJECT,
+        tags=["search"],
+        summary="Look a book up by ISBN-10 or ISBN-13",
+    )
     def get(self, request: Request) -> Response:
         raw = request.query_params.get("isbn")
         if not raw or not raw.strip():
@@ -87,8 +95,12 @@ class V1IsbnSearch(SearchView):
 
 
 class V1AdvancedSearch(SearchView):
-    @extend_schema(parameters=[TITLE, AUTHOR, LIMIT], responses=OpenApiTypes.OBJECT, tags=["search"],
-                   summary="Search by title and/or author")
+    @extend_schema(
+        parameters=[TITLE, AUTHOR, LIMIT],
+        responses=OpenApiTypes.OBJECT,
+        tags=["search"],
+        summary="Search by title and/or author",
+    )
     def get(self, request: Request) -> Response:
         query = AdvancedQuery.parse(request.query_params)
         result = services.book_search_advanced(title=query.title, author=query.author, limit=query.limit)
@@ -99,8 +111,12 @@ class V1AdvancedSearch(SearchView):
 
 
 class LegacyTitleSearch(SearchView):
-    @extend_schema(parameters=[Q, _p("maxResults", "Page size", type_=OpenApiTypes.INT), OFFSET],
-                   responses=OpenApiTypes.OBJECT, tags=["legacy"], summary="Legacy title search (Google-Books-like body)")
+    @extend_schema(
+        parameters=[Q, _p("maxResults", "Page size", type_=OpenApiTypes.INT), OFFSET],
+        responses=OpenApiTypes.OBJECT,
+        tags=["legacy"],
+        summary="Legacy title search (Google-Books-like body)",
+    )
     def get(self, request: Request) -> Response:
         params = _params(request)
         if params.get("maxResults") and not params.get("limit"):
@@ -127,8 +143,12 @@ class LegacyIsbnSearch(SearchView):
 
 
 class LegacyAdvancedSearch(SearchView):
-    @extend_schema(parameters=[TITLE, AUTHOR, LIMIT], responses=OpenApiTypes.OBJECT, tags=["legacy"],
-                   summary="Legacy advanced search")
+    @extend_schema(
+        parameters=[TITLE, AUTHOR, LIMIT],
+        responses=OpenApiTypes.OBJECT,
+        tags=["legacy"],
+        summary="Legacy advanced search",
+    )
     def get(self, request: Request) -> Response:
         query = AdvancedQuery.parse(_params(request))
         result = services.book_search_advanced(title=query.title, author=query.author, limit=query.limit)
@@ -141,9 +161,16 @@ class LegacyAdvancedSearch(SearchView):
 
 class LegacyAuthorSearch(SearchView):
     @extend_schema(
-        parameters=[Q, LIMIT, _p("maxResults", "Alias of limit", type_=OpenApiTypes.INT), OFFSET,
-                    _p("sortBy", "publicationYear (default, newest first), publicationYearAsc, title, popularity")],
-        responses=OpenApiTypes.OBJECT, tags=["legacy"], summary="An author's works (paged)",
+        parameters=[
+            Q,
+            LIMIT,
+            _p("maxResults", "Alias of limit", type_=OpenApiTypes.INT),
+            OFFSET,
+            _p("sortBy", "publicationYear (default, newest first), publicationYearAsc, title, popularity"),
+        ],
+        responses=OpenApiTypes.OBJECT,
+        tags=["legacy"],
+        summary="An author's works (paged)",
     )
     def get(self, request: Request) -> Response:
         query = AuthorQuery.parse(request.query_params)
@@ -158,15 +185,19 @@ class LegacyAuthorSearch(SearchView):
 
 def _external(request: Request, *, provider: str, operation: str, param_names: tuple[str, ...]) -> Response:
     params = request.query_params
-    limit = int(params.get("limit") or params.get("maxResults") or 20) if str(
-        params.get("limit") or params.get("maxResults") or "20").isdigit() else 20
+    limit = (
+        int(params.get("limit") or params.get("maxResults") or 20)
+        if str(params.get("limit") or params.get("maxResults") or "20").isdigit()
+        else 20
+    )
     if operation == "isbn":
         query = IsbnQuery.parse(params)
         result = services.provider_search(provider=provider, operation="isbn", isbn=query.isbn13, limit=limit)
     elif operation == "advanced":
         title = RequiredText.parse(params, *param_names).value
-        result = services.provider_search(provider=provider, operation="advanced", title=title,
-                                          author=params.get("author") or None, limit=limit)
+        result = services.provider_search(
+            provider=provider, operation="advanced", title=title, author=params.get("author") or None, limit=limit
+        )
     elif operation == "author":
         name = RequiredText.parse(params, *param_names).value
         if provider == "openlibrary":
@@ -181,8 +212,12 @@ def _external(request: Request, *, provider: str, operation: str, param_names: t
 
 def _external_view(provider: str, operation: str, *param_names: str, summary: str):
     class View(SearchView):
-        @extend_schema(parameters=[_p(param_names[0], summary, required=True), LIMIT],
-                       responses=OpenApiTypes.OBJECT, tags=["external"], summary=summary)
+        @extend_schema(
+            parameters=[_p(param_names[0], summary, required=True), LIMIT],
+            responses=OpenApiTypes.OBJECT,
+            tags=["external"],
+            summary=summary,
+        )
         def get(self, request: Request) -> Response:
             return _external(request, provider=provider, operation=operation, param_names=param_names)
 
@@ -193,8 +228,9 @@ def _external_view(provider: str, operation: str, *param_names: str, summary: st
 ExternalGoogleBooks = _external_view("google-books", "title", "q", summary="Google Books search (normalized)")
 ExternalGoogleBooksIsbn = _external_view("google-books", "isbn", "isbn", summary="Google Books by ISBN")
 ExternalOpenLibrary = _external_view("openlibrary", "title", "q", summary="OpenLibrary search (normalized)")
-ExternalOpenLibraryAuthor = _external_view("openlibrary", "author", "q", "author", "name",
-                                           summary="OpenLibrary author works")
+ExternalOpenLibraryAuthor = _external_view(
+    "openlibrary", "author", "q", "author", "name", summary="OpenLibrary author works"
+)
 ExternalIsbndb = _external_view("isbndb", "title", "q", summary="ISBNdb search (normalized)")
 ExternalIsbndbEditions = _external_view("isbndb", "advanced", "title", "q", summary="ISBNdb editions of a title")
 ExternalIsbndbIsbn = _external_view("isbndb", "isbn", "isbn", summary="ISBNdb by ISBN")
@@ -204,8 +240,12 @@ ExternalIsbndbIsbn = _external_view("isbndb", "isbn", "isbn", summary="ISBNdb by
 
 
 class V3BookSearch(SearchView):
-    @extend_schema(parameters=[Q, _p("mode", "text"), LIMIT, OFFSET, _p("page", "1-based page", type_=OpenApiTypes.INT)],
-                   responses=OpenApiTypes.OBJECT, tags=["v3"], summary="Book search for the web client")
+    @extend_schema(
+        parameters=[Q, _p("mode", "text"), LIMIT, OFFSET, _p("page", "1-based page", type_=OpenApiTypes.INT)],
+        responses=OpenApiTypes.OBJECT,
+        tags=["v3"],
+        summary="Book search for the web client",
+    )
     def get(self, request: Request) -> Response:
         query = TitleQuery.parse(request.query_params, max_limit=100)
         mode = request.query_params.get("mode") or "text"
@@ -237,8 +277,9 @@ class V3BookByIsbn(SearchView):
 
 
 class V3Enrich(SearchView):
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT, tags=["v3"],
-                   summary="Look up 1-50 ISBNs at once")
+    @extend_schema(
+        request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT, tags=["v3"], summary="Look up 1-50 ISBNs at once"
+    )
     def post(self, request: Request) -> Response:
         body = EnrichRequest.parse(request.data)
         valid: dict[str, str] = {}
@@ -297,8 +338,12 @@ class V3Capabilities(SearchView):
 class CacheMetrics(APIView):
     permission_classes = [IsStaffOrOpsToken]
 
-    @extend_schema(parameters=[_p("period", "15m, 1h (default), 24h or 7d")], responses=OpenApiTypes.OBJECT,
-                   tags=["ops"], summary="Cache hit rates per tier and outbound budgets")
+    @extend_schema(
+        parameters=[_p("period", "15m, 1h (default), 24h or 7d")],
+        responses=OpenApiTypes.OBJECT,
+        tags=["ops"],
+        summary="Cache hit rates per tier and outbound budgets",
+    )
     def get(self, request: Request) -> Response:
         period = request.query_params.get("period") or "1h"
         if period not in ("15m", "1h", "24h", "7d"):

@@ -12,9 +12,7 @@ from search.providers import BY_NAME
 def legacy_volume(hit: SearchHit) -> dict[str, Any]:
     """A Google-Books-like `books#volume` with identifiers, covers and categories filled."""
     work, edition = hit.work, hit.edition
-    identifiers = [
-        {"type": "ISBN_13" if len(i) == 13 else "ISBN_10", "identifier": i} for i in edition.isbns
-    ]
+    identifiers = [{"type": "ISBN_13" if len(i) == 13 else "ISBN_10", "identifier": i} for i in edition.isbns]
     cover = edition.cover_image_url or work.cover_image_url
     info: dict[str, Any] = {
         "title": work.title,
@@ -25,7 +23,8 @@ def legacy_volume(hit: SearchHit) -> dict[str, Any]:
     optional = {
         "subtitle": edition.edition_title,
         "publisher": edition.publisher,
-        "publishedDate": edition.publication_date or (str(work.first_publication_year) if work.first_publication_year else None),
+        "publishedDate": edition.publication_date
+        or (str(work.first_publication_year) if work.first_publication_year else None),
         "description": work.description,
         "pageCount": edition.page_count,
         "language": edition.language,
@@ -34,8 +33,11 @@ def legacy_volume(hit: SearchHit) -> dict[str, Any]:
     info.update({k: v for k, v in optional.items() if v is not None})
     return {
         "kind": "books#volume",
-        "id": edition.google_books_volume_id or work.google_books_volume_id or edition.isbn
-        or work.open_library_work_id or work.title,
+        "id": edition.google_books_volume_id
+        or work.google_books_volume_id
+        or edition.isbn
+        or work.open_library_work_id
+        or work.title,
         "volumeInfo": info,
     }
 
@@ -52,8 +54,14 @@ def legacy_volumes(result: SearchResult) -> dict[str, Any]:
 
 def legacy_author(works: Any, *, limit: int, offset: int) -> dict[str, Any]:
     if not works.found:
-        return {"success": False, "provider": "openlibrary", "author": None, "works": [], "pagination": None,
-                "cached": works.cached}
+        return {
+            "success": False,
+            "provider": "openlibrary",
+            "author": None,
+            "works": [],
+            "pagination": None,
+            "cached": works.cached,
+        }
     next_offset = offset + len(works.works)
     has_more = next_offset < works.total
     return {
@@ -81,8 +89,12 @@ def legacy_author(works: Any, *, limit: int, offset: int) -> dict[str, Any]:
 
 
 def external(result: SearchResult, *, provider: str) -> dict[str, Any]:
-    return {**result.to_wire(), "provider": result.provider if result.hits else "none", "cached": result.cached,
-            "source": provider}
+    return {
+        **result.to_wire(),
+        "provider": result.provider if result.hits else "none",
+        "cached": result.cached,
+        "source": provider,
+    }
 
 
 def v3_book(hit: SearchHit) -> dict[str, Any] | None:

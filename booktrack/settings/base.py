@@ -92,9 +92,7 @@ TEMPLATES = [
 # --- database ------------------------------------------------------------------------------
 # An empty variable (as in a copied .env.example) means "unset", here and below.
 DATABASES = {
-    "default": env.db_url_config(
-        env.str("DATABASE_URL", default="") or f"sqlite:///{DATA_DIR / 'booktrack.sqlite3'}"
-    )
+    "default": env.db_url_config(env.str("DATABASE_URL", default="") or f"sqlite:///{DATA_DIR / 'booktrack.sqlite3'}")
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded worker thread writes while requests read: WAL + IMMEDIATE avoid "database is locked".

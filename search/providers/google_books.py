@@ -55,9 +55,7 @@ def normalize_volume(item: Any) -> SearchHit | None:
     volume_id = clean_text(item.get("id"))
     identifiers = info.get("industryIdentifiers") or []
     raw_isbns = [
-        i.get("identifier")
-        for i in identifiers
-        if isinstance(i, Mapping) and i.get("type") in ("ISBN_13", "ISBN_10")
+        i.get("identifier") for i in identifiers if isinstance(i, Mapping) and i.get("type") in ("ISBN_13", "ISBN_10")
     ]
     isbns, isbn13 = isbns_collect(raw_isbns)
     cover = best_cover(info.get("imageLinks"))
@@ -108,11 +106,7 @@ def normalize_volume(item: Any) -> SearchHit | None:
         contributors=(NAME,),
         provenance=provenance_of(NAME, edition_values),
     )
-    authors = tuple(
-        AuthorDTO(name=name)
-        for name in (clean_author_name(a) for a in info.get("authors") or ())
-        if name
-    )
+    authors = tuple(AuthorDTO(name=name) for name in (clean_author_name(a) for a in info.get("authors") or ()) if name)
     return hit_with_quality(work, edition, authors)
 
 
@@ -170,7 +164,9 @@ class GoogleBooksProvider(Provider):
             terms.append(f"intitle:{_quote_term(title)}")
         if author:
             terms.append(f"inauthor:{_quote_term(author)}")
-        return self._volumes({"q": " ".join(terms), "maxResults": min(max(limit, 1), 40), "printType": "books"}, deadline)
+        return self._volumes(
+            {"q": " ".join(terms), "maxResults": min(max(limit, 1), 40), "printType": "books"}, deadline
+        )
 
     def volume_by_id(self, *, volume_id: str, deadline: float | None) -> ProviderPage:
         raw = self.get_json(f"volumes/{volume_id}", params=self._params(), deadline=deadline)

@@ -166,7 +166,9 @@ class Stack:
 
     def ws_url(self, job_id, token: str | None = None, **params) -> str:
         query = {"jobId": str(job_id), **({"token": token} if token else {}), **params}
-        return f"ws://127.0.0.1:{self.port}/ws/progress?" + "&".join(f"{k}={v}" for k, v in query.items() if v is not None)
+        return f"ws://127.0.0.1:{self.port}/ws/progress?" + "&".join(
+            f"{k}={v}" for k, v in query.items() if v is not None
+        )
 
     def sql(self, query: str, params: tuple = ()) -> list[tuple]:
         import psycopg
@@ -245,10 +247,23 @@ def stack(tmp_path_factory):
         worker = ServiceProcess(
             "worker",
             [
-                str(VENV_BIN / "celery"), "-A", "booktrack", "worker",
-                "-Q", "default,providers,ai,maintenance", "--pool", "threads", "-c", "4",
-                "--loglevel", "INFO", "-n", f"it-{db_name}@%h",
-                "--without-gossip", "--without-mingle", "--without-heartbeat",
+                str(VENV_BIN / "celery"),
+                "-A",
+                "booktrack",
+                "worker",
+                "-Q",
+                "default,providers,ai,maintenance",
+                "--pool",
+                "threads",
+                "-c",
+                "4",
+                "--loglevel",
+                "INFO",
+                "-n",
+                f"it-{db_name}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
             ],
             env,
             log_dir,
@@ -264,8 +279,15 @@ def stack(tmp_path_factory):
         server = ServiceProcess(
             "uvicorn",
             [
-                str(VENV_BIN / "uvicorn"), "booktrack.asgi:application",
-                "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
+                str(VENV_BIN / "uvicorn"),
+                "booktrack.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
                 "--no-proxy-headers",
             ],
             env,

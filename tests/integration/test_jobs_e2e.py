@@ -64,7 +64,11 @@ async def collect(url, *, stop=None, subprotocols=None, timeout=60.0, send=()):
 
 def logged(messages):
     """The logged events (ephemeral frames repeat a seq; they carry no new information)."""
-    return [m for m in messages if m["type"] not in ("ready_ack", "pong", "reconnected") and not m["payload"].get("keepAlive")]
+    return [
+        m
+        for m in messages
+        if m["type"] not in ("ready_ack", "pong", "reconnected") and not m["payload"].get("keepAlive")
+    ]
 
 
 def assert_contiguous(messages):
@@ -143,7 +147,10 @@ def test_cancel_mid_job_freezes_progress_and_closes_1001(stack, running_worker, 
                         response = await asyncio.to_thread(
                             stack.http, "POST", "/api/enrichment/cancel", json={"jobId": job_id}, token=token
                         )
-                        assert response.status_code == 200 and response.json() == {"jobId": job_id, "status": "canceled"}
+                        assert response.status_code == 200 and response.json() == {
+                            "jobId": job_id,
+                            "status": "canceled",
+                        }
                         canceled = True
             except ConnectionClosed as closed:
                 return messages, closed.rcvd.code

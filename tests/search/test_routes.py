@@ -145,8 +145,9 @@ def test_v3_book_etag_304_and_errors(client, fake):
 
 
 def test_v3_enrich(client, fake):
-    body = client.post("/v3/books/enrich", {"isbns": ["9780441172719", "9780306406157", "bad"]},
-                       content_type="application/json").json()
+    body = client.post(
+        "/v3/books/enrich", {"isbns": ["9780441172719", "9780306406157", "bad"]}, content_type="application/json"
+    ).json()
     assert body["success"] is True
     data = body["data"]
     assert data["found"] == 1 and data["requested"] == 3

@@ -232,7 +232,9 @@ def test_isbndb_spec_shapes_match_the_normalizer():
         assert f'"{name}"' in text
     page = isbndb.normalize_books({"total": 1, "data": [{"title": "X", "isbn13": "9780306406157"}]})
     assert page.hits[0].edition.isbn == "9780306406157"
-    assert isbndb.normalize_books({"book": {"title": "Y", "isbn": "0306406152"}}).hits[0].edition.isbn == "9780306406157"
+    assert (
+        isbndb.normalize_books({"book": {"title": "Y", "isbn": "0306406152"}}).hits[0].edition.isbn == "9780306406157"
+    )
 
 
 SAMPLE_HANDLERS = {
