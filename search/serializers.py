@@ -13,7 +13,7 @@ from booktrack.core.exceptions import (
     InvalidRequest,
     MissingParameter,
 )
-from search.dto import FORMATS, clean_text
+from search.dto import clean_text
 from search.isbn import isbn_normalize
 from search.services import AUTHOR_SORTS
 
@@ -81,32 +81,6 @@ class AdvancedQuery:
         if not title and not author:
             raise InvalidQuery("Give 'title', 'author', or both.")
         return cls(title=title, author=author, limit=_int_param(params, "limit", default=20, low=1, high=max_limit))
-
-
-@dataclass(frozen=True)
-class EditionsQuery:
-    work_title: str
-    author: str | None
-    limit: int
-    format: str | None
-    language: str | None
-
-    @classmethod
-    def parse(cls, params: Mapping[str, Any]) -> EditionsQuery:
-        work_title = clean_text(params.get("workTitle"))
-        if not work_title:
-            raise MissingParameter("The 'workTitle' parameter is required.", details={"parameter": "workTitle"})
-        fmt = clean_text(params.get("format"))
-        if fmt and fmt not in FORMATS:
-            raise InvalidQuery(f"'format' must be one of {', '.join(FORMATS)}.", details={"format": fmt})
-        language = clean_text(params.get("language"))
-        return cls(
-            work_title=work_title,
-            author=clean_text(params.get("author")),
-            limit=_int_param(params, "limit", default=20, low=1, high=100),
-            format=fmt,
-            language=language.lower() if language else None,
-        )
 
 
 @dataclass(frozen=True)

@@ -27,3 +27,55 @@ def _isolated_state():
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
+
+
+# --- search through the local upstream fakes (tests/search makes search_state autouse) ---------
+
+
+@pytest.fixture
+def search_state(settings):
+    """Empty search tiers, budgets, clients and metrics; Celery eager; rate limits off."""
+    from django.core.cache import cache
+
+    from booktrack.celery import app
+    from booktrack.core import metrics
+    from booktrack.core.http import reset_clients
+    from search.budgets import budget_reset_local
+    from search.cache import cache_reset_local
+
+    settings.RATE_LIMIT_ENABLED = False
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    cache.clear()
+    cache_reset_local()
+    budget_reset_local()
+    reset_clients()
+    metrics.reset_local()
+    yield
+    cache_reset_local()
+    reset_clients()
+    app.conf.task_always_eager = eager
+
+
+@pytest.fixture(scope="session")
+def fake_server():
+    from tests.fakes.server import FakeUpstreams
+
+    fake = FakeUpstreams(port=0)
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def fake(fake_server, settings, search_state):
+    """The local upstream fakes, wired into settings (ISBNdb enabled with a key)."""
+    from booktrack.core.http import reset_clients
+
+    fake_server.reset()
+    for name, url in fake_server.base_urls.items():
+        setattr(settings, name, url)
+    settings.ISBNDB_API_KEY = "test-key"
+    reset_clients()
+    yield fake_server
+    fake_server.reset()
