@@ -51,9 +51,8 @@ COMPLETENESS_FIELDS: Final[tuple[str, ...]] = (
 _OPENLIBRARY_SIZES: Final = {"S": 68, "M": 270, "L": 600}
 # Google Books `zoom=`: 5 smallThumbnail, 1 thumbnail, 2 small, 3 medium, 4 large, 6 extraLarge.
 _GOOGLE_ZOOM: Final = {"5": 80, "1": 128, "0": 128, "2": 300, "3": 575, "4": 800, "6": 1280}
-# ISBNdb `image` covers are mid-sized JPEGs; `image_original` (signed, temporary) is the full scan.
+# ISBNdb `image` covers are mid-sized JPEGs (its signed `image_original` expires, so search never keeps it).
 _ISBNDB_IMAGE: Final = 300
-_ISBNDB_ORIGINAL: Final = 1000
 _UNKNOWN_HOST: Final = 250  # a cover from elsewhere: assume medium
 _OPENLIBRARY_SUFFIX = re.compile(r"-([SML])\.jpe?g$", re.IGNORECASE)
 _GOOGLE_FIFE = re.compile(r"w(\d+)")
@@ -87,8 +86,7 @@ def cover_size(url: str | None) -> CoverSize:
     elif "zoom" in query:
         pixels = _GOOGLE_ZOOM.get(query["zoom"][0], 128)
     elif "isbndb" in host:
-        signed = any(k.lower().startswith(("x-amz-", "expires", "signature")) for k in query)
-        pixels = _ISBNDB_ORIGINAL if signed or "original" in parts.path else _ISBNDB_IMAGE
+        pixels = _ISBNDB_IMAGE
     else:
         pixels = _UNKNOWN_HOST
     size = "small" if pixels < 150 else "medium" if pixels < 400 else "large"

@@ -110,7 +110,6 @@ def test_language_preference_first_then_unknown_then_other():
         (f"{GOOGLE}&zoom=6", "large", 1280),
         (f"{GOOGLE}&fife=w800-h1200", "large", 800),
         ("https://images.isbndb.com/covers/27/19/9780441172719.jpg", "medium", 300),
-        ("https://images.isbndb.com/covers/27/19/9780441172719.jpg?X-Amz-Expires=7200", "large", 1000),
         ("https://example.org/cover.jpg", "medium", 250),
     ],
 )
