@@ -32,6 +32,7 @@ from typing import Any, Final
 from django.db import transaction
 
 from enrichment.authors import (
+    AuthorCacheEntry,
     AuthorFacts,
     AuthorQuery,
     author_facts_cached,
@@ -109,12 +110,48 @@ def _author_queries(hits: Sequence[SearchHit]) -> dict[str, AuthorQuery]:
     return queries
 
 
+# Process-local memo in front of the shared cache: a hot cached answer decorates with no round trip.
+# Answers (facts, or "Wikidata has nobody") are stable for days; "not looked up yet" is re-read soon
+# so facts a background task just stored show up within seconds.
+_MEMO_ANSWERED_SECONDS: Final = 300.0
+_MEMO_PENDING_SECONDS: Final = 5.0
+_MEMO_MAX: Final = 20_000
+_memo: dict[str, tuple[float, AuthorCacheEntry | None]] = {}
+
+
+def _entries(names: list[str]) -> dict[str, AuthorCacheEntry | None]:
+    now = time.monotonic()
+    out: dict[str, AuthorCacheEntry | None] = {}
+    wanted: list[str] = []
+    for name in names:
+        memo = _memo.get(name)
+        if memo is not None and memo[0] > now:
+            out[name] = memo[1]
+        else:
+            wanted.append(name)
+    if wanted:
+        fetched = author_facts_cached_many(names=wanted)
+        if len(_memo) > _MEMO_MAX:
+            _memo.clear()
+        for name in wanted:
+            entry = fetched.get(name)
+            answered = entry is not None and not entry.queued
+            _memo[name] = (now + (_MEMO_ANSWERED_SECONDS if answered else _MEMO_PENDING_SECONDS), entry)
+            out[name] = entry
+    return out
+
+
+def memo_clear() -> None:
+    """Forget the process-local memo (tests)."""
+    _memo.clear()
+
+
 def _cached_facts(queries: dict[str, AuthorQuery]) -> tuple[dict[str, AuthorFacts | None], list[AuthorQuery]]:
-    """(name key -> facts for authors already looked up, authors to queue) from ONE cache read."""
+    """(name key -> facts for authors already looked up, authors to queue) from at most ONE cache read."""
     if not queries:
         return {}, []
     try:
-        entries = author_facts_cached_many(names=[q.name for q in queries.values()])
+        entries = _entries([q.name for q in queries.values()])
     except Exception:  # noqa: BLE001 - no cache: no facts, and nothing queued (no way to dedupe)
         logger.warning("author facts cache read failed", exc_info=True)
         return {}, []
@@ -130,9 +167,22 @@ def _cached_facts(queries: dict[str, AuthorQuery]) -> tuple[dict[str, AuthorFact
 
 
 def _author_with_facts(author: AuthorDTO, facts: AuthorFacts | None) -> AuthorDTO:
-    """Facts fill what the DTO lacks; what a provider or a user already set is kept."""
+    """Facts fill what the DTO lacks; what a provider or a user already set is kept.
+
+    The result is remembered on the (immutable) DTO: a cached answer served again gets the same
+    decorated instance back, whose wire form is already computed.
+    """
     if facts is None:
         return author
+    memo = author.__dict__.get("_with_facts")
+    if memo is not None and memo[0] == facts:
+        return memo[1]
+    decorated = _author_filled(author, facts)
+    object.__setattr__(author, "_with_facts", (facts, decorated))
+    return decorated
+
+
+def _author_filled(author: AuthorDTO, facts: AuthorFacts) -> AuthorDTO:
     changes: dict[str, Any] = {}
     if author.gender == "Unknown" and facts.gender in GENDERS and facts.gender != "Unknown":
         changes["gender"] = facts.gender
@@ -151,6 +201,15 @@ def _author_with_facts(author: AuthorDTO, facts: AuthorFacts | None) -> AuthorDT
 def _work_with_genres(work: WorkDTO) -> WorkDTO:
     if not work.subject_tags:
         return work
+    memo = work.__dict__.get("_with_genres")  # same instance back for a cached answer (see above)
+    if memo is not None:
+        return memo
+    decorated = _work_genres_normalized(work)
+    object.__setattr__(work, "_with_genres", decorated)
+    return decorated
+
+
+def _work_genres_normalized(work: WorkDTO) -> WorkDTO:
     provider = work.provenance.get("subject_tags") or work.provenance.get("subjectTags") or work.primary_provider
     tags = _genres(tuple(work.subject_tags), provider)
     return work if tags == tuple(work.subject_tags) else replace(work, subject_tags=tags)
@@ -234,4 +293,6 @@ def author_facts_fill(
         )
         if entry is not None and entry.facts is None:
             author_facts_not_found_remember(name=query.name)
+    for query in todo:  # this process (embedded mode) sees the new answers at once
+        _memo.pop(query.name, None)
     return found

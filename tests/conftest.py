@@ -10,12 +10,14 @@ from booktrack.core import metrics
 from booktrack.core.http import reset_clients
 from booktrack.core.limits import body_limit_for_path
 from booktrack.core.ratelimit import reset_local_windows
+from enrichment import search_decoration
 
 
 @pytest.fixture(autouse=True)
 def _isolated_state():
     """Each test starts with empty caches, counters and rate-limit windows."""
     cache.clear()
+    search_decoration.memo_clear()
     metrics.reset_local()
     reset_local_windows()
     reset_clients()
