@@ -73,7 +73,12 @@ def search_result_decorate(result: SearchResult) -> SearchResult:
         author_facts_fill_schedule(queries=missing)
     if all(new is old for new, old in zip(hits, result.hits, strict=True)):
         return result
-    return replace(result, hits=hits)
+    memo = result.__dict__.get("_decorated")  # the same decorated answer again: reuse it
+    if memo is not None and all(new is old for new, old in zip(hits, memo.hits, strict=True)):
+        return memo
+    decorated = replace(result, hits=hits)
+    object.__setattr__(result, "_decorated", decorated)
+    return decorated
 
 
 def _hit_decorated(hit: SearchHit, facts: dict[str, AuthorFacts | None]) -> SearchHit:

@@ -45,6 +45,15 @@ def _camel(name: str) -> str:
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
+class Memoized:
+    """DTOs are immutable, so derived forms (wire dicts, labelled or decorated copies) are kept on the
+    instance under `_`-prefixed attributes. They are never pickled: a cached answer stores its fields
+    only."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+
+
 @dataclass(frozen=True)
 class BoundingBox:
     x: float
@@ -54,7 +63,7 @@ class BoundingBox:
 
 
 @dataclass(frozen=True)
-class AuthorDTO:
+class AuthorDTO(Memoized):
     name: str
     gender: str = "Unknown"
     cultural_region: str | None = None
@@ -79,7 +88,7 @@ class AuthorDTO:
 
 
 @dataclass(frozen=True)
-class WorkDTO:
+class WorkDTO(Memoized):
     title: str
     subject_tags: tuple[str, ...] = ()
     goodreads_work_ids: tuple[str, ...] = field(default=(), metadata=_wire("goodreadsWorkIDs"))
@@ -114,7 +123,7 @@ class WorkDTO:
 
 
 @dataclass(frozen=True)
-class EditionDTO:
+class EditionDTO(Memoized):
     isbns: tuple[str, ...] = ()
     format: str = DEFAULT_FORMAT
     amazon_asins: tuple[str, ...] = field(default=(), metadata=_wire("amazonASINs"))
@@ -149,7 +158,7 @@ class EditionDTO:
 
 
 @dataclass(frozen=True)
-class SearchHit:
+class SearchHit(Memoized):
     """One book as found: a work, its edition, its authors (works/editions are parallel on the wire)."""
 
     work: WorkDTO
@@ -175,7 +184,7 @@ class ProviderPage:
 
 
 @dataclass(frozen=True)
-class SearchResult:
+class SearchResult(Memoized):
     hits: tuple[SearchHit, ...] = ()
     total_results: int = 0
     provider: str = "none"  # "google-books", "merged:google-books+openlibrary", "none", ...
@@ -204,7 +213,14 @@ class SearchResult:
         return bool(self.hits)
 
     def with_cache(self, *, cached: bool, cache_source: str | None) -> SearchResult:
-        return replace(self, cached=cached, cache_source=cache_source)
+        """This answer labelled with its cache tier; the same labelled instance every time, so a hot
+        cached answer keeps its computed wire form."""
+        memo = self.__dict__.setdefault("_with_cache", {})
+        labelled = memo.get((cached, cache_source))
+        if labelled is None:
+            labelled = replace(self, cached=cached, cache_source=cache_source)
+            memo[(cached, cache_source)] = labelled
+        return labelled
 
     def to_wire(self) -> dict[str, Any]:
         """The search payload: {works, editions, authors, totalResults} (computed once per result)."""
