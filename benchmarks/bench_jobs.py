@@ -362,6 +362,9 @@ def _run_batch(base: str, books: list[dict]) -> tuple[float, dict, int]:
     return done - accepted, payload, progress
 
 
+BATCH_RUNS = 3
+
+
 def _batch(base: str, fake, ctx) -> list[str]:
     from django.conf import settings
 
@@ -401,10 +404,14 @@ def _batch(base: str, fake, ctx) -> list[str]:
     )
     no_reporting_ms = (time.perf_counter() - started) * 1000
 
-    before = {p: fake.count(p) for p in PROVIDERS}
-    wall, payload, progress_events = _run_batch(base, [book("batch", i) for i in range(BATCH_BOOKS)])
-    wall_ms = wall * 1000
-    batch_calls = {p: fake.count(p) - before[p] for p in PROVIDERS}
+    # Three batches (fresh titles each): the machine is shared, so the median is the figure.
+    walls = []
+    for attempt in range(BATCH_RUNS):
+        before = {p: fake.count(p) for p in PROVIDERS}
+        wall, payload, progress_events = _run_batch(base, [book(f"batch{attempt}", i) for i in range(BATCH_BOOKS)])
+        walls.append(wall * 1000)
+        batch_calls = {p: fake.count(p) - before[p] for p in PROVIDERS}
+    wall_ms = statistics.median(walls)
     fake.reset()
 
     waves = math.ceil(BATCH_BOOKS / concurrency)
@@ -433,7 +440,8 @@ def _batch(base: str, fake, ctx) -> list[str]:
         f"| one-book batch, 202 -> `job_complete` ms (2 runs) | {' / '.join(f'{v:.0f}' for v in one_book)} |",
         f"| ENRICHMENT_BATCH_CONCURRENCY | {concurrency} |",
         f"| ideal: {waves} waves x {per_book:.0f} ms | {ideal:.0f} ms |",
-        f"| {BATCH_BOOKS}-book batch, 202 -> `job_complete` | {wall_ms:.0f} ms |",
+        f"| {BATCH_BOOKS}-book batch, 202 -> `job_complete` ({BATCH_RUNS} runs: "
+        f"{', '.join(f'{w:.0f}' for w in walls)}), median | {wall_ms:.0f} ms |",
         f"| books processed / succeeded / failed | {summary.get('totalProcessed')} / {summary.get('successCount')} / "
         f"{summary.get('failureCount')} |",
         f"| `job_progress` events received | {progress_events} |",
@@ -441,7 +449,7 @@ def _batch(base: str, fake, ctx) -> list[str]:
         f"(no DB, no broadcast) | {no_reporting_ms:.0f} ms ({no_reporting_ms / ideal:.2f}x ideal) |",
         f"| upstream calls for the batch ({' / '.join(PROVIDERS)}) | {calls_text} |",
         "",
-        f"Batch wall time **{wall_ms:.0f} ms vs ideal {ideal:.0f} ms = {ratio:.2f}x** (target <= 1.5x: "
+        f"Median batch wall time **{wall_ms:.0f} ms vs ideal {ideal:.0f} ms = {ratio:.2f}x** (target <= 1.5x: "
         f"{'met' if ratio <= 1.5 else 'MISSED'}).",
         "",
     ]
