@@ -7,12 +7,14 @@ last logged event the connection has delivered.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
+import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Union
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 
 from jobs.broadcast import broadcaster
@@ -144,22 +146,6 @@ def is_closing_event(message: dict) -> int | None:
 # --- append + broadcast -------------------------------------------------------------------------
 
 
-# Terminal events are committed durably; a progress event lost to a database *server* crash (not a
-# worker crash) is harmless: the job state is re-derived when the job resumes.
-DURABLE_EVENT_TYPES = frozenset({"job_complete", "error"})
-
-
-def commit_without_waiting_for_disk() -> None:
-    """Inside a transaction: let PostgreSQL commit it without waiting for the WAL flush.
-
-    Progress bookkeeping commits several times per item; waiting for an fsync each time made the
-    reporting, not the work, the bottleneck of a batch (docs/benchmarks.md). No effect elsewhere.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-
-
 def event_append(*, job_id: object, payload: Payload, state: dict | None = None) -> JobEvent | None:
     """Log one event with the next seq and broadcast it once the transaction commits.
 
@@ -169,9 +155,12 @@ def event_append(*, job_id: object, payload: Payload, state: dict | None = None)
     that was in flight when the job was canceled is dropped. Returns None when dropped.
     """
     wire = payload_wire(payload)
+    if not state and connection.vendor == "postgresql" and not connection.in_atomic_block:
+        try:
+            return _append_in_one_statement(job_id=job_id, type_=payload.type, wire=wire)
+        except IntegrityError:
+            pass  # a concurrent writer took the same seq (see below): take the locking path
     with transaction.atomic():
-        if payload.type not in DURABLE_EVENT_TYPES:
-            commit_without_waiting_for_disk()
         job = Job.objects.select_for_update().only("id", "pipeline", "status").get(pk=job_id)
         if job.status in TERMINAL_STATUSES:
             return None
@@ -182,6 +171,42 @@ def event_append(*, job_id: object, payload: Payload, state: dict | None = None)
         message = event_envelope(event, pipeline=job.pipeline)
         transaction.on_commit(lambda: event_broadcast(job_id=job.id, message=message))
     return event
+
+
+# A progress event in ONE round trip (PostgreSQL): lock the active job row, take MAX(seq) + 1, insert.
+# Progress events are most of a job's writes, and on a database a millisecond away the six round trips
+# of the locking path (BEGIN, lock, MAX, INSERT, COMMIT) made reporting, not the work, a batch's
+# bottleneck (docs/benchmarks.md). Under READ COMMITTED the MAX sub-select uses the statement's snapshot,
+# so a writer that waited for the lock can compute a seq just taken: the unique (job, seq) constraint
+# refuses it and the caller retries on the locking path, where MAX is read after the lock.
+_ONE_STATEMENT_APPEND = f"""
+WITH j AS (
+    SELECT id, pipeline FROM {Job._meta.db_table}
+    WHERE id = %s AND status NOT IN ({", ".join(f"'{s}'" for s in sorted(TERMINAL_STATUSES))})
+    FOR UPDATE
+)
+INSERT INTO {JobEvent._meta.db_table} (job_id, seq, type, payload, created_at)
+SELECT j.id, COALESCE((SELECT MAX(e.seq) FROM {JobEvent._meta.db_table} e WHERE e.job_id = j.id), 0) + 1,
+       %s, %s::jsonb, now()
+FROM j
+RETURNING seq, created_at, (SELECT pipeline FROM j)
+"""  # noqa: S608 - only table names and status constants are interpolated; values are parameters
+
+
+def _append_in_one_statement(*, job_id: object, type_: str, wire: dict) -> JobEvent | None:
+    with connection.cursor() as cursor:
+        cursor.execute(_ONE_STATEMENT_APPEND, [str(job_id), type_, json.dumps(wire)])
+        row = cursor.fetchone()
+    if row is None:
+        return None  # unknown or finished job: nothing is logged after a terminal state
+    seq, created_at, pipeline = row
+    event = JobEvent(job_id=job_parse(job_id), seq=seq, type=type_, payload=wire, created_at=created_at)
+    event_broadcast(job_id=event.job_id, message=event_envelope(event, pipeline=pipeline))
+    return event
+
+
+def job_parse(job_id: object) -> uuid.UUID:
+    return job_id if isinstance(job_id, uuid.UUID) else uuid.UUID(str(job_id))
 
 
 def event_broadcast(*, job_id: object, message: dict) -> None:

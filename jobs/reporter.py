@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol, runtime_checkable
 
-from django.db import transaction
 from django.utils import timezone
 
 from booktrack.core.metrics import record_job
@@ -27,7 +26,6 @@ from jobs.events import (
     JobStarted,
     JobSummary,
     JsonValue,
-    commit_without_waiting_for_disk,
     event_append,
     group_name,
 )
@@ -179,12 +177,10 @@ class JobProgressReporter:
         self._item(index=index, success=False, result=result)
 
     def _item(self, *, index: int, success: bool, result: JsonValue) -> None:
-        with transaction.atomic():
-            commit_without_waiting_for_disk()  # a worker crash keeps it; only a DB-server crash could redo it
-            JobItem.objects.bulk_create(
-                [JobItem(job_id=self.job_id, index=index, success=success, result=_json_checked(result))],
-                ignore_conflicts=True,  # a redelivered task never records an item twice
-            )
+        JobItem.objects.bulk_create(
+            [JobItem(job_id=self.job_id, index=index, success=success, result=_json_checked(result))],
+            ignore_conflicts=True,  # a redelivered task never records an item twice
+        )
 
     def finished_items(self) -> dict[int, ItemOutcome]:
         return {
