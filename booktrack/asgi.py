@@ -10,6 +10,7 @@ Channels consumers on the event loop.
 
 from __future__ import annotations
 
+import gc
 import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "booktrack.settings")
@@ -38,3 +39,7 @@ if settings.EMBEDDED and settings.EMBEDDED_WORKER:
     from booktrack.core.embedded_worker import start_embedded_worker
 
     start_embedded_worker()
+
+# Everything loaded so far (Django, apps, URL table) lives as long as the process: move it out of the
+# garbage collector's generations so full collections on the request path scan only request garbage.
+gc.freeze()
