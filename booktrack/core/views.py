@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from booktrack.core import metrics
-from booktrack.core.envelope import error_response
+from booktrack.core.envelope import error_body, error_response
 from booktrack.core.exceptions import InternalError, InvalidQuery, NotFound
 from booktrack.core.health import health_report
 from booktrack.core.permissions import IsStaffOrOpsToken
@@ -35,14 +35,13 @@ def health(request: Request) -> Response:
 
 
 def websocket_upgrade_required(request: HttpRequest) -> JsonResponse:
+    """A plain HTTP request on the WebSocket route: 426 with the usual error body."""
     response = JsonResponse(
-        {
-            "success": False,
-            "error": {
-                "code": "INVALID_REQUEST",
-                "message": "This route speaks WebSocket: connect with an Upgrade: websocket request.",
-            },
-        },
+        error_body(
+            request,
+            code="INVALID_REQUEST",
+            message="This route speaks WebSocket: connect with an Upgrade: websocket request.",
+        ),
         status=426,
     )
     response["Upgrade"] = "websocket"

@@ -48,6 +48,9 @@ def test_plain_get_on_websocket_route_is_426(client):
     response = client.get("/ws/progress")
     assert response.status_code == 426
     assert response["Upgrade"] == "websocket"
+    body = response.json()
+    assert body["success"] is False and body["data"] is None and body["metadata"]["requestId"]
+    assert body["error"]["code"] == "INVALID_REQUEST"
 
 
 def test_openapi_schema_and_docs_are_served(client):
