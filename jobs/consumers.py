@@ -19,8 +19,17 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from booktrack.core.exceptions import DomainError
-from jobs.events import JobProgress, envelope, events_after, group_name, is_closing_event, payload_wire
-from jobs.models import ACTIVE_STATUSES, Job
+from jobs.events import (
+    JobProgress,
+    closing_event,
+    envelope,
+    events_after,
+    group_name,
+    is_closing_event,
+    payload_wire,
+    progress_latest,
+)
+from jobs.models import ACTIVE_STATUSES, Job, JobStatus
 from jobs.services import job_authenticate
 
 logger = logging.getLogger(__name__)
@@ -29,6 +38,8 @@ SUBPROTOCOL_PREFIX = "bookstrack-auth."
 DENIAL_EXTENSION = "websocket.http.response"
 CLOSE_POLICY_VIOLATION = 1008
 CLOSE_PROTOCOL_ERROR = 1002
+# A finished job whose closing event is somehow missing from the log still closes with its code.
+CLOSE_CODES = {JobStatus.COMPLETE: 1000, JobStatus.FAILED: 1011, JobStatus.CANCELED: 1001}
 
 
 def _query(scope) -> dict[str, str]:
@@ -48,9 +59,36 @@ def _job_snapshot(job_id) -> Job | None:
     return Job.objects.filter(pk=job_id).first()
 
 
+def _progress_view(job_id, up_to_seq: int) -> tuple[Job | None, dict | None]:
+    """The job row (for its status) and the latest logged progress the client has seen (seq <= up_to_seq).
+
+    Progress fields come from the log, never from the throttled row, which lags behind it.
+    """
+    job = _job_snapshot(job_id)
+    if job is None:
+        return None, None
+    event = progress_latest(job_id=job_id, up_to_seq=up_to_seq)
+    if event is None:
+        fields = {"progress": 0.0, "processedCount": 0, "totalCount": job.total_count, "status": job.status}
+        return job, {**fields, "currentItem": "", "at": job.last_update}
+    payload = event.payload
+    total = int(payload.get("totalCount", job.total_count))
+    return job, {
+        "progress": float(payload.get("progress", 0.0)),
+        "processedCount": int(payload.get("processedCount", 0)),
+        "totalCount": total,
+        "status": str(payload.get("status") or job.status) if event.type == "job_progress" else job.status,
+        "currentItem": str(payload.get("currentItem", "")),
+        "at": event.created_at,
+    }
+
+
 class JobProgressConsumer(AsyncWebsocketConsumer):
     job: Job | None = None
     last_sent_seq: int = 0
+    # The highest progress / processedCount this connection has sent: no frame goes below them.
+    sent_progress: float = 0.0
+    sent_processed: int = 0
     closing: bool = False
     keepalive_task: asyncio.Task | None = None
 
@@ -78,6 +116,8 @@ class JobProgressConsumer(AsyncWebsocketConsumer):
         if query.get("reconnect", "").lower() in ("1", "true", "yes"):
             await self._send_reconnected()
         await self._catch_up()
+        if not self.closing:
+            await self._close_if_finished()
         if not self.closing:
             self.keepalive_task = asyncio.create_task(self._keepalive_loop())
 
@@ -113,8 +153,13 @@ class JobProgressConsumer(AsyncWebsocketConsumer):
     async def _send_logged(self, message: dict) -> None:
         if self.closing or message["seq"] <= self.last_sent_seq:
             return
+        await self._send_logged_now(message)
+
+    async def _send_logged_now(self, message: dict) -> None:
         await self.send(text_data=json.dumps(message))
-        self.last_sent_seq = message["seq"]
+        self.last_sent_seq = max(self.last_sent_seq, message["seq"])
+        if message["type"] == "job_progress":
+            self._note_progress(message["payload"])
         code = is_closing_event(message)
         if code is not None:
             self.closing = True
@@ -129,17 +174,60 @@ class JobProgressConsumer(AsyncWebsocketConsumer):
         for message in events:
             await self._send_logged(message)
 
+    def _note_progress(self, fields: dict) -> None:
+        self.sent_progress = max(self.sent_progress, float(fields.get("progress", 0.0)))
+        self.sent_processed = max(self.sent_processed, int(fields.get("processedCount", 0)))
+
+    def _clamped(self, fields: dict) -> dict:
+        """Progress fields never below what this connection has already sent (CONTRACT 6)."""
+        clamped = {
+            **fields,
+            "progress": round(max(self.sent_progress, fields["progress"]), 4),
+            "processedCount": max(self.sent_processed, fields["processedCount"]),
+        }
+        self._note_progress(clamped)
+        return clamped
+
     async def _send_reconnected(self) -> None:
-        job = await database_sync_to_async(_job_snapshot)(self.job.id)
+        # The progress as of the client's resume point (lastSeq): the replay that follows moves it
+        # forward, so the client never sees it go back. `status` is the job's current status.
+        job, fields = await database_sync_to_async(_progress_view)(self.job.id, self.last_sent_seq)
+        if job is None:
+            return
+        fields = self._clamped(fields)
         payload = {
-            "progress": round(job.progress, 4),
+            "progress": fields["progress"],
             "status": job.status,
-            "processedCount": job.processed_count,
-            "totalCount": job.total_count,
-            "lastUpdate": int(job.last_update.timestamp() * 1000),
+            "processedCount": fields["processedCount"],
+            "totalCount": fields["totalCount"],
+            "lastUpdate": int(fields["at"].timestamp() * 1000),
             "message": f"Reconnected to job {job.id} ({job.status}); replaying events after seq {self.last_sent_seq}.",
         }
         await self.send(text_data=self._ephemeral("reconnected", payload))
+
+    async def _close_if_finished(self, job: Job | None = None) -> None:
+        """A finished job's socket always ends with its closing event and the close (CONTRACT 6).
+
+        Events the client has not seen are sent from the log; a client that had seen them all
+        (connected with lastSeq = the final seq) gets the closing event again, then the close.
+        """
+        if job is None:
+            job = await database_sync_to_async(_job_snapshot)(self.job.id)
+        if job is None or job.status in ACTIVE_STATUSES or self.closing:
+            return
+        await self._catch_up()
+        if self.closing:
+            return
+        message = await database_sync_to_async(closing_event)(job_id=self.job.id)
+        self.closing = True
+        if self.keepalive_task is not None and self.keepalive_task is not asyncio.current_task():
+            self.keepalive_task.cancel()
+        if message is not None:
+            await self._send_logged_now(message)
+            code = is_closing_event(message)
+        else:
+            code = CLOSE_CODES.get(job.status, 1000)
+        await self.close(code=code)
 
     # -- channel layer -----------------------------------------------------------------------
 
@@ -156,18 +244,19 @@ class JobProgressConsumer(AsyncWebsocketConsumer):
             await self._send_keepalive()
 
     async def _send_keepalive(self) -> None:
-        job = await database_sync_to_async(_job_snapshot)(self.job.id)
+        job, fields = await database_sync_to_async(_progress_view)(self.job.id, self.last_sent_seq)
         if job is None or self.closing:
             return
         if job.status not in ACTIVE_STATUSES:
-            await self._catch_up()  # the closing event was missed live: take it from the log
+            await self._close_if_finished(job)  # the closing event was missed live: send it and close
             return
+        fields = self._clamped(fields)
         payload = JobProgress(
-            progress=round(job.progress, 4),
-            status=job.status_message or job.status,
-            processedCount=job.processed_count,
-            totalCount=job.total_count,
-            currentItem=job.current_item,
+            progress=fields["progress"],
+            status=fields["status"],
+            processedCount=fields["processedCount"],
+            totalCount=fields["totalCount"],
+            currentItem=fields["currentItem"],
             keepAlive=True,
         )
         await self.send(text_data=self._ephemeral("job_progress", payload_wire(payload)))

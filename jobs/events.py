@@ -220,3 +220,28 @@ def events_after(*, job_id: object, after_seq: int, before_seq: int | None = Non
     if before_seq is not None:
         query = query.filter(seq__lt=before_seq)
     return [event_envelope(event, pipeline=job.pipeline) for event in query.order_by("seq")]
+
+
+PROGRESS_EVENT_TYPES = ("job_started", "job_progress")
+
+
+def progress_latest(*, job_id: object, up_to_seq: int | None = None) -> JobEvent | None:
+    """The latest logged `job_progress` / `job_started` (at or below `up_to_seq`), or None.
+
+    The log, not the job row, is what clients have seen: the row is written through the per-pipeline
+    throttle (ai_scan: once a minute), so it lags behind the log and must never feed a progress frame.
+    """
+    query = JobEvent.objects.filter(job_id=job_id, type__in=PROGRESS_EVENT_TYPES)
+    if up_to_seq is not None:
+        query = query.filter(seq__lte=up_to_seq)
+    return query.order_by("-seq").first()
+
+
+def closing_event(*, job_id: object) -> dict | None:
+    """The envelope of a finished job's closing event (its last logged event), or None."""
+    job = Job.objects.only("pipeline").get(pk=job_id)
+    event = JobEvent.objects.filter(job_id=job_id).order_by("-seq").first()
+    if event is None:
+        return None
+    message = event_envelope(event, pipeline=job.pipeline)
+    return message if is_closing_event(message) is not None else None

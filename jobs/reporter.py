@@ -28,6 +28,7 @@ from jobs.events import (
     JsonValue,
     event_append,
     group_name,
+    progress_latest,
 )
 from jobs.models import ACTIVE_STATUSES, Job, JobItem, JobStatus
 
@@ -113,6 +114,12 @@ class JobProgressReporter:
         self.total = job.total_count
         self.processed = job.processed_count
         self.fraction = job.progress
+        # A redelivered task resumes from the log, not from the throttled row, which may lag behind
+        # what clients were already sent (progress must never go back).
+        last = progress_latest(job_id=job.id)
+        if last is not None and last.type == "job_progress":
+            self.processed = max(self.processed, int(last.payload.get("processedCount", 0)))
+            self.fraction = max(self.fraction, float(last.payload.get("progress", 0.0)))
         self.state_writes = 0
         self._canceled = False
         every, seconds = THROTTLES[self.pipeline]

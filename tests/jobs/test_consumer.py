@@ -223,3 +223,88 @@ def test_consumer_sends_keepalive_while_running(settings):
         await comm.disconnect()
 
     run(scenario())
+
+
+def _csv_job_with_unwritten_progress(processed=3, total=10):
+    """A running csv_import job whose log is ahead of its row (20-update throttle: the row says 0)."""
+    job, token = job_create(pipeline="csv_import", total=total)
+    reporter = JobProgressReporter(job_id=job.id)
+    reporter.started(total=total)
+    for i in range(1, processed + 1):
+        reporter.progress(processed=i, status=f"Imported {i} rows", current_item=f"row {i}")
+    return job, token
+
+
+def test_consumer_keepalive_and_reconnected_never_go_below_logged_progress(settings):
+    settings.JOB_KEEPALIVE_SECONDS = 0.2
+
+    async def scenario():
+        job, token = await database_sync_to_async(_csv_job_with_unwritten_progress)(processed=3, total=10)
+        comm = communicator(f"/ws/progress?jobId={job.id}&token={token}&lastSeq=4&reconnect=true")
+        assert (await comm.connect())[0] is True
+        reconnected = await receive(comm)
+        assert reconnected["type"] == "reconnected" and reconnected["seq"] == 4
+        assert reconnected["payload"]["progress"] == 0.3 and reconnected["payload"]["processedCount"] == 3
+        keepalive = await receive(comm, timeout=2)
+        assert keepalive["type"] == "job_progress" and keepalive["payload"]["keepAlive"] is True
+        assert keepalive["seq"] == 4
+        assert keepalive["payload"]["progress"] == 0.3 and keepalive["payload"]["processedCount"] == 3
+        assert keepalive["payload"]["status"] == "Imported 3 rows" and keepalive["payload"]["currentItem"] == "row 3"
+        await comm.disconnect()
+
+        # A live client that saw seq 1-4 gets keep-alives at the last progress it was sent, not the row's 0.
+        comm = communicator(f"/ws/progress?jobId={job.id}&token={token}")
+        assert (await comm.connect())[0] is True
+        seen = [await receive(comm) for _ in range(4)]
+        keepalive = await receive(comm, timeout=2)
+        assert keepalive["payload"]["keepAlive"] is True and keepalive["seq"] == seen[-1]["seq"]
+        assert keepalive["payload"]["processedCount"] == seen[-1]["payload"]["processedCount"] == 3
+        await comm.disconnect()
+
+    run(scenario())
+
+
+def test_consumer_reconnected_shows_progress_at_the_resume_point_then_replays_forward():
+    async def scenario():
+        job, token = await database_sync_to_async(_csv_job_with_unwritten_progress)(processed=3, total=10)
+        comm = communicator(f"/ws/progress?jobId={job.id}&token={token}&lastSeq=2&reconnect=true")
+        assert (await comm.connect())[0] is True
+        frames = [await receive(comm) for _ in range(3)]
+        assert [f["type"] for f in frames] == ["reconnected", "job_progress", "job_progress"]
+        progress = [f["payload"]["progress"] for f in frames]
+        assert progress == sorted(progress) == [0.1, 0.2, 0.3]
+        await comm.disconnect()
+
+    run(scenario())
+
+
+@pytest.mark.parametrize("ending", ["complete", "cancel", "fail"])
+def test_consumer_closes_finished_job_when_client_already_saw_every_event(ending):
+    def finished():
+        job, token = job_create(pipeline="batch_enrichment", total=2)
+        reporter = JobProgressReporter(job_id=job.id)
+        reporter.started(total=2)
+        reporter.progress(processed=1, status="x")
+        if ending == "complete":
+            reporter.complete(summary=_summary(job), results={"books": []})
+        elif ending == "cancel":
+            job_cancel(job_id=job.id, token=token)
+        else:
+            reporter.fail(code="INTERNAL_ERROR", message="boom")
+        return job, token
+
+    expected_type, expected_code = {
+        "complete": ("job_complete", 1000),
+        "cancel": ("job_progress", 1001),
+        "fail": ("error", 1011),
+    }[ending]
+
+    async def scenario():
+        job, token = await database_sync_to_async(finished)()
+        comm = communicator(f"/ws/progress?jobId={job.id}&token={token}&lastSeq=3")
+        assert (await comm.connect())[0] is True
+        message = await receive(comm)
+        assert message["type"] == expected_type and message["seq"] == 3
+        assert await receive_close(comm) == expected_code
+
+    run(scenario())

@@ -138,3 +138,17 @@ def test_reporters_satisfy_the_protocol(make_job):
     job, _ = make_job()
     assert isinstance(JobProgressReporter(job_id=job.id), ProgressReporter)
     assert isinstance(FakeProgressReporter(), ProgressReporter)
+
+
+def test_reporter_resumed_after_redelivery_never_logs_lower_progress(make_job):
+    job, _ = make_job(pipeline="csv_import", total=10)
+    first = JobProgressReporter(job_id=job.id)
+    first.started(total=10)
+    for i in range(1, 5):  # under the 20-update throttle: the row still says 0
+        first.progress(processed=i, status="x")
+    assert Job.objects.get(pk=job.id).processed_count == 0
+    resumed = JobProgressReporter(job_id=job.id)  # the task redelivered after a worker died
+    resumed.started(total=10)
+    resumed.progress(processed=1, status="x")  # the resumed run counts its own items from 1
+    last = JobEvent.objects.filter(job=job, type="job_progress").order_by("-seq").first()
+    assert last.payload["processedCount"] == 4 and last.payload["progress"] == 0.4
