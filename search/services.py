@@ -56,6 +56,21 @@ def _fan(operation: str, call: Callable[..., ProviderPage], deadline: float):
     return fanout_run(calls={p.name: (lambda p=p: call(p)) for p in providers}, deadline=deadline)
 
 
+def _require_an_answer(operation: str, hits: Sequence[SearchHit], failed: Sequence[str]) -> None:
+    """Raise ProviderUnavailable when every enabled provider failed and nothing was found.
+
+    Such an answer is not "not found": raising keeps it out of every cache tier (the loader never
+    returns, so nothing is stored) and tells the client to retry instead of caching a false miss.
+    """
+    if hits or not failed:
+        return
+    enabled = {p.name for p in providers_enabled(operation)}
+    if enabled and enabled <= set(failed):
+        raise ProviderUnavailable(
+            "Every book provider failed; try again shortly.", details={"providers": sorted(enabled)}
+        )
+
+
 # --- ISBN ---------------------------------------------------------------------------------------
 
 
@@ -73,6 +88,7 @@ def _isbn_answer(isbn13: str, pages: Sequence[ProviderPage], failed: Sequence[st
 def _isbn_from_providers(isbn13: str, deadline: float) -> SearchResult:
     outcome = _fan("search_isbn", lambda p: p.search_isbn(isbn13=isbn13, deadline=deadline), deadline)
     result = _isbn_answer(isbn13, outcome.pages, outcome.failed)
+    _require_an_answer("search_isbn", result.hits, outcome.failed)
     if result.hits:
         catalog_schedule_upsert(hits=result.hits)
     return result
@@ -137,6 +153,7 @@ def _title_from_providers(query: str, limit: int, offset: int, deadline: float) 
                 total = len(candidates)
                 outcome = retry
                 break
+    _require_an_answer("search_title", hits, outcome.failed)
     result = _result(hits, total=total, failed=outcome.failed)
     if hits:
         catalog_schedule_upsert(hits=hits)
@@ -175,6 +192,7 @@ def _advanced_from_providers(title: str | None, author: str | None, limit: int, 
         hits = matching or hits
     hits = rank_hits(hits, query=title, author=author)[:limit]
     total = max((p.total for p in outcome.pages), default=0)
+    _require_an_answer("search_advanced", hits, outcome.failed)
     result = _result(hits, total=total, failed=outcome.failed)
     if hits:
         catalog_schedule_upsert(hits=hits)
@@ -257,6 +275,7 @@ def editions_search_result(
             if title_similarity(title_text, h.work.title) >= EDITION_MATCH_THRESHOLD
             and (not wanted or not h.authors or any(author_key(a) == wanted for a in h.author_names))
         ]
+        _require_an_answer("search_advanced", hits, failed)
         return _result(hits[:100], total=len(hits), failed=failed)
 
     return cached_fetch(
