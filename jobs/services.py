@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from booktrack.core.exceptions import Conflict, InvalidRequest, MissingParameter, NotFound, Unauthorized
 from booktrack.core.metrics import record_job
-from jobs.events import JobProgress, JsonValue, event_append
-from jobs.models import ACTIVE_STATUSES, Job, JobEvent, JobStatus, Pipeline
+from jobs.events import JobProgress, JsonValue, event_append, progress_latest
+from jobs.models import ACTIVE_STATUSES, Job, JobItem, JobStatus, Pipeline
 from jobs.tokens import REFRESH_WINDOW_SECONDS, TOKEN_TTL_SECONDS, token_generate, token_hash, token_matches
 
 ABANDONED_AFTER = timedelta(days=7)
@@ -152,8 +152,8 @@ def token_refresh(*, job_id: object, old_token: str | None) -> RefreshedToken:
 
 def _last_progress(job: Job) -> tuple[int, float, int]:
     """processedCount, progress, totalCount as the client last saw them (the log beats the throttled row)."""
-    event = JobEvent.objects.filter(job_id=job.id, type="job_progress").order_by("-seq").first()
-    if event is None:
+    event = progress_latest(job_id=job.id)
+    if event is None or event.type != "job_progress":
         return job.processed_count, job.progress, job.total_count
     payload = event.payload
     return (
@@ -161,6 +161,48 @@ def _last_progress(job: Job) -> tuple[int, float, int]:
         max(job.progress, float(payload.get("progress", 0.0))),
         int(payload.get("totalCount", job.total_count)),
     )
+
+
+CANCELED_BEFORE_PROCESSED = "Canceled before this book was processed."
+
+
+def _canceled_results(*, job: Job, now: datetime) -> dict[str, JsonValue]:
+    """The results a canceled job answers with until (unless) its worker stores the partial ones.
+
+    A job canceled while queued never runs its task, so nothing else would ever store results and the
+    results route would answer 404. Built from what the job row holds (pipeline, params, finished
+    items), so this app still imports no feature app; the shapes are those of CONTRACT 5.
+    """
+    timestamp = now.isoformat()
+    items = {item.index: item for item in JobItem.objects.filter(job_id=job.id)}
+    successes = sum(1 for item in items.values() if item.success)
+    summary: dict[str, JsonValue] = {
+        "totalProcessed": len(items),
+        "successCount": successes,
+        "failureCount": len(items) - successes,
+        "duration": int((now - (job.started_at or job.created_at)).total_seconds() * 1000),
+        "resourceId": str(job.id),
+    }
+    if job.pipeline == Pipeline.BATCH_ENRICHMENT:
+        books: list[JsonValue] = []
+        for index, book in enumerate(job.params.get("books") or []):
+            item = items.get(index)
+            if item is not None and isinstance(item.result, dict):
+                books.append(item.result)
+            elif isinstance(book, dict):
+                books.append({**book, "success": False, "error": CANCELED_BEFORE_PROCESSED})
+        return {"books": books, "canceled": True, "summary": summary}
+    if job.pipeline == Pipeline.CSV_IMPORT:
+        return {"books": [], "errors": [], "successRate": "0/0", "timestamp": timestamp, "canceled": True}
+    return {  # ai_scan
+        "totalDetected": 0,
+        "approved": 0,
+        "needsReview": 0,
+        "books": [],
+        "photos": [],
+        "metadata": {"modelUsed": "", "processingTime": summary["duration"], "timestamp": timestamp},
+        "canceled": True,
+    }
 
 
 def job_cancel(*, job_id: object, token: str | None) -> Job:
@@ -188,6 +230,11 @@ def job_cancel(*, job_id: object, token: str | None) -> Job:
             "current_item": "",
             "ended_at": now,
             "last_update": now,
+            # An active job has no results yet; a worker that sees the cancel replaces these with the
+            # partial results it holds (`ProgressReporter.canceled`). Written with the status, under
+            # the job lock, so they can never overwrite the worker's.
+            "results": _canceled_results(job=job, now=now),
+            "results_expire_at": now + FINISHED_KEPT_FOR,
         },
     )
     if event is None:  # finished between our read and the lock

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 from jobs.events import JobSummary
 from jobs.models import Job, JobEvent, JobStatus
 from jobs.reporter import JobProgressReporter
-from jobs.services import job_create, jobs_cleanup_expired
+from jobs.services import job_cancel, job_create, jobs_cleanup_expired
 from jobs.tasks import cleanup_expired_jobs
 
 
@@ -179,3 +179,43 @@ def test_job_create_conflicts_on_existing_job_id(db):
     assert token not in stored.token_hash and len(stored.token_hash) == 64
     assert stored.status == JobStatus.QUEUED
     assert stored.token_expires_at - stored.created_at > timedelta(hours=1, minutes=59)
+
+
+def test_cancel_of_queued_batch_leaves_results_for_every_requested_book(client, make_job):
+    books = [{"title": "Dune", "author": "Frank Herbert"}, {"title": "Emma", "isbn": "9780141439587"}]
+    job, token = make_job(total=2, params={"books": books})
+    assert (
+        client.post("/api/enrichment/cancel", {"jobId": str(job.id), "token": token}, format="json").status_code == 200
+    )
+    response = client.get(f"/v1/enrichment/results/{job.id}", **_auth(token))
+    assert response.status_code == 200
+    body = response.json()
+    results = body.get("data", body)
+    assert [b["title"] for b in results["books"]] == ["Dune", "Emma"]
+    assert all(
+        b["success"] is False and b["error"] == "Canceled before this book was processed." for b in results["books"]
+    )
+    assert results["canceled"] is True and results["summary"]["totalProcessed"] == 0
+    state = client.get(f"/api/job-state/{job.id}", **_auth(token)).json()
+    assert state["resultsUrl"] == f"/v1/enrichment/results/{job.id}"
+
+
+@pytest.mark.parametrize(("pipeline", "route"), [("ai_scan", "scan"), ("csv_import", "csv")])
+def test_cancel_of_queued_job_makes_its_results_retrievable(client, make_job, pipeline, route):
+    job, token = make_job(pipeline=pipeline, total=3)
+    client.post("/api/scan-bookshelf/cancel", {"jobId": str(job.id), "token": token}, format="json")
+    response = client.get(f"/v1/{route}/results/{job.id}", **_auth(token))
+    assert response.status_code == 200
+    body = response.json()
+    results = body.get("data", body)
+    assert results["books"] == [] and results["canceled"] is True
+
+
+def test_worker_partial_results_replace_the_cancel_placeholder(make_job):
+    job, token = make_job(total=2, params={"books": [{"title": "A"}, {"title": "B"}]})
+    reporter = JobProgressReporter(job_id=job.id)
+    reporter.started(total=2)
+    job_cancel(job_id=job.id, token=token)
+    partial = {"books": [{"title": "A", "success": True}, {"title": "B", "success": False}], "canceled": True}
+    reporter.canceled(results=partial)
+    assert Job.objects.get(pk=job.id).results == partial
