@@ -90,6 +90,21 @@ def normalize_books(raw: Any) -> ProviderPage:
     return ProviderPage(provider=NAME, hits=hits, total=total if isinstance(total, int) else len(hits))
 
 
+MAX_PAGE_SIZE = 1000  # ISBNdb's largest `pageSize`
+
+
+def page_window(*, offset: int, limit: int) -> tuple[int, int]:
+    """(page, pageSize) of ONE ISBNdb page that covers results [offset, offset + limit).
+
+    ISBNdb pages by number, not by offset: the smallest page size >= limit whose page holds the whole
+    window, else one page from the start (offset + limit results) as a last resort.
+    """
+    for size in range(limit, min(offset + limit, MAX_PAGE_SIZE) + 1):
+        if offset // size == (offset + limit - 1) // size:
+            return offset // size + 1, size
+    return 1, min(offset + limit, MAX_PAGE_SIZE)
+
+
 class IsbndbProvider(Provider):
     name = NAME
     v3_name = "isbndb"
@@ -117,12 +132,22 @@ class IsbndbProvider(Provider):
         return normalize_books(raw)
 
     def search_title(self, *, query: str, limit: int, offset: int, deadline: float | None) -> ProviderPage:
-        page_size = min(max(limit, 1), 100)
-        return self._get(
+        limit, offset = min(max(limit, 1), 100), max(offset, 0)
+        page, page_size = page_window(offset=offset, limit=limit)
+        raw = self.get_json(
             f"books/{quote(query, safe='')}",
-            {"page": offset // page_size + 1, "pageSize": page_size, "column": "title"},
-            deadline,
+            params={"page": page, "pageSize": page_size, "column": "title"},
+            headers={"Authorization": self.api_key() or ""},
+            deadline=deadline,
         )
+        # Cut the raw records (before normalizing drops any) to [offset, offset + limit).
+        start = offset - (page - 1) * page_size
+        if isinstance(raw, Mapping):
+            raw = {
+                k: v[start : start + limit] if k in ("data", "books") and isinstance(v, list) else v
+                for k, v in raw.items()
+            }
+        return normalize_books(raw)
 
     def search_advanced(
         self, *, title: str | None, author: str | None, limit: int, deadline: float | None

@@ -58,3 +58,28 @@ def test_total_outage_service_raises_and_partial_outage_still_answers(fake):
     fake.configure("openlibrary", status=500)
     result = services.book_search_by_title(query="Dune", deadline=time.monotonic() + 3)
     assert result.hits and "openlibrary" in result.degraded
+
+
+# --- 2. paging: offset selects the window, not page 1 again -------------------------------------------
+
+
+@pytest.mark.parametrize("provider", ["isbndb", "google-books", "openlibrary"])
+def test_provider_title_offset_returns_the_requested_window(fake, provider):
+    from search.providers import provider_get
+
+    source = provider_get(provider)
+    end = time.monotonic() + 5
+    whole = source.search_title(query="the", limit=6, offset=0, deadline=end)
+    window = source.search_title(query="the", limit=3, offset=2, deadline=end)
+    assert len(whole.hits) == 6
+    assert [h.work.title for h in window.hits] == [h.work.title for h in whole.hits[2:5]]
+
+
+def test_isbndb_page_window_covers_offset_and_limit():
+    from search.providers.isbndb import page_window
+
+    for offset in range(0, 120):
+        for limit in (1, 5, 20, 40):
+            page, size = page_window(offset=offset, limit=limit)
+            start = (page - 1) * size
+            assert size >= limit and start <= offset and offset + limit <= start + size
