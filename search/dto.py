@@ -266,6 +266,18 @@ def _wire_plan(cls: type) -> tuple[tuple[str, str, bool, bool], ...]:
     return tuple(plan)
 
 
+@functools.cache
+def _field_wire_names(cls: type) -> dict[str, str]:
+    """Field name -> wire name, for `provenance` keys."""
+    return {name: wire_name for name, wire_name, _, _ in _wire_plan(cls)}
+
+
+@functools.cache
+def _wire_field_names(cls: type) -> dict[str, str]:
+    """Wire name -> field name (the inverse, for parsing `provenance` back)."""
+    return {wire_name: name for name, wire_name in _field_wire_names(cls).items()}
+
+
 def to_wire(dto: Any) -> dict[str, Any]:
     """The one serializer: camelCase names, optional (None-default) fields omitted when None.
 
@@ -282,7 +294,9 @@ def to_wire(dto: Any) -> dict[str, Any]:
             continue
         if is_provenance:
             if value:
-                out["provenance"] = dict(value)
+                # Keys are DTO field names (Python side); the wire names them like the fields themselves.
+                names = _field_wire_names(type(dto))
+                out["provenance"] = {names.get(k, _camel(k)): v for k, v in value.items()}
             continue
         out[wire_name] = _wire_value(value)
     object.__setattr__(dto, "_wire_cache", out)
@@ -308,7 +322,9 @@ def from_wire(cls: type, data: Mapping[str, Any]) -> Any:
         if f.name == "bounding_box" and isinstance(value, Mapping):
             value = BoundingBox(**{k: float(value[k]) for k in ("x", "y", "width", "height")})
         elif f.name == "provenance":
-            value = dict(value or {})
+            # Wire keys back to field names; records stored before keys were camelCase are snake_case.
+            names = _wire_field_names(cls)
+            value = {names.get(k, k): v for k, v in (value or {}).items()}
         elif isinstance(value, list):
             value = tuple(value)
         kwargs[f.name] = value

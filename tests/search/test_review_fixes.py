@@ -83,3 +83,25 @@ def test_isbndb_page_window_covers_offset_and_limit():
             page, size = page_window(offset=offset, limit=limit)
             start = (page - 1) * size
             assert size >= limit and start <= offset and offset + limit <= start + size
+
+
+# --- 3. provenance keys are wire names --------------------------------------------------------------
+
+
+def test_provenance_keys_are_camel_case_on_the_wire_and_round_trip():
+    from search.dto import EditionDTO, SearchHit, WorkDTO, hit_from_record, hit_to_record
+
+    work = WorkDTO(
+        title="Dune",
+        subject_tags=("Science fiction",),
+        cover_image_url="https://covers.example/dune.jpg",
+        provenance={"title": "openlibrary", "subject_tags": "openlibrary", "cover_image_url": "google-books"},
+    )
+    edition = EditionDTO(isbns=("9780441172719",), isbn="9780441172719", provenance={"page_count": "isbndb"})
+    wire = work.to_wire()
+    assert wire["provenance"] == {"title": "openlibrary", "subjectTags": "openlibrary", "coverImageURL": "google-books"}
+    assert set(wire["provenance"]) <= set(wire)
+    assert edition.to_wire()["provenance"] == {"pageCount": "isbndb"}
+    # The DTO side keeps field names (enrichment reads provenance["subject_tags"]).
+    back = hit_from_record(hit_to_record(SearchHit(work=work, edition=edition)))
+    assert back.work.provenance == work.provenance and back.edition.provenance == edition.provenance
