@@ -22,7 +22,7 @@ from search.dto import (
     SearchHit,
     WorkDTO,
 )
-from search.providers.base import data_quality
+from search.providers.base import data_quality, dedupe_authors
 from search.ranking import author_key, title_key
 
 ID_UNION_FIELDS = ("goodreads_work_ids", "amazon_asins", "librarything_ids", "google_books_volume_ids", "isbns")
@@ -169,7 +169,8 @@ def _merge_authors(groups: Sequence[Sequence[AuthorDTO]]) -> tuple[AuthorDTO, ..
             }
             if updates:
                 merged[index] = replace(current, **updates)
-    return tuple(merged)
+    # One provider can list the same person twice ("Herbert, Frank" next to "Frank Herbert").
+    return dedupe_authors(merged)
 
 
 def merge_cluster(cluster: Sequence[SearchHit]) -> SearchHit:

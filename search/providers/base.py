@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Mapping, Sequence
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, ClassVar
@@ -277,14 +278,61 @@ def format_or_default(raw: Any) -> str:
     return normalize_format(raw) or DEFAULT_FORMAT
 
 
+# Trailing name parts that follow a comma without being a given name ("King, Martin Luther, Jr.").
+NAME_SUFFIXES = frozenset(
+    {"jr", "sr", "ii", "iii", "iv", "v", "phd", "md", "esq", "obe", "cbe", "kbe", "dbe", "ltd", "inc", "llc"}
+)
+
+
+def _is_name_suffix(part: str) -> bool:
+    return part.replace(".", "").replace(" ", "").casefold() in NAME_SUFFIXES
+
+
+def _uninvert(name: str) -> str:
+    """'Herbert, Frank' -> 'Frank Herbert'; 'King, Martin Luther, Jr.' -> 'Martin Luther King Jr.'.
+
+    Only the library-catalogue form (surname, given names[, suffix]) is turned around; a name whose
+    part after the comma is a suffix ("Martin Luther King, Jr.") or with more commas is left as it is.
+    """
+    parts = [p.strip() for p in name.split(",")]
+    if any(not p for p in parts):
+        return name
+    suffix = parts.pop() if len(parts) == 3 and _is_name_suffix(parts[-1]) else None
+    if len(parts) != 2 or _is_name_suffix(parts[1]) or len(parts[0].split()) > 3 or len(parts[1].split()) > 4:
+        return name
+    return " ".join(p for p in (parts[1], parts[0], suffix) if p)
+
+
 def clean_author_name(raw: Any) -> str | None:
-    """An author name without ISBNdb's `~autofilled~` marker and stray punctuation."""
+    """An author name without ISBNdb's `~autofilled~` marker and stray punctuation, in display order
+    (catalogue-style "Last, First" becomes "First Last")."""
     name = clean_text(raw)
     if not name:
         return None
     name = re.sub(r"~[a-z]+~", "", name, flags=re.IGNORECASE)
-    name = name.strip(" ,;")
-    return clean_text(name)
+    name = clean_text(name.strip(" ,;"))
+    return clean_text(_uninvert(name)) if name and "," in name else name
+
+
+def author_fold_key(name: str | None) -> str:
+    """Comparison key for "the same author": casefold + NFKD, punctuation dropped, words sorted, so
+    "Frank Herbert", "Herbert, Frank" and "FRANK HERBERT" are one author."""
+    decomposed = unicodedata.normalize("NFKD", (name or "").casefold())
+    letters = "".join(ch if ch.isalnum() else " " for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(sorted(letters.split()))
+
+
+def dedupe_authors(authors: Iterable[AuthorDTO]) -> tuple[AuthorDTO, ...]:
+    """Authors in order, the first of each `author_fold_key` kept."""
+    seen: set[str] = set()
+    out: list[AuthorDTO] = []
+    for author in authors:
+        key = author_fold_key(author.name)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(author)
+    return tuple(out)
 
 
 def clean_subjects(values: Any, *, limit: int = 20) -> tuple[str, ...]:

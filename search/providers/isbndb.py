@@ -13,6 +13,7 @@ from search.providers.base import (
     clean_author_name,
     clean_description,
     clean_subjects,
+    dedupe_authors,
     hit_with_quality,
     https_url,
     normalize_date,
@@ -73,7 +74,9 @@ def normalize_book(raw: Any) -> SearchHit | None:
         contributors=(NAME,),
         provenance=provenance_of(NAME, edition_values),
     )
-    authors = tuple(AuthorDTO(name=name) for name in (clean_author_name(a) for a in raw.get("authors") or ()) if name)
+    authors = dedupe_authors(
+        AuthorDTO(name=name) for name in (clean_author_name(a) for a in raw.get("authors") or ()) if name
+    )
     return hit_with_quality(work, edition, authors)
 
 

@@ -105,3 +105,53 @@ def test_provenance_keys_are_camel_case_on_the_wire_and_round_trip():
     # The DTO side keeps field names (enrichment reads provenance["subject_tags"]).
     back = hit_from_record(hit_to_record(SearchHit(work=work, edition=edition)))
     assert back.work.provenance == work.provenance and back.edition.provenance == edition.provenance
+
+
+# --- 4. "Last, First" author names ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Herbert, Frank", "Frank Herbert"),
+        ("Tolkien, J. R. R.", "J. R. R. Tolkien"),
+        ("King, Martin Luther, Jr.", "Martin Luther King Jr."),
+        ("Martin Luther King, Jr.", "Martin Luther King, Jr."),
+        ("Frank Herbert", "Frank Herbert"),
+        ("Smith, John, 1950-", "Smith, John, 1950-"),
+        ("Herbert, Frank ~autofilled~", "Frank Herbert"),
+        ("García Márquez, Gabriel", "Gabriel García Márquez"),
+    ],
+)
+def test_clean_author_name_uninverts_catalogue_form(raw, expected):
+    from search.providers.base import clean_author_name
+
+    assert clean_author_name(raw) == expected
+
+
+def test_isbndb_authors_uninverted_and_deduplicated():
+    from search.providers.isbndb import normalize_book
+
+    hit = normalize_book(
+        {"isbn13": "9780441172719", "title": "Dune", "authors": ["Herbert, Frank", "Frank Herbert", "FRANK  HERBERT"]}
+    )
+    assert hit.author_names == ("Frank Herbert",)
+
+
+def test_merge_deduplicates_authors_on_folded_key():
+    from search.dto import AuthorDTO, EditionDTO, ProviderPage, SearchHit, WorkDTO
+    from search.merge import merge_pages
+
+    def hit(provider, *names):
+        return SearchHit(
+            work=WorkDTO(title="Dune", primary_provider=provider),
+            edition=EditionDTO(isbns=("9780441172719",), isbn="9780441172719", primary_provider=provider),
+            authors=tuple(AuthorDTO(name=n) for n in names),
+        )
+
+    pages = [
+        ProviderPage(provider="google-books", hits=(hit("google-books", "Frank Herbert", "Frank Herbert"),)),
+        ProviderPage(provider="isbndb", hits=(hit("isbndb", "Frank Herbert"),)),
+    ]
+    merged = merge_pages(pages, priority={"google-books": 0, "isbndb": 1})
+    assert [a.name for a in merged[0].authors] == ["Frank Herbert"]
