@@ -338,8 +338,8 @@ def author_works_search(
     openlibrary = provider_get("openlibrary")
 
     def load(end: float) -> AuthorWorks:
-        # Works are listed by OpenLibrary author key: an author without one cannot be asked for (an
-        # empty `author_key:` query would match nothing useful), so it counts as unknown.
+        # Works are listed by OpenLibrary author key (/authors/{key}/works.json): an author without
+        # one cannot be asked for, so it counts as unknown.
         authors = [a for a in openlibrary.author_search(name=text, deadline=end) if a.open_library_id]
         if not authors:
             return AuthorWorks(name=None, open_library_key=None, total_works=0, works=(), total=0)
@@ -348,9 +348,10 @@ def author_works_search(
         page = openlibrary.author_works_page(
             author_id=author.open_library_id, limit=limit, offset=offset, sort=AUTHOR_SORTS[sort_by], deadline=end
         )
-        works = tuple(h.work for h in page.hits)
-        if sort_by == "title":
-            works = tuple(sorted(works, key=lambda w: text_key(w.title)))
+        works = tuple(h.work for h in page.hits)  # sorted across all the author's works by the provider
+        if not works and offset == 0:
+            # Nothing listed for the author: the contract's unknown-author answer, not an empty page.
+            return AuthorWorks(name=None, open_library_key=None, total_works=0, works=(), total=0)
         return AuthorWorks(
             name=author.name,
             open_library_key=author.open_library_id,

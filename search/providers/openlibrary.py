@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -367,6 +368,24 @@ def normalize_author_works(raw: Any) -> tuple[WorkDTO, ...]:
     return tuple(w for w in (normalize_work(e) for e in entries) if w)
 
 
+AUTHOR_WORKS_MAX = 1000  # works.json's largest page
+
+
+def _works_size(raw: Any, default: int) -> int:
+    size = raw.get("size") if isinstance(raw, Mapping) else None
+    return size if isinstance(size, int) and size >= 0 else default
+
+
+def sort_author_works(works: Sequence[WorkDTO], sort: str | None) -> list[WorkDTO]:
+    """`new` (newest first), `old` (oldest first), `title`; works without a year go last."""
+    if sort == "title":
+        return sorted(works, key=lambda w: unicodedata.normalize("NFKD", w.title.casefold()))
+    if sort in ("new", "old"):
+        sign = -1 if sort == "new" else 1
+        return sorted(works, key=lambda w: (w.first_publication_year is None, sign * (w.first_publication_year or 0)))
+    return list(works)
+
+
 def normalize_reading_log(raw: Any) -> tuple[SearchHit, ...]:
     """`/people/{user}/books/{shelf}.json` entries -> hits (work title, authors, cover, year)."""
     entries = (
@@ -451,8 +470,24 @@ class OpenLibraryProvider(Provider):
     def author_works_page(
         self, *, author_id: str, limit: int, offset: int, sort: str | None, deadline: float | None
     ) -> ProviderPage:
-        """An author's works with first publication years, sorted upstream (search.json by author key)."""
-        params: dict[str, Any] = {"q": f"author_key:{author_id}", "limit": limit, "offset": offset}
-        if sort:
-            params["sort"] = sort
-        return self._search(params, deadline)
+        """An author's works from `/authors/{id}/works.json` (CONTRACT 4), sorted here.
+
+        The endpoint pages (limit/offset) but cannot sort: for a sort by year or title the author's
+        whole list is read in one call (up to AUTHOR_WORKS_MAX) and sorted and sliced here; without a
+        sort ("editions"/popularity: the endpoint has no edition counts) the upstream window is asked.
+        """
+        if sort in ("new", "old", "title"):
+            raw = self.get_json(
+                f"authors/{author_id}/works.json", params={"limit": AUTHOR_WORKS_MAX, "offset": 0}, deadline=deadline
+            )
+            works = sort_author_works(normalize_author_works(raw), sort)
+            total = _works_size(raw, len(works))
+            works = works[offset : offset + limit]
+        else:
+            raw = self.get_json(
+                f"authors/{author_id}/works.json", params={"limit": limit, "offset": offset}, deadline=deadline
+            )
+            works = normalize_author_works(raw)
+            total = _works_size(raw, offset + len(works))
+        hits = tuple(SearchHit(work=w, edition=EditionDTO()) for w in works)
+        return ProviderPage(provider=NAME, hits=hits, total=total)

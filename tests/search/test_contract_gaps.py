@@ -71,25 +71,27 @@ def ttls(monkeypatch):
 
 # --- /search/author -----------------------------------------------------------------------------------
 
+# `/authors/{id}/works.json` entries (CONTRACT 4's upstream for an author's works), in upstream order.
 AUTHOR_WORKS = [
-    {"key": "/works/OL1W", "title": "Zeta Book", "first_publish_year": 2001, "author_name": ["J. K. Rowling"]},
-    {"key": "/works/OL2W", "title": "Alpha Book", "first_publish_year": 1997, "author_name": ["J. K. Rowling"]},
-    {"key": "/works/OL3W", "title": "Mid Book", "first_publish_year": 2010, "author_name": ["J. K. Rowling"]},
+    {"key": "/works/OL1W", "title": "Zeta Book", "first_publish_date": "2001", "type": {"key": "/type/work"}},
+    {"key": "/works/OL2W", "title": "Alpha Book", "first_publish_date": "1997", "type": {"key": "/type/work"}},
+    {"key": "/works/OL3W", "title": "Mid Book", "first_publish_date": "2010", "type": {"key": "/type/work"}},
 ]
+WORKS_URL = f"{OL}/authors/OL23919A/works.json"
+
+
+def _works_callback(request):
+    params = parse_qs(urlsplit(request.url).query)
+    offset = int(params.get("offset", ["0"])[0])
+    limit = int(params.get("limit", ["50"])[0])
+    body = {"size": len(AUTHOR_WORKS), "entries": AUTHOR_WORKS[offset : offset + limit]}
+    return 200, {"Content-Type": "application/json"}, json.dumps(body)
 
 
 @pytest.fixture
 def author_upstream(upstream):
     upstream.get(f"{OL}/search/authors.json", json=shared("openlibrary/search_authors_j_k_rowling.json"))
-
-    def works(request):
-        params = parse_qs(urlsplit(request.url).query)
-        offset = int(params.get("offset", ["0"])[0])
-        limit = int(params.get("limit", ["50"])[0])
-        docs = AUTHOR_WORKS[offset : offset + limit]
-        return 200, {"Content-Type": "application/json"}, json.dumps({"numFound": len(AUTHOR_WORKS), "docs": docs})
-
-    upstream.add_callback(responses.GET, f"{OL}/search.json", callback=works)
+    upstream.add_callback(responses.GET, WORKS_URL, callback=_works_callback)
     return upstream
 
 
@@ -97,59 +99,72 @@ def test_author_without_openlibrary_key_is_unknown_author(client, upstream):
     upstream.get(
         f"{OL}/search/authors.json", json={"numFound": 1, "docs": [{"name": "J. K. Rowling", "work_count": 9}]}
     )
-    upstream.get(f"{OL}/search.json", json={"numFound": 5, "docs": AUTHOR_WORKS})
     body = client.get("/search/author", {"q": "J. K. Rowling"}).json()
     assert body["success"] is False and body["works"] == [] and body["pagination"] is None
-    assert calls(upstream, f"{OL}/search.json") == []  # never `q=author_key:`
+    assert calls(upstream, f"{OL}/authors/") == [] and calls(upstream, f"{OL}/search.json") == []
 
 
 def test_author_keyless_namesake_skipped_for_one_with_a_key(client, upstream):
     docs = [{"name": "J. K. Rowling", "work_count": 9}, {"key": "OL23919A", "name": "J.K. Rowling", "work_count": 3}]
     upstream.get(f"{OL}/search/authors.json", json={"numFound": 2, "docs": docs})
-    upstream.get(f"{OL}/search.json", json={"numFound": 3, "docs": AUTHOR_WORKS})
+    upstream.add_callback(responses.GET, WORKS_URL, callback=_works_callback)
     body = client.get("/search/author", {"q": "J. K. Rowling"}).json()
     assert body["success"] is True and body["author"]["openLibraryKey"] == "OL23919A"
-    assert query_of(calls(upstream, f"{OL}/search.json")[0])["q"] == ["author_key:OL23919A"]
+    assert len(calls(upstream, WORKS_URL)) == 1 and calls(upstream, f"{OL}/search.json") == []
+
+
+def test_author_known_but_no_works_is_unknown_author_answer(client, upstream):
+    upstream.get(f"{OL}/search/authors.json", json=shared("openlibrary/search_authors_j_k_rowling.json"))
+    upstream.get(WORKS_URL, json={"size": 0, "entries": []})
+    body = client.get("/search/author", {"q": "J. K. Rowling"}).json()
+    assert body["success"] is False and body["works"] == [] and body["pagination"] is None
 
 
 @pytest.mark.parametrize(
-    ("sort_by", "upstream_sort"),
+    ("sort_by", "titles", "upstream_window"),
     [
-        (None, "new"),
-        ("publicationYear", "new"),
-        ("publicationYearAsc", "old"),
-        ("title", "title"),
-        ("popularity", "editions"),
+        (None, ["Mid Book", "Zeta Book", "Alpha Book"], ("1000", "0")),
+        ("publicationYear", ["Mid Book", "Zeta Book", "Alpha Book"], ("1000", "0")),
+        ("publicationYearAsc", ["Alpha Book", "Zeta Book", "Mid Book"], ("1000", "0")),
+        ("title", ["Alpha Book", "Mid Book", "Zeta Book"], ("1000", "0")),
+        ("popularity", ["Zeta Book", "Alpha Book", "Mid Book"], ("50", "0")),
     ],
 )
-def test_author_sort_by_maps_to_openlibrary_sort(client, author_upstream, sort_by, upstream_sort):
+def test_author_works_from_works_json_sorted_by_sort_by(client, author_upstream, sort_by, titles, upstream_window):
     params = {"q": "J. K. Rowling"} | ({"sortBy": sort_by} if sort_by else {})
     response = client.get("/search/author", params)
     assert response.status_code == 200
     body = response.json()
     assert body["success"] is True and body["author"]["openLibraryKey"] == "OL23919A"
-    (works_call,) = calls(author_upstream, f"{OL}/search.json")
-    params_sent = query_of(works_call)
-    assert params_sent["q"] == ["author_key:OL23919A"] and params_sent["sort"] == [upstream_sort]
-    if sort_by == "title":
-        titles = [w["title"] for w in body["works"]]
-        assert titles == sorted(titles)
+    assert [w["title"] for w in body["works"]] == titles
+    (works_call,) = calls(author_upstream, WORKS_URL)
+    sent = query_of(works_call)
+    assert (sent["limit"][0], sent["offset"][0]) == upstream_window
+    assert calls(author_upstream, f"{OL}/search.json") == []
 
 
 def test_author_pagination_has_more_and_next_offset(client, author_upstream):
     first = client.get("/search/author", {"q": "J. K. Rowling", "limit": 2}).json()
-    assert [w["title"] for w in first["works"]] == ["Zeta Book", "Alpha Book"]
+    assert [w["title"] for w in first["works"]] == ["Mid Book", "Zeta Book"]
     assert first["pagination"] == {"total": 3, "limit": 2, "offset": 0, "hasMore": True, "nextOffset": 2}
     last = client.get("/search/author", {"q": "J. K. Rowling", "maxResults": 2, "offset": 2}).json()
-    assert [w["title"] for w in last["works"]] == ["Mid Book"]
+    assert [w["title"] for w in last["works"]] == ["Alpha Book"]
     assert last["pagination"] == {"total": 3, "limit": 2, "offset": 2, "hasMore": False, "nextOffset": None}
     work = last["works"][0]
-    assert work == {"title": "Mid Book", "openLibraryWorkKey": "OL3W", "firstPublicationYear": 2010, "editions": []}
+    assert work == {"title": "Alpha Book", "openLibraryWorkKey": "OL2W", "firstPublicationYear": 1997, "editions": []}
     # offset is part of the cache key: each page went upstream once; repeating a page does not.
-    assert [query_of(c)["offset"] for c in calls(author_upstream, f"{OL}/search.json")] == [["0"], ["2"]]
+    assert len(calls(author_upstream, WORKS_URL)) == 2
     again = client.get("/search/author", {"q": "J. K. Rowling", "limit": 2}).json()
     assert again["works"] == first["works"] and again["cached"] is True
-    assert len(calls(author_upstream, f"{OL}/search.json")) == 2
+    assert len(calls(author_upstream, WORKS_URL)) == 2
+
+
+def test_author_popularity_pages_upstream_window(client, author_upstream):
+    body = client.get("/search/author", {"q": "J. K. Rowling", "limit": 1, "offset": 1, "sortBy": "popularity"}).json()
+    assert [w["title"] for w in body["works"]] == ["Alpha Book"]
+    assert body["pagination"]["total"] == 3 and body["pagination"]["hasMore"] is True
+    sent = query_of(calls(author_upstream, WORKS_URL)[0])
+    assert (sent["limit"], sent["offset"]) == (["1"], ["1"])
 
 
 @pytest.mark.parametrize("params", [{"q": "x", "limit": 0}, {"q": "x", "limit": 101}, {"q": "x", "maxResults": 101}])

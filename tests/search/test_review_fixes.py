@@ -155,3 +155,16 @@ def test_merge_deduplicates_authors_on_folded_key():
     ]
     merged = merge_pages(pages, priority={"google-books": 0, "isbndb": 1})
     assert [a.name for a in merged[0].authors] == ["Frank Herbert"]
+
+
+# --- 5. author works come from /authors/{id}/works.json ----------------------------------------------
+
+
+def test_author_works_against_the_local_fakes(client, fake):
+    body = client.get("/search/author", {"q": "Frank Herbert"}).json()
+    assert body["success"] is True and body["works"], "works.json lists the author's works"
+    years = [w["firstPublicationYear"] for w in body["works"] if w["firstPublicationYear"] is not None]
+    assert years == sorted(years, reverse=True)  # sortBy=publicationYear: newest first
+    assert fake.count("GET /openlibrary/authors/") >= 1
+    external = client.get("/external/openlibrary-author", {"q": "Frank Herbert"}).json()
+    assert external["success"] is True and external["works"] and external["provider"] == "openlibrary"
