@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from booktrack.core.envelope import ResponseMeta, success
-from booktrack.core.exceptions import InvalidIsbn, NotFound
+from booktrack.core.exceptions import InvalidIsbn, InvalidQuery, NotFound
 from booktrack.core.permissions import IsStaffOrOpsToken
 from search import services, wire
 from search.budgets import budget_remaining
@@ -239,6 +239,9 @@ ExternalIsbndbIsbn = _external_view("isbndb", "isbn", "isbn", summary="ISBNdb by
 # --- v3 -------------------------------------------------------------------------------------------------
 
 
+V3_SEARCH_MODES = ("text",)
+
+
 class V3BookSearch(SearchView):
     @extend_schema(
         parameters=[Q, _p("mode", "text"), LIMIT, OFFSET, _p("page", "1-based page", type_=OpenApiTypes.INT)],
@@ -247,13 +250,21 @@ class V3BookSearch(SearchView):
         summary="Book search for the web client",
     )
     def get(self, request: Request) -> Response:
-        query = TitleQuery.parse(request.query_params, max_limit=100)
         mode = request.query_params.get("mode") or "text"
+        if mode not in V3_SEARCH_MODES:
+            raise InvalidQuery(f"'mode' must be one of {', '.join(V3_SEARCH_MODES)}.", details={"mode": mode})
+        query = TitleQuery.parse(request.query_params, max_limit=100)
         result = services.book_search_by_title(query=query.q, limit=query.limit, offset=query.offset)
         books = [b for b in (wire.v3_book(h) for h in result.hits) if b is not None]
         data = {
             "results": books,
-            "totalCount": int(result.total_results if books else 0),
+            "totalCount": wire.v3_total_count(
+                total=result.total_results,
+                hits=len(result.hits),
+                kept=len(books),
+                limit=query.limit,
+                offset=query.offset,
+            ),
             "query": {"q": query.q, "mode": mode, "limit": query.limit, "offset": query.offset},
         }
         return success(request, data, meta=_meta(result))

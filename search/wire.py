@@ -130,3 +130,16 @@ def v3_book(hit: SearchHit) -> dict[str, Any] | None:
     }
     book.update({k: v for k, v in optional.items() if v is not None})
     return book
+
+
+def v3_total_count(*, total: int, hits: int, kept: int, limit: int, offset: int) -> int:
+    """`totalCount` of a v3 search page, counting only results v3 can show (those with an ISBN-13).
+
+    Hits dropped on this page (no ISBN-13) are taken off the upstream total; on the last page (fewer
+    hits than `limit`) the count is exact: offset + results. Never less than what was shown so far.
+    """
+    if kept == 0 and offset == 0:
+        return 0
+    if hits < limit:
+        return offset + kept
+    return max(total - (hits - kept), offset + kept)

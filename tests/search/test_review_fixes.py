@@ -168,3 +168,42 @@ def test_author_works_against_the_local_fakes(client, fake):
     assert fake.count("GET /openlibrary/authors/") >= 1
     external = client.get("/external/openlibrary-author", {"q": "Frank Herbert"}).json()
     assert external["success"] is True and external["works"] and external["provider"] == "openlibrary"
+
+
+# --- 6. v3 search: totalCount counts only shown results; mode is validated --------------------------------
+
+
+def _hit(title, isbn=None):
+    from search.dto import EditionDTO, SearchHit, WorkDTO
+
+    return SearchHit(
+        work=WorkDTO(title=title), edition=EditionDTO(isbns=(isbn,) if isbn else (), isbn=isbn, title=title)
+    )
+
+
+def test_v3_search_total_count_leaves_out_hits_without_isbn13(client, monkeypatch):
+    from search.dto import SearchResult
+    from search.views import services as view_services
+
+    hits = (_hit("Dune", "9780441172719"), _hit("Dune (no ISBN)"), _hit("Dune Messiah", "9780593098233"))
+    monkeypatch.setattr(
+        view_services,
+        "book_search_by_title",
+        lambda **kw: SearchResult(hits=hits, total_results=3, provider="openlibrary"),
+    )
+    data = client.get("/v3/books/search", {"q": "Dune"}).json()["data"]
+    assert len(data["results"]) == 2 and data["totalCount"] == 2
+
+
+def test_v3_total_count_full_page_subtracts_dropped():
+    from search.wire import v3_total_count
+
+    assert v3_total_count(total=100, hits=20, kept=18, limit=20, offset=0) == 98
+    assert v3_total_count(total=100, hits=7, kept=6, limit=20, offset=40) == 46
+    assert v3_total_count(total=5, hits=0, kept=0, limit=20, offset=0) == 0
+
+
+@pytest.mark.parametrize("mode", ["semantic", "isbn", "TEXT"])
+def test_v3_search_unknown_mode_is_invalid_query(client, mode):
+    response = client.get("/v3/books/search", {"q": "Dune", "mode": mode})
+    assert response.status_code == 400 and response.json()["error"]["code"] == "INVALID_QUERY"
