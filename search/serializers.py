@@ -55,6 +55,12 @@ class TitleQuery:
         return cls(q=q, limit=limit, offset=_offset(params, limit=limit))
 
 
+def external_limit(params: Mapping[str, Any], *, max_limit: int = 40, default: int = 20) -> int:
+    """`limit` (or its alias `maxResults`) of the /external/* routes, validated like the other routes."""
+    name = "limit" if params.get("limit") not in (None, "") else "maxResults"
+    return _int_param(params, name, default=default, low=1, high=max_limit)
+
+
 @dataclass(frozen=True)
 class IsbnQuery:
     isbn13: str

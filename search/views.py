@@ -29,6 +29,7 @@ from search.serializers import (
     IsbnQuery,
     RequiredText,
     TitleQuery,
+    external_limit,
 )
 
 
@@ -185,11 +186,8 @@ class LegacyAuthorSearch(SearchView):
 
 def _external(request: Request, *, provider: str, operation: str, param_names: tuple[str, ...]) -> Response:
     params = request.query_params
-    limit = (
-        int(params.get("limit") or params.get("maxResults") or 20)
-        if str(params.get("limit") or params.get("maxResults") or "20").isdigit()
-        else 20
-    )
+    # The author route pages like /search/author (1-100); the others return one provider page (1-40).
+    limit = external_limit(params, max_limit=100 if operation == "author" and provider == "openlibrary" else 40)
     if operation == "isbn":
         query = IsbnQuery.parse(params)
         result = services.provider_search(provider=provider, operation="isbn", isbn=query.isbn13, limit=limit)
@@ -201,8 +199,8 @@ def _external(request: Request, *, provider: str, operation: str, param_names: t
     elif operation == "author":
         name = RequiredText.parse(params, *param_names).value
         if provider == "openlibrary":
-            works = services.author_works_search(name=name, limit=min(limit, 100), offset=0)
-            return Response({**wire.legacy_author(works, limit=min(limit, 100), offset=0), "provider": provider})
+            works = services.author_works_search(name=name, limit=limit, offset=0)
+            return Response({**wire.legacy_author(works, limit=limit, offset=0), "provider": provider})
         result = services.provider_search(provider=provider, operation="author", author=name, limit=limit)
     else:
         query = RequiredText.parse(params, *param_names).value

@@ -207,3 +207,22 @@ def test_v3_total_count_full_page_subtracts_dropped():
 def test_v3_search_unknown_mode_is_invalid_query(client, mode):
     response = client.get("/v3/books/search", {"q": "Dune", "mode": mode})
     assert response.status_code == 400 and response.json()["error"]["code"] == "INVALID_QUERY"
+
+
+# --- 7. /external/* validate limit ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/external/google-books", "/external/openlibrary", "/external/isbndb", "/external/openlibrary-author"],
+)
+@pytest.mark.parametrize("params", [{"limit": "0"}, {"limit": "abc"}, {"limit": "1000"}, {"maxResults": "-1"}])
+def test_external_routes_reject_bad_limit(client, fake, path, params):
+    response = client.get(path, {"q": "Dune", **params})
+    assert response.status_code == 400 and response.json()["error"]["code"] == "INVALID_QUERY"
+    assert fake.count() == 0
+
+
+def test_external_routes_accept_limit_in_range(client, fake):
+    body = client.get("/external/google-books", {"q": "Dune", "limit": "3"}).json()
+    assert 1 <= len(body["works"]) <= 3 and body["provider"] == "google-books"
