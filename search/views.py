@@ -88,10 +88,8 @@ class V1IsbnSearch(SearchView):
         summary="Look a book up by ISBN-10 or ISBN-13",
     )
     def get(self, request: Request) -> Response:
-        raw = request.query_params.get("isbn")
-        if not raw or not raw.strip():
-            raise InvalidIsbn("The 'isbn' parameter is required.", details={"isbn": raw or ""})
-        result = services.book_search_by_isbn(isbn=raw)
+        query = IsbnQuery.parse(request.query_params)  # missing -> MISSING_PARAMETER, bad -> INVALID_ISBN
+        result = services.book_search_by_isbn(isbn=query.isbn13)
         return success(request, result.to_wire(), meta=_meta(result))
 
 

@@ -226,3 +226,18 @@ def test_external_routes_reject_bad_limit(client, fake, path, params):
 def test_external_routes_accept_limit_in_range(client, fake):
     body = client.get("/external/google-books", {"q": "Dune", "limit": "3"}).json()
     assert 1 <= len(body["works"]) <= 3 and body["provider"] == "google-books"
+
+
+# --- 8. v1 ISBN without an isbn is MISSING_PARAMETER -------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/v1/search/isbn", "/search/isbn"])
+@pytest.mark.parametrize("params", [{}, {"isbn": ""}, {"isbn": "   "}])
+def test_isbn_routes_missing_isbn_is_missing_parameter(client, path, params):
+    response = client.get(path, params)
+    assert response.status_code == 400 and response.json()["error"]["code"] == "MISSING_PARAMETER"
+
+
+def test_v1_isbn_bad_checksum_still_invalid_isbn(client):
+    response = client.get("/v1/search/isbn", {"isbn": "9780441172710"})
+    assert response.status_code == 400 and response.json()["error"]["code"] == "INVALID_ISBN"
