@@ -113,6 +113,10 @@ class WorkDTO(Memoized):
     original_image_path: str | None = None
     bounding_box: BoundingBox | None = None
     provenance: Mapping[str, str] = field(default_factory=dict, compare=False)
+    # True when first_publication_year is an edition's date (Google/ISBNdb publishedDate, an OpenLibrary
+    # edition's publish_date), not a work-level first publication: the merge prefers a work-level year.
+    # Internal: not on the wire.
+    year_from_edition: bool = field(default=False, compare=False, metadata={"internal": True})
 
     def __post_init__(self) -> None:
         if self.review_status not in REVIEW_STATUSES:
@@ -261,6 +265,8 @@ def _wire_plan(cls: type) -> tuple[tuple[str, str, bool, bool], ...]:
     """Per class, once: (field, wire name, optional, is provenance) for every field."""
     plan = []
     for f in fields(cls):
+        if f.metadata.get("internal"):
+            continue
         wire_name = f.name if cls is BoundingBox else f.metadata.get("wire", _camel(f.name))
         plan.append((f.name, wire_name, f.default is None, f.name == "provenance"))
     return tuple(plan)
@@ -308,7 +314,9 @@ _WIRE_TO_FIELD: dict[type, dict[str, Any]] = {}
 
 def _field_map(cls: type) -> dict[str, Any]:
     if cls not in _WIRE_TO_FIELD:
-        _WIRE_TO_FIELD[cls] = {f.metadata.get("wire", _camel(f.name)): f for f in fields(cls)}
+        _WIRE_TO_FIELD[cls] = {
+            f.metadata.get("wire", _camel(f.name)): f for f in fields(cls) if not f.metadata.get("internal")
+        }
     return _WIRE_TO_FIELD[cls]
 
 

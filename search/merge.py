@@ -29,7 +29,7 @@ ID_UNION_FIELDS = ("goodreads_work_ids", "amazon_asins", "librarything_ids", "go
 EARLIEST_FIELDS = ("first_publication_year",)
 LONGEST_FIELDS = ("description", "edition_description")
 COVER_FIELDS = ("cover_image_url",)
-SKIP_FIELDS = {"provenance", "primary_provider", "contributors", "isbndb_quality", "isbn"}
+SKIP_FIELDS = {"provenance", "primary_provider", "contributors", "isbndb_quality", "isbn", "year_from_edition"}
 
 _GOOGLE_ZOOM_RANK = {"6": 6, "4": 5, "3": 4, "2": 3, "1": 2, "5": 1, "0": 3}
 
@@ -117,7 +117,13 @@ def _merge_dtos(dtos: Sequence[Any], cls: type) -> Any:
             values[name] = tuple(list(seen.values())[:20])
             provenance[name] = _source(supplied[0][0], name)
             continue
-        if name in EARLIEST_FIELDS:
+        if name == "first_publication_year":
+            # A work-level year (OpenLibrary's first_publish_year) wins over any edition's date; among
+            # edition dates only (the only source), the earliest.
+            work_level = [pair for pair in supplied if not getattr(pair[0], "year_from_edition", False)]
+            best = min(work_level or supplied, key=lambda pair: pair[1])
+            values["year_from_edition"] = not work_level
+        elif name in EARLIEST_FIELDS:
             best = min(supplied, key=lambda pair: pair[1])
         elif name in LONGEST_FIELDS:
             best = max(supplied, key=lambda pair: len(pair[1] or ""))

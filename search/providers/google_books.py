@@ -96,6 +96,7 @@ def normalize_volume(item: Any) -> SearchHit | None:
         edition_values["format"] = "E-book"
     work = WorkDTO(
         **work_values,
+        year_from_edition=work_values["first_publication_year"] is not None,  # publishedDate is the volume's
         primary_provider=NAME,
         contributors=(NAME,),
         provenance=provenance_of(NAME, work_values),

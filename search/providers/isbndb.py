@@ -66,7 +66,11 @@ def normalize_book(raw: Any) -> SearchHit | None:
     if edition_values["format"] is None:
         del edition_values["format"]  # unknown binding -> Paperback default, without provenance
     work = WorkDTO(
-        **work_values, primary_provider=NAME, contributors=(NAME,), provenance=provenance_of(NAME, work_values)
+        **work_values,
+        primary_provider=NAME,
+        contributors=(NAME,),
+        provenance=provenance_of(NAME, work_values),
+        year_from_edition=work_values["first_publication_year"] is not None,  # the book's date_published
     )
     edition = EditionDTO(
         **edition_values,

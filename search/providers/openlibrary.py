@@ -102,9 +102,19 @@ def _authors_from_names(names: Iterable[Any], keys: Iterable[Any] = ()) -> tuple
     return tuple(out)
 
 
-def _hit(work_values: dict[str, Any], edition_values: dict[str, Any], authors: tuple[AuthorDTO, ...]) -> SearchHit:
+def _hit(
+    work_values: dict[str, Any],
+    edition_values: dict[str, Any],
+    authors: tuple[AuthorDTO, ...],
+    *,
+    year_from_edition: bool = False,
+) -> SearchHit:
     work = WorkDTO(
-        **work_values, primary_provider=NAME, contributors=(NAME,), provenance=provenance_of(NAME, work_values)
+        **work_values,
+        primary_provider=NAME,
+        contributors=(NAME,),
+        provenance=provenance_of(NAME, work_values),
+        year_from_edition=year_from_edition and work_values.get("first_publication_year") is not None,
     )
     edition = EditionDTO(
         **edition_values,
@@ -199,9 +209,11 @@ def normalize_edition(raw: Any, *, work: Mapping[str, Any] | None = None) -> Sea
         "goodreads_work_ids": (),
         "librarything_ids": _strings(identifiers.get("librarything")),
     }
+    year_from_edition = True  # the edition's publish_date, unless the work record has a first year
     if work is not None:
         work_hit = normalize_work(work)
         if work_hit is not None:
+            year_from_edition = not work_hit.first_publication_year
             work_values.update(
                 {
                     k: v
@@ -244,7 +256,7 @@ def normalize_edition(raw: Any, *, work: Mapping[str, Any] | None = None) -> Sea
         if names
         else tuple(AuthorDTO(name=n) for n in (clean_author_name(x) for x in [raw.get("by_statement")]) if n)
     )
-    return _hit(work_values, edition_values, authors)
+    return _hit(work_values, edition_values, authors, year_from_edition=year_from_edition)
 
 
 def normalize_work(raw: Any) -> WorkDTO | None:
@@ -332,7 +344,7 @@ def normalize_api_books(raw: Any) -> ProviderPage:
             for a in record.get("authors") or []
             if isinstance(a, Mapping) and (name := clean_author_name(a.get("name")))
         )
-        hits.append(_hit(work_values, edition_values, authors))
+        hits.append(_hit(work_values, edition_values, authors, year_from_edition=True))  # edition publish_date
     return ProviderPage(provider=NAME, hits=tuple(hits), total=len(hits))
 
 

@@ -241,3 +241,71 @@ def test_isbn_routes_missing_isbn_is_missing_parameter(client, path, params):
 def test_v1_isbn_bad_checksum_still_invalid_isbn(client):
     response = client.get("/v1/search/isbn", {"isbn": "9780441172710"})
     assert response.status_code == 400 and response.json()["error"]["code"] == "INVALID_ISBN"
+
+
+# --- 9. an edition's date is not the work's first publication year -----------------------------------------
+
+
+def _year_hit(provider, year, *, from_edition):
+    from search.dto import EditionDTO, SearchHit, WorkDTO
+
+    return SearchHit(
+        work=WorkDTO(
+            title="Dune",
+            first_publication_year=year,
+            primary_provider=provider,
+            provenance={"title": provider, "first_publication_year": provider},
+            year_from_edition=from_edition,
+        ),
+        edition=EditionDTO(isbns=("9780441172719",), isbn="9780441172719", primary_provider=provider),
+    )
+
+
+def test_merge_prefers_openlibrary_first_publish_year_over_edition_dates():
+    from search.dto import ProviderPage
+    from search.merge import merge_pages
+
+    pages = [
+        ProviderPage(provider="google-books", hits=(_year_hit("google-books", 2019, from_edition=True),)),
+        ProviderPage(provider="isbndb", hits=(_year_hit("isbndb", 1990, from_edition=True),)),
+        ProviderPage(provider="openlibrary", hits=(_year_hit("openlibrary", 1965, from_edition=False),)),
+    ]
+    (hit,) = merge_pages(pages, priority={"google-books": 0, "openlibrary": 1, "isbndb": 2})
+    assert hit.work.first_publication_year == 1965
+    assert hit.work.provenance["first_publication_year"] == "openlibrary"
+    # Preferred even when an edition claims an earlier year.
+    pages[2] = ProviderPage(provider="openlibrary", hits=(_year_hit("openlibrary", 2000, from_edition=False),))
+    (hit,) = merge_pages(pages, priority={"google-books": 0, "openlibrary": 1, "isbndb": 2})
+    assert hit.work.first_publication_year == 2000
+    assert "yearFromEdition" not in hit.work.to_wire()
+
+
+def test_merge_edition_dates_only_take_the_earliest():
+    from search.dto import ProviderPage
+    from search.merge import merge_pages
+
+    pages = [
+        ProviderPage(provider="google-books", hits=(_year_hit("google-books", 2019, from_edition=True),)),
+        ProviderPage(provider="isbndb", hits=(_year_hit("isbndb", 1990, from_edition=True),)),
+    ]
+    (hit,) = merge_pages(pages, priority={"google-books": 0, "isbndb": 1})
+    assert hit.work.first_publication_year == 1990 and hit.work.year_from_edition
+
+
+def test_provider_normalizers_mark_edition_years():
+    from search.providers.google_books import normalize_volume
+    from search.providers.isbndb import normalize_book
+
+    google = normalize_volume(
+        {
+            "id": "x",
+            "volumeInfo": {
+                "title": "Dune",
+                "publishedDate": "2019-10-01",
+                "industryIdentifiers": [{"type": "ISBN_13", "identifier": "9780593099322"}],
+            },
+        }
+    )
+    assert google.work.first_publication_year == 2019 and google.work.year_from_edition
+    isbndb = normalize_book({"isbn13": "9780441172719", "title": "Dune", "date_published": "1990"})
+    assert isbndb.work.year_from_edition
