@@ -289,25 +289,22 @@ class V3Enrich(SearchView):
     )
     def post(self, request: Request) -> Response:
         body = EnrichRequest.parse(request.data)
-        valid: dict[str, str] = {}
-        not_found: list[str] = []
+        # Each ISBN sent counts once: it is either found or listed in notFound, so
+        # found + len(notFound) == requested. `books` holds each book once (an ISBN-10 and its
+        # ISBN-13 are one book), so it can be shorter than `found`.
+        normalized: list[tuple[str, str | None]] = []
         for raw in body.isbns:
             try:
-                valid[raw] = isbn_normalize(raw)
+                normalized.append((raw, isbn_normalize(raw)))
             except InvalidIsbn:
-                not_found.append(raw)
-        found = services.book_lookup_many(isbns=list(dict.fromkeys(valid.values()))) if valid else {}
-        books: list[dict] = []
-        seen: set[str] = set()
-        for raw, isbn13 in valid.items():
-            hit = found.get(isbn13)
-            book = wire.v3_book(hit) if hit else None
-            if book is None:
-                not_found.append(raw)
-            elif isbn13 not in seen:
-                seen.add(isbn13)
-                books.append(book)
-        data = {"books": books, "found": len(books), "requested": len(body.isbns), "notFound": not_found}
+                normalized.append((raw, None))
+        wanted = list(dict.fromkeys(i for _, i in normalized if i))
+        hits = services.book_lookup_many(isbns=wanted) if wanted else {}
+        by_isbn = {isbn13: book for isbn13 in wanted if (hit := hits.get(isbn13)) and (book := wire.v3_book(hit))}
+        found = sum(1 for _, isbn13 in normalized if isbn13 in by_isbn)
+        not_found = [raw for raw, isbn13 in normalized if isbn13 not in by_isbn]
+        books = [by_isbn[i] for i in wanted if i in by_isbn]
+        data = {"books": books, "found": found, "requested": len(body.isbns), "notFound": not_found}
         return success(request, data)
 
 

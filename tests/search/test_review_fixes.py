@@ -309,3 +309,19 @@ def test_provider_normalizers_mark_edition_years():
     assert google.work.first_publication_year == 2019 and google.work.year_from_edition
     isbndb = normalize_book({"isbn13": "9780441172719", "title": "Dune", "date_published": "1990"})
     assert isbndb.work.year_from_edition
+
+
+# --- 10. v3 enrich: each ISBN sent is found or in notFound ---------------------------------------------------
+
+
+def test_v3_enrich_isbn10_and_its_isbn13_counts_add_up(client, fake):
+    from search.isbn import isbn_variants
+
+    isbn10 = next(v for v in isbn_variants("9780441172719") if len(v) == 10)
+    sent = [isbn10, "9780441172719", "9780441172719", "bad", "9780306406157"]
+    data = client.post("/v3/books/enrich", {"isbns": sent}, content_type="application/json").json()["data"]
+    assert data["requested"] == 5
+    assert data["found"] + len(data["notFound"]) == data["requested"]
+    assert data["found"] >= 3 and "bad" in data["notFound"]
+    isbns = [b["isbn"] for b in data["books"]]
+    assert isbns.count("9780441172719") == 1 and len(isbns) == len(set(isbns))
