@@ -122,6 +122,9 @@ _MEMO_ANSWERED_SECONDS: Final = 300.0
 _MEMO_PENDING_SECONDS: Final = 5.0
 _MEMO_MAX: Final = 20_000
 _memo: dict[str, tuple[float, AuthorCacheEntry | None]] = {}
+# Names this process tried to queue, and when it may try again (the shared marker lasts PENDING_TTL).
+_RETRY_LOCALLY_AFTER: Final = 30.0
+_tried: dict[str, float] = {}
 
 
 def _entries(names: list[str]) -> dict[str, AuthorCacheEntry | None]:
@@ -149,6 +152,7 @@ def _entries(names: list[str]) -> dict[str, AuthorCacheEntry | None]:
 def memo_clear() -> None:
     """Forget the process-local memo (tests)."""
     _memo.clear()
+    _tried.clear()
 
 
 def _cached_facts(queries: dict[str, AuthorQuery]) -> tuple[dict[str, AuthorFacts | None], list[AuthorQuery]]:
@@ -235,15 +239,21 @@ def author_facts_fill_schedule(*, queries: Sequence[AuthorQuery]) -> list[str]:
     Returns the names queued (at most MAX_NAMES_PER_TASK). Never raises.
     """
     claimed: list[AuthorQuery] = []
+    now = time.monotonic()
     for query in queries:
         if len(claimed) >= MAX_NAMES_PER_TASK:
             break  # the rest is picked up by a later answer
+        if _tried.get(query.name, 0.0) > now:
+            continue  # this process asked recently: no shared-cache round trip on every hot answer
         try:
             if author_facts_queue_claim(name=query.name, ttl=PENDING_TTL):
                 claimed.append(query)
         except Exception:  # noqa: BLE001
             logger.warning("could not mark author %r as queued", query.name, exc_info=True)
             return []
+        if len(_tried) > _MEMO_MAX:
+            _tried.clear()
+        _tried[query.name] = now + _RETRY_LOCALLY_AFTER
     if not claimed:
         return []
     payload = [

@@ -215,3 +215,16 @@ def test_fill_task_routing_and_options():
     assert fill_author_facts.acks_late is True
     route = app.amqp.router.route({}, fill_author_facts.name)
     assert route["queue"].name == "providers"
+
+
+def test_pending_author_is_claimed_once_per_process_not_on_every_answer(monkeypatch):
+    """A hot answer whose author is still being looked up makes no shared-cache write per request."""
+    from enrichment import search_decoration
+    from enrichment.authors import AuthorQuery
+
+    claims: list[str] = []
+    monkeypatch.setattr(search_decoration, "author_facts_queue_claim", lambda *, name, ttl: claims.append(name))
+    query = AuthorQuery(name="Frank Herbert")
+    for _ in range(20):
+        search_decoration.author_facts_fill_schedule(queries=[query])
+    assert claims == ["Frank Herbert"]
