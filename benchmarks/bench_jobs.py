@@ -35,31 +35,13 @@ PROVIDERS = ("google", "openlibrary", "isbndb", "covers", "wikidata")
 
 
 def run(ctx) -> list[str]:
-    from tests.fakes.server import FakeUpstreams
-
-    fake = FakeUpstreams(port=0)
-    fake.start()
-    env = dict(ctx.env)
-    env.update(fake.base_urls)
-    # The default outbound budgets (OpenLibrary 3 req/s, ISBNdb 1 req/s) would pace the fakes; lift them.
-    env.update(
-        {
-            "SEARCH_OPENLIBRARY_RPS": "100000",
-            "SEARCH_ISBNDB_RPS": "100000",
-            "SEARCH_GOOGLE_BOOKS_DAILY_QUOTA": "10000000",
-            # Private broker keys: no stray worker from another run can take these tasks.
-            "CELERY_BROKER_KEY_PREFIX": f"bench-jobs-{uuid.uuid4().hex[:8]}:",
-        }
-    )
-    _django_setup(env)
     lines: list[str] = []
-    try:
+    with harness.fakes_env(ctx.env) as (fake, env):
+        _django_setup(env)
         lines += _db_writes(ctx)
         with harness.server(env) as base, harness.celery_worker(env, concurrency=4):
             lines += _event_latency(base, ctx)
             lines += _batch(base, fake, ctx)
-    finally:
-        fake.stop()
     return lines
 
 

@@ -39,28 +39,11 @@ def _get(url: str) -> tuple[int, float, bytes]:
 
 
 def run(ctx) -> list[str]:
-    from tests.fakes.server import FakeUpstreams
-
-    fake = FakeUpstreams(port=0)
-    fake.start()
-    env = dict(ctx.env)
-    env.update(fake.base_urls)
-    # The default outbound budgets (OpenLibrary 3 req/s) would pace the fakes; lift them here.
-    env.update(
-        {
-            "SEARCH_OPENLIBRARY_RPS": "100000",
-            "SEARCH_ISBNDB_RPS": "100000",
-            "SEARCH_GOOGLE_BOOKS_DAILY_QUOTA": "10000000",
-        }
-    )
     lines: list[str] = []
-    try:
-        with harness.server(env) as base:
-            lines += _cached_vs_floor(base, ctx)
-            lines += _cold_latency(base, fake)
-            lines += _coalescing(base, fake)
-    finally:
-        fake.stop()
+    with harness.fakes_env(ctx.env) as (fake, env), harness.server(env) as base:
+        lines += _cached_vs_floor(base, ctx)
+        lines += _cold_latency(base, fake)
+        lines += _coalescing(base, fake)
     return lines
 
 

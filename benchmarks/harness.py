@@ -84,6 +84,34 @@ def service_env(database_url: str, extra: dict[str, str] | None = None) -> dict[
     return env
 
 
+@contextmanager
+def fakes_env(base_env: dict[str, str]):
+    """The local upstream fakes, started in this process, and `base_env` pointed at them.
+
+    The default outbound budgets (OpenLibrary 3 req/s, ISBNdb 1 req/s, Google's daily quota) would
+    pace the fakes rather than measure the service, so they are lifted. Broker keys get a private
+    prefix, so no stray worker of another run takes these tasks.
+    """
+    import uuid
+
+    from tests.fakes.server import FakeUpstreams
+
+    fake = FakeUpstreams(port=0)
+    fake.start()
+    env = {
+        **base_env,
+        **fake.base_urls,
+        "SEARCH_OPENLIBRARY_RPS": "100000",
+        "SEARCH_ISBNDB_RPS": "100000",
+        "SEARCH_GOOGLE_BOOKS_DAILY_QUOTA": "10000000",
+        "CELERY_BROKER_KEY_PREFIX": f"bench-{uuid.uuid4().hex[:8]}:",
+    }
+    try:
+        yield fake, env
+    finally:
+        fake.stop()
+
+
 def migrate(env: dict[str, str]) -> None:
     subprocess.run([PY, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)  # noqa: S603
 
