@@ -26,5 +26,7 @@ urlpatterns = [
     *harvest.urls.urlpatterns,
 ]
 
+handler400 = "booktrack.core.views.bad_request"
+handler403 = "booktrack.core.views.permission_denied"
 handler404 = "booktrack.core.views.not_found"
 handler500 = "booktrack.core.views.server_error"

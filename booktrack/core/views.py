@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from booktrack.core import metrics
 from booktrack.core.envelope import error_body, error_response
-from booktrack.core.exceptions import InternalError, InvalidQuery, NotFound
+from booktrack.core.exceptions import Forbidden, InternalError, InvalidQuery, InvalidRequest, NotFound
 from booktrack.core.health import health_report
 from booktrack.core.permissions import IsStaffOrOpsToken
 
@@ -46,6 +46,15 @@ def websocket_upgrade_required(request: HttpRequest) -> JsonResponse:
     )
     response["Upgrade"] = "websocket"
     return response
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    """Django's own 400s (a disallowed Host header, a malformed request) as JSON too."""
+    return error_response(request, InvalidRequest("The request could not be understood."))
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return error_response(request, Forbidden())
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
