@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from booktrack.core.envelope import ResponseMeta, success
 from booktrack.core.exceptions import InvalidIsbn, InvalidQuery, NotFound
+from booktrack.core.lean import LeanGetMixin
 from booktrack.core.permissions import IsStaffOrOpsToken
 from search import services, wire
 from search.budgets import budget_remaining
@@ -58,7 +59,9 @@ def _meta(result) -> ResponseMeta:
     return ResponseMeta(provider=result.provider, cached=result.cached, cache_source=result.cache_source)
 
 
-class SearchView(APIView):
+class SearchView(LeanGetMixin, APIView):
+    """Search routes: public, JSON only; GETs take the lean path (booktrack.core.lean)."""
+
     rate_limit_scope = "search"
     authentication_classes: list = []
     permission_classes: list = []
