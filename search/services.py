@@ -17,7 +17,7 @@ from booktrack.core.exceptions import InvalidQuery, ProviderUnavailable
 from search import conf
 from search.cache import cache_key, cached_fetch, cached_fetch_many
 from search.catalog import catalog_lookup_isbn, catalog_schedule_upsert
-from search.dto import EditionDTO, ProviderPage, SearchHit, SearchResult, WorkDTO, clean_text, provider_label
+from search.dto import ProviderPage, SearchHit, SearchResult, WorkDTO, clean_text, provider_label
 from search.fanout import fanout_run
 from search.hooks import decorate_result
 from search.isbn import isbn_normalize
@@ -222,15 +222,6 @@ def book_search_advanced(
 EDITION_MATCH_THRESHOLD = 80.0
 
 
-def _edition_rank(edition: EditionDTO, *, format_preference: str | None, language: str | None) -> tuple:
-    return (
-        -(1 if format_preference and edition.format == format_preference else 0),
-        -(1 if language and edition.language == language else 0),
-        -(1 if edition.isbn else 0),
-        -edition.isbndb_quality,
-    )
-
-
 def editions_search_result(
     *, work_title: str, author: str | None, limit: int = 20, deadline: float | None = None
 ) -> SearchResult:
@@ -284,22 +275,6 @@ def editions_search_result(
         loader=load,
         deadline=_deadline(deadline),
     )
-
-
-def editions_search(
-    *,
-    work_title: str,
-    author: str | None,
-    limit: int = 20,
-    format_preference: str | None = None,
-    language: str | None = None,
-    deadline: float | None = None,
-) -> list[EditionDTO]:
-    """Editions of one work, best first (preferred format, then language, then data quality)."""
-    result = editions_search_result(work_title=work_title, author=author, limit=limit, deadline=deadline)
-    editions = [h.edition for h in result.hits]
-    editions.sort(key=lambda e: _edition_rank(e, format_preference=format_preference, language=language))
-    return editions[: min(max(int(limit), 1), 100)]
 
 
 # --- author works (legacy /search/author) -----------------------------------------------------------

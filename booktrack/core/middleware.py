@@ -8,7 +8,6 @@ import time
 import uuid
 from collections.abc import Callable
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from booktrack.core import metrics
@@ -136,7 +135,3 @@ class JsonErrorMiddleware:
 
 def _is_json(response: HttpResponse) -> bool:
     return response.get("Content-Type", "").startswith("application/json")
-
-
-def is_debug() -> bool:
-    return bool(settings.DEBUG)
