@@ -130,6 +130,24 @@ def _die_with_parent() -> None:
         pass
 
 
+def start_uvicorn(name: str, env: dict[str, str], log_dir: Path, *, workers: int = 1) -> tuple[ServiceProcess, int]:
+    """A real uvicorn serving `booktrack.asgi:application` on a free port, started and answering."""
+    port = free_port()
+    argv = [
+        str(VENV_BIN / "uvicorn"), "booktrack.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+        "--workers", str(workers), "--lifespan", "off", "--log-level", "warning", "--no-access-log",
+        "--no-proxy-headers",
+    ]  # fmt: skip
+
+    def ready(_proc) -> bool:
+        try:
+            return requests.get(f"http://127.0.0.1:{port}/health/live", timeout=1).status_code == 200
+        except requests.RequestException:
+            return False
+
+    return ServiceProcess(name, argv, env, log_dir, ready=ready).start(timeout=60), port
+
+
 def _worker_ready(proc: ServiceProcess) -> bool:
     # The worker's own "ready." line is below the project's celery log level: ask it over the broker.
     from celery import Celery
@@ -219,7 +237,6 @@ def stack(tmp_path_factory):
     redis_client.flushdb()
     log_dir = Path(tempfile.mkdtemp(prefix="booktrack-it-"))
     fake = FakeUpstreams(port=0).start()
-    port = free_port()
     db_url = _with_db(PG_DSN, db_name)
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CELERY_"))},
@@ -270,30 +287,7 @@ def stack(tmp_path_factory):
             ready=_worker_ready,
         ).start(timeout=60)
 
-        def server_ready(_proc) -> bool:
-            try:
-                return requests.get(f"http://127.0.0.1:{port}/health/live", timeout=1).status_code == 200
-            except requests.RequestException:
-                return False
-
-        server = ServiceProcess(
-            "uvicorn",
-            [
-                str(VENV_BIN / "uvicorn"),
-                "booktrack.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-                "--no-proxy-headers",
-            ],
-            env,
-            log_dir,
-            ready=server_ready,
-        ).start(timeout=60)
+        server, port = start_uvicorn("uvicorn", env, log_dir)
         yield Stack(
             base_url=f"http://127.0.0.1:{port}",
             port=port,

@@ -10,55 +10,23 @@ import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import requests
 from websockets.asyncio.client import connect
 
-from tests.integration.conftest import ROOT, VENV_BIN, ServiceProcess, free_port
+from tests.integration.conftest import ROOT, start_uvicorn
 
 pytestmark = pytest.mark.integration
 
 OPS_TOKEN = "integration-ops-token-" + uuid.uuid4().hex[:8]
 
 
-def _http_ready(port: int):
-    def ready(_proc) -> bool:
-        try:
-            return requests.get(f"http://127.0.0.1:{port}/health/live", timeout=1).status_code == 200
-        except requests.RequestException:
-            return False
-
-    return ready
-
-
-def _uvicorn(name: str, env: dict, log_dir: Path, *, workers: int = 1) -> tuple[ServiceProcess, int]:
-    port = free_port()
-    argv = [
-        str(VENV_BIN / "uvicorn"),
-        "booktrack.asgi:application",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--lifespan",
-        "off",
-        "--log-level",
-        "warning",
-        "--no-access-log",
-        "--no-proxy-headers",
-    ]
-    return ServiceProcess(name, argv, env, log_dir, ready=_http_ready(port)).start(timeout=60), port
-
-
 @pytest.fixture(scope="module")
 def limited_server(stack, tmp_path_factory):
     """A second server on the same database and Redis, with rate limiting ON, two worker processes."""
     env = {**stack.env, "RATE_LIMIT_ENABLED": "true", "RATE_LIMIT_EXPENSIVE": "10", "OPS_TOKEN": OPS_TOKEN}
-    proc, port = _uvicorn("limited", env, tmp_path_factory.mktemp("limited"), workers=2)
+    proc, port = start_uvicorn("limited", env, tmp_path_factory.mktemp("limited"), workers=2)
     yield f"http://127.0.0.1:{port}"
     proc.stop()
 
@@ -143,7 +111,7 @@ def _chunked_post(port: int, path: str, *, total: int, chunk: int = 64 * 1024) -
 
 
 def test_six_megabyte_chunked_post_is_refused_before_the_view_without_buffering(stack, tmp_path_factory):
-    proc, port = _uvicorn("single", stack.env, tmp_path_factory.mktemp("single"), workers=1)
+    proc, port = start_uvicorn("single", stack.env, tmp_path_factory.mktemp("single"), workers=1)
     try:
         pid = proc.process.pid
         jobs_before = stack.sql("SELECT count(*) FROM jobs_job")[0][0]
@@ -177,7 +145,7 @@ def test_embedded_mode_serves_http_socket_and_worker_in_one_process(stack, tmp_p
     env = {k: v for k, v in stack.env.items() if k not in ("REDIS_URL", "DATABASE_URL", "CELERY_BROKER_KEY_PREFIX")}
     env["DATA_DIR"] = str(data_dir)
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
-    proc, port = _uvicorn("embedded", env, data_dir, workers=1)
+    proc, port = start_uvicorn("embedded", env, data_dir, workers=1)
     try:
         health = requests.get(f"http://127.0.0.1:{port}/health", timeout=10).json()
         assert health["mode"] == "embedded" and health["checks"]["database"]["detail"] == "sqlite"
