@@ -22,6 +22,7 @@ Per answer:
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -66,18 +67,27 @@ def search_result_decorate(result: SearchResult) -> SearchResult:
     """`result` with normalized subject tags and cached author facts; queues unknown authors."""
     if not result.hits:
         return result
+    # A hot cached answer is the same instance request after request: its decoration holds for as
+    # long as the memoized author facts it was built from (no per-request work at all).
+    held = result.__dict__.get("_decoration")
+    if held is not None and held[0] > time.monotonic() and held[1] == _memo_generation:
+        return held[2]
     queries = _author_queries(result.hits)
-    facts, missing = _cached_facts(queries)
+    facts, missing, valid_until = _cached_facts(queries)
     hits = tuple(_hit_decorated(hit, facts) for hit in result.hits)
     if missing:
         author_facts_fill_schedule(queries=missing)
     if all(new is old for new, old in zip(hits, result.hits, strict=True)):
-        return result
-    memo = result.__dict__.get("_decorated")  # the same decorated answer again: reuse it
-    if memo is not None and all(new is old for new, old in zip(hits, memo.hits, strict=True)):
-        return memo
-    decorated = replace(result, hits=hits)
-    object.__setattr__(result, "_decorated", decorated)
+        decorated = result
+    else:
+        memo = result.__dict__.get("_decorated")  # the same decorated answer again: reuse it
+        if memo is not None and all(new is old for new, old in zip(hits, memo.hits, strict=True)):
+            decorated = memo
+        else:
+            decorated = replace(result, hits=hits)
+            object.__setattr__(result, "_decorated", decorated)
+    if not missing:
+        object.__setattr__(result, "_decoration", (valid_until, _memo_generation, decorated))
     return decorated
 
 
@@ -86,7 +96,14 @@ def _hit_decorated(hit: SearchHit, facts: dict[str, AuthorFacts | None]) -> Sear
     authors = tuple(_author_with_facts(a, facts.get(_name_key(a.name))) for a in hit.authors)
     if work is hit.work and all(new is old for new, old in zip(authors, hit.authors, strict=True)):
         return hit
-    return replace(hit, work=work, authors=authors)
+    # The same decorations again (a cached answer served again): the same decorated hit, so the
+    # decorated answer below is reused too, with its rendered wire form.
+    memo = hit.__dict__.get("_decorated")
+    if memo is not None and memo[0] is work and all(a is b for a, b in zip(memo[1], authors, strict=True)):
+        return memo[2]
+    decorated = replace(hit, work=work, authors=authors)
+    object.__setattr__(hit, "_decorated", (work, authors, decorated))
+    return decorated
 
 
 @lru_cache(maxsize=8192)
@@ -125,16 +142,21 @@ _memo: dict[str, tuple[float, AuthorCacheEntry | None]] = {}
 # Names this process tried to queue, and when it may try again (the shared marker lasts PENDING_TTL).
 _RETRY_LOCALLY_AFTER: Final = 30.0
 _tried: dict[str, float] = {}
+# Bumped by memo_clear(): decorations held on answers (see search_result_decorate) are dropped too.
+_memo_generation = 0
 
 
-def _entries(names: list[str]) -> dict[str, AuthorCacheEntry | None]:
+def _entries(names: list[str]) -> tuple[dict[str, AuthorCacheEntry | None], float]:
+    """(name -> cache entry, monotonic time until which every one of them stays memoized)."""
     now = time.monotonic()
     out: dict[str, AuthorCacheEntry | None] = {}
+    valid_until = math.inf
     wanted: list[str] = []
     for name in names:
         memo = _memo.get(name)
         if memo is not None and memo[0] > now:
             out[name] = memo[1]
+            valid_until = min(valid_until, memo[0])
         else:
             wanted.append(name)
     if wanted:
@@ -144,26 +166,33 @@ def _entries(names: list[str]) -> dict[str, AuthorCacheEntry | None]:
         for name in wanted:
             entry = fetched.get(name)
             answered = entry is not None and not entry.queued
-            _memo[name] = (now + (_MEMO_ANSWERED_SECONDS if answered else _MEMO_PENDING_SECONDS), entry)
+            expires = now + (_MEMO_ANSWERED_SECONDS if answered else _MEMO_PENDING_SECONDS)
+            _memo[name] = (expires, entry)
             out[name] = entry
-    return out
+            valid_until = min(valid_until, expires)
+    return out, valid_until
 
 
 def memo_clear() -> None:
     """Forget the process-local memo (tests)."""
+    global _memo_generation
     _memo.clear()
     _tried.clear()
+    _memo_generation += 1
 
 
-def _cached_facts(queries: dict[str, AuthorQuery]) -> tuple[dict[str, AuthorFacts | None], list[AuthorQuery]]:
-    """(name key -> facts for authors already looked up, authors to queue) from at most ONE cache read."""
+def _cached_facts(
+    queries: dict[str, AuthorQuery],
+) -> tuple[dict[str, AuthorFacts | None], list[AuthorQuery], float]:
+    """(name key -> facts for authors already looked up, authors to queue, valid until) from at most
+    ONE cache read."""
     if not queries:
-        return {}, []
+        return {}, [], math.inf
     try:
-        entries = _entries([q.name for q in queries.values()])
+        entries, valid_until = _entries([q.name for q in queries.values()])
     except Exception:  # noqa: BLE001 - no cache: no facts, and nothing queued (no way to dedupe)
         logger.warning("author facts cache read failed", exc_info=True)
-        return {}, []
+        return {}, [], 0.0
     facts: dict[str, AuthorFacts | None] = {}
     missing: list[AuthorQuery] = []
     for key, query in queries.items():
@@ -172,7 +201,7 @@ def _cached_facts(queries: dict[str, AuthorQuery]) -> tuple[dict[str, AuthorFact
             missing.append(query)
         elif not entry.queued:
             facts[key] = entry.facts
-    return facts, missing
+    return facts, missing, valid_until
 
 
 def _author_with_facts(author: AuthorDTO, facts: AuthorFacts | None) -> AuthorDTO:

@@ -13,6 +13,7 @@ for low quality, +-10 % jitter; "not found" and degraded answers 5 minutes.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -39,8 +40,18 @@ KEY_VERSION = "v1"
 
 
 def cache_key(kind: str, *parts: Any) -> str:
+    try:
+        return _cache_key_memo(kind, parts)  # hot keys (a popular ISBN) are hashed once
+    except TypeError:  # an unhashable part
+        return _cache_key(kind, parts)
+
+
+def _cache_key(kind: str, parts: tuple[Any, ...]) -> str:
     digest = hashlib.sha1(json.dumps(parts, ensure_ascii=False, default=str).encode(), usedforsecurity=False)
     return f"search:{KEY_VERSION}:{kind}:{digest.hexdigest()}"
+
+
+_cache_key_memo = functools.lru_cache(maxsize=8192)(_cache_key)
 
 
 def result_quality(result: Any) -> str:

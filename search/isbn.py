@@ -1,11 +1,12 @@
 """ISBN rules (isbnlib): cleaning, checksum validation, ISBN-10 <-> ISBN-13.
 
-Pure functions; `isbn_normalize` is the edge check used by views and services (raises InvalidIsbn).
+Pure functions, memoized (a hot ISBN is checked once, not per request); `isbn_normalize` is the edge check used by views and services (raises InvalidIsbn).
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import isbnlib
 
@@ -14,6 +15,7 @@ from booktrack.core.exceptions import InvalidIsbn
 _SEPARATORS = re.compile(r"[\s\-‐‑‒–—.]+")
 
 
+@lru_cache(maxsize=16384)
 def isbn_clean(raw: str | None) -> str:
     """Drop hyphens, spaces and a leading `ISBN` label; upper-case the `X` check digit."""
     if not raw:
@@ -23,6 +25,7 @@ def isbn_clean(raw: str | None) -> str:
     return _SEPARATORS.sub("", text).upper()
 
 
+@lru_cache(maxsize=16384)
 def isbn_is_valid(raw: str | None) -> bool:
     code = isbn_clean(raw)
     if len(code) == 10:
@@ -32,6 +35,7 @@ def isbn_is_valid(raw: str | None) -> bool:
     return False
 
 
+@lru_cache(maxsize=16384)
 def isbn_to_13(raw: str | None) -> str | None:
     """The ISBN-13 of a valid ISBN-10 or 13, else None."""
     code = isbn_clean(raw)
@@ -40,6 +44,7 @@ def isbn_to_13(raw: str | None) -> str | None:
     return code if len(code) == 13 else isbnlib.to_isbn13(code) or None
 
 
+@lru_cache(maxsize=16384)
 def isbn_to_10(raw: str | None) -> str | None:
     """The ISBN-10 of a valid ISBN (None for 979- ISBNs, which have none)."""
     code = isbn_clean(raw)

@@ -80,7 +80,7 @@ class V1TitleSearch(SearchView):
     def get(self, request: Request) -> Response:
         query = TitleQuery.parse(request.query_params)
         result = services.book_search_by_title(query=query.q, limit=query.limit, offset=query.offset)
-        return success(request, result.to_wire(), meta=_meta(result))
+        return success(request, wire.v1_payload(result), meta=_meta(result))
 
 
 class V1IsbnSearch(SearchView):
@@ -93,7 +93,7 @@ class V1IsbnSearch(SearchView):
     def get(self, request: Request) -> Response:
         query = IsbnQuery.parse(request.query_params)  # missing -> MISSING_PARAMETER, bad -> INVALID_ISBN
         result = services.book_search_by_isbn(isbn=query.isbn13)
-        return success(request, result.to_wire(), meta=_meta(result))
+        return success(request, wire.v1_payload(result), meta=_meta(result))
 
 
 class V1AdvancedSearch(SearchView):
@@ -106,7 +106,7 @@ class V1AdvancedSearch(SearchView):
     def get(self, request: Request) -> Response:
         query = AdvancedQuery.parse(request.query_params)
         result = services.book_search_advanced(title=query.title, author=query.author, limit=query.limit)
-        return success(request, result.to_wire(), meta=_meta(result))
+        return success(request, wire.v1_payload(result), meta=_meta(result))
 
 
 # --- legacy (raw bodies) -----------------------------------------------------------------------------

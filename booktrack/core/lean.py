@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
-from rest_framework.renderers import JSONRenderer
+from django.http import HttpRequest, HttpResponseBase
 from rest_framework.response import Response
 
 from booktrack.core.envelope import exception_handler
+from booktrack.core.rendering import ApiJSONRenderer
 
-_renderer = JSONRenderer()
+_renderer = ApiJSONRenderer()
 
 
 class LeanRequest:
@@ -46,12 +46,12 @@ class LeanGetMixin:
 
 
 def rendered(response: HttpResponseBase) -> HttpResponseBase:
-    """A DRF Response as a plain Django response (JSON body, same status and headers)."""
-    if not isinstance(response, Response):
-        return response
-    body = b"" if response.data is None else _renderer.render(response.data)
-    plain = HttpResponse(body, status=response.status_code, content_type="application/json")
-    for name, value in response.items():
-        if name.lower() != "content-type":
-            plain[name] = value
-    return plain
+    """A DRF Response set up to render itself as JSON, as DRF's `finalize_response` would.
+
+    Django's handler renders it (the template-response protocol), so no second response object is built.
+    """
+    if isinstance(response, Response):
+        response.accepted_renderer = _renderer
+        response.accepted_media_type = _renderer.media_type
+        response.renderer_context = {}
+    return response

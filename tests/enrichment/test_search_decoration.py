@@ -228,3 +228,35 @@ def test_pending_author_is_claimed_once_per_process_not_on_every_answer(monkeypa
     for _ in range(20):
         search_decoration.author_facts_fill_schedule(queries=[query])
     assert claims == ["Frank Herbert"]
+
+
+def test_hot_answer_is_decorated_once_while_its_facts_are_memoized(monkeypatch, queued):
+    """The same cached answer again costs no cache read and gives the same decorated instance
+    (whose rendered wire form is then reused); facts that arrive later show once the memo expires."""
+    seed_facts("Frank Herbert", None)  # looked up: nobody (yet)
+    result = answer(hit("Dune", AuthorDTO(name="Frank Herbert"), tags=("Science fiction",)))
+    first = search_result_decorate(result)
+    reads: list[list[str]] = []
+    real_many = search_decoration.author_facts_cached_many
+    monkeypatch.setattr(
+        search_decoration, "author_facts_cached_many", lambda *, names: reads.append(names) or real_many(names=names)
+    )
+    assert search_result_decorate(result) is first
+    assert first.hits[0].authors[0].gender == "Unknown" and reads == []
+
+    seed_facts("Frank Herbert", HERBERT)  # a background lookup stored the facts
+    later = time.monotonic() + search_decoration._MEMO_ANSWERED_SECONDS + 1
+    monkeypatch.setattr(search_decoration.time, "monotonic", lambda: later)
+    refreshed = search_result_decorate(result)
+    assert reads == [["Frank Herbert"]]
+    assert refreshed is not first and refreshed.hits[0].authors[0].gender == "Male"
+    assert search_result_decorate(result) is refreshed
+
+
+def test_answer_with_unqueued_authors_is_not_held(queued):
+    """An author nobody has looked up keeps the answer undecorated-for-now, re-checked next time."""
+    result = answer(hit("Obscure", AuthorDTO(name="Someone Unheard")))
+    search_result_decorate(result)
+    assert "_decoration" not in result.__dict__
+    flush_sender()
+    assert [entry["name"] for entry in queued[0]] == ["Someone Unheard"]

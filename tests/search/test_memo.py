@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pickle
 
+import pytest
+
+from search import wire
 from search.dto import AuthorDTO, EditionDTO, SearchHit, SearchResult, WorkDTO
 
 
@@ -31,3 +34,29 @@ def test_memoized_forms_are_not_pickled():
     restored = pickle.loads(pickle.dumps(result))
     assert not [k for k in restored.__dict__ if k.startswith("_")]
     assert restored == result and restored.to_wire() == result.to_wire()
+
+
+@pytest.mark.django_db
+def test_hot_cached_isbn_answer_is_rendered_once(client, fake):
+    """A hot cached answer reuses its rendered payload: no JSON encoding of the books per request."""
+
+    url, params = "/v1/search/isbn", {"isbn": "9780441172719"}
+    cold = client.get(url, params).json()
+    warm = client.get(url, params).json()  # first edge hit: its labelled answer renders once
+    rendered: list[object] = []
+
+    class Counting(wire.PrerenderedJSON):
+        def __init__(self, value):
+            rendered.append(value)
+            super().__init__(value)
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(wire, "PrerenderedJSON", Counting)
+    try:
+        hot = [client.get(url, params).json() for _ in range(3)]
+    finally:
+        mp.undo()
+    assert rendered == []
+    assert warm["metadata"]["cached"] is True and warm["metadata"]["cacheSource"] == "EDGE_FRESH"
+    assert all(body["data"] == warm["data"] == cold["data"] for body in hot)
+    assert len({body["metadata"]["requestId"] for body in hot}) == 3  # metadata stays per request
