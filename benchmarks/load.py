@@ -1,7 +1,8 @@
 """A small closed-loop HTTP/1.1 load generator (asyncio, keep-alive, no dependencies).
 
 Each of `concurrency` connections sends a request, reads the whole response, records its latency and
-sends the next, for `duration` seconds after a warm-up. Written for loopback benchmarks: it parses
+sends the next, for `duration` seconds after a warm-up; `run_load_phases` runs several URLs in turn
+over the same connections. Written for loopback benchmarks: it parses
 just enough HTTP (status line, Content-Length or chunked) to keep connections alive.
 """
 
@@ -79,52 +80,74 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
     return status
 
 
-async def _worker(host, port, request: bytes, stop_at: float, record_from: float, sink: list, statuses: Counter):
+def _request_bytes(url: str, headers: dict[str, str]) -> bytes:
+    parts = urlsplit(url)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    return f"GET {path} HTTP/1.1\r\nHost: {parts.hostname}\r\n{head}\r\n".encode()
+
+
+@dataclass
+class _Phase:
+    request: bytes
+    record_from: float
+    stop_at: float
+    latencies: list[float] = field(default_factory=list)
+    statuses: Counter = field(default_factory=Counter)
+
+
+async def _worker(host: str, port: int, phases: list[_Phase]) -> None:
+    """One keep-alive connection running every phase in turn (reconnecting only if the server closes it)."""
     reader = writer = None
-    while time.perf_counter() < stop_at:
-        if writer is None:
-            reader, writer = await asyncio.open_connection(host, port)
-        started = time.perf_counter()
-        try:
-            writer.write(request)
-            await writer.drain()
-            status = await _read_response(reader)
-        except (ConnectionError, asyncio.IncompleteReadError, ValueError):
-            writer.close()
-            writer = None
-            status = 0 if time.perf_counter() < stop_at else None
-            if status is None:
-                break
-            if started >= record_from:
-                statuses[0] += 1
-            continue
-        if started >= record_from:
-            sink.append((time.perf_counter() - started) * 1000)
-            statuses[status] += 1
+    for phase in phases:
+        while time.perf_counter() < phase.stop_at:
+            if writer is None:
+                reader, writer = await asyncio.open_connection(host, port)
+            started = time.perf_counter()
+            try:
+                writer.write(phase.request)
+                await writer.drain()
+                status = await _read_response(reader)
+            except (ConnectionError, asyncio.IncompleteReadError, ValueError):
+                writer.close()
+                writer = None
+                if started >= phase.record_from and time.perf_counter() < phase.stop_at:
+                    phase.statuses[0] += 1
+                continue
+            if started >= phase.record_from and time.perf_counter() <= phase.stop_at:
+                phase.latencies.append((time.perf_counter() - started) * 1000)
+                phase.statuses[status] += 1
     if writer is not None:
         writer.close()
 
 
-async def _run(url: str, concurrency: int, duration: float, warmup: float, headers: dict[str, str]) -> LoadResult:
-    parts = urlsplit(url)
-    path = parts.path + (f"?{parts.query}" if parts.query else "")
-    head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-    request = f"GET {path} HTTP/1.1\r\nHost: {parts.hostname}\r\n{head}\r\n".encode()
+async def _run(urls: list[str], concurrency: int, duration: float, warmup: float, headers: dict[str, str]):
+    parts = urlsplit(urls[0])
     now = time.perf_counter()
-    record_from = now + warmup
-    stop_at = record_from + duration
-    latencies: list[float] = []
-    statuses: Counter = Counter()
-    await asyncio.gather(
-        *(
-            _worker(parts.hostname, parts.port or 80, request, stop_at, record_from, latencies, statuses)
-            for _ in range(concurrency)
-        )
-    )
-    return LoadResult(url, len(latencies), duration, latencies, statuses)
+    phases = []
+    for i, url in enumerate(urls):
+        begins = now + i * (warmup + duration)
+        phases.append(_Phase(_request_bytes(url, headers), begins + warmup, begins + warmup + duration))
+    await asyncio.gather(*(_worker(parts.hostname, parts.port or 80, phases) for _ in range(concurrency)))
+    return [
+        LoadResult(url, len(phase.latencies), duration, phase.latencies, phase.statuses)
+        for url, phase in zip(urls, phases, strict=True)
+    ]
 
 
 def run_load(
     url: str, *, concurrency: int = 32, duration: float = 8.0, warmup: float = 1.5, headers: dict | None = None
 ) -> LoadResult:
-    return asyncio.run(_run(url, concurrency, duration, warmup, headers or {}))
+    return asyncio.run(_run([url], concurrency, duration, warmup, headers or {}))[0]
+
+
+def run_load_phases(
+    urls: list[str], *, concurrency: int = 32, duration: float = 8.0, warmup: float = 1.5, headers: dict | None = None
+) -> list[LoadResult]:
+    """`run_load` for each URL in turn over the SAME connections (same host and port).
+
+    With several server processes sharing one listening socket, which process accepts each connection
+    is chance: 12 of 16 connections on one process halves throughput for that run. Phases that share
+    their connections share that luck, so their ratio measures the routes, not the deal.
+    """
+    return asyncio.run(_run(urls, concurrency, duration, warmup, headers or {}))
