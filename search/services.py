@@ -462,7 +462,8 @@ def book_lookup_many(*, isbns: Sequence[str], deadline: float | None = None) -> 
     Each ISBN goes through the cache tiers (edge, KV in one read, catalog); the misses are asked
     together (`_isbns_from_providers`: one OpenLibrary call per 50, one ISBNdb call per 100, Google per
     ISBN in parallel) under one deadline, and each answer is cached under the single-ISBN key, so a
-    later `book_search_by_isbn` for one of them is a cache hit.
+    later `book_search_by_isbn` for one of them is a cache hit. Raises ProviderUnavailable when none
+    was found because no provider answered for any of them (never cached, like a single lookup).
     """
     end = _deadline(deadline)
     unique = list(dict.fromkeys(isbn_normalize(i) for i in isbns))
@@ -478,6 +479,15 @@ def book_lookup_many(*, isbns: Sequence[str], deadline: float | None = None) -> 
     out: dict[str, SearchHit | None] = {
         isbn13: (results[isbn13].hits[0] if isbn13 in results and results[isbn13].hits else None) for isbn13 in unique
     }
+    if unique and not any(out.values()):
+        # Nothing found and no provider answered for any of them (a total outage, or the deadline
+        # came first): that is not "not found" for all, so the caller hears 503 and retries.
+        unanswered = [i for i in unique if i not in results or not _answered_by_someone(results[i])]
+        enabled = {p.name for p in providers_enabled("search_isbn")}
+        if enabled and len(unanswered) == len(unique):
+            raise ProviderUnavailable(
+                "Every book provider failed; try again shortly.", details={"providers": sorted(enabled)}
+            )
     # One decoration for the whole batch (one cache read for all its authors), not one per ISBN.
     found = [(isbn13, hit) for isbn13, hit in out.items() if hit is not None]
     decorated = decorate_result(SearchResult(hits=tuple(hit for _, hit in found), total_results=len(found)))

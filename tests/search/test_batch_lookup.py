@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from booktrack.core.exceptions import ProviderUnavailable
 from search import cache as tiers
 from search import conf
 from search.isbn import isbn_normalize
@@ -108,14 +109,39 @@ def test_batch_openlibrary_failure_is_degraded_not_not_found(fake, stored, monke
     assert all(value.degraded == ("openlibrary",) for _, value, _ in stored)
 
 
-def test_batch_nothing_answered_is_served_but_never_cached(fake, stored):
+def test_batch_nothing_answered_is_unavailable_and_never_cached(fake, stored):
     for upstream in SEARCH_UPSTREAMS:
         fake.configure(upstream, status=500)
-    found = book_lookup_many(isbns=KNOWN[:5])
-    assert found == dict.fromkeys(KNOWN[:5])
+    with pytest.raises(ProviderUnavailable):
+        book_lookup_many(isbns=KNOWN[:5])
     assert stored == []
     fake.reset()
     assert all(book_lookup_many(isbns=KNOWN[:5]).values())  # asked again, answered
+
+
+def test_v3_enrich_total_outage_is_503_not_all_not_found(client, fake):
+    for upstream in SEARCH_UPSTREAMS:
+        fake.configure(upstream, status=500)
+    response = client.post("/v3/books/enrich", {"isbns": KNOWN[:3]}, content_type="application/json")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["success"] is False and body["error"]["code"] == "PROVIDER_UNAVAILABLE"
+    fake.reset()
+    again = client.post("/v3/books/enrich", {"isbns": KNOWN[:3]}, content_type="application/json").json()
+    assert again["data"]["found"] == 3 and again["data"]["notFound"] == []
+
+
+def test_v3_enrich_partial_outage_serves_what_is_cached(client, fake):
+    """With one book already cached, an outage still answers 200: it, plus the rest as not found
+    (not cached, so they are found once the providers are back)."""
+    book_search_by_isbn(isbn=KNOWN[0])
+    for upstream in SEARCH_UPSTREAMS:
+        fake.configure(upstream, status=500)
+    body = client.post("/v3/books/enrich", {"isbns": KNOWN[:3]}, content_type="application/json").json()
+    assert body["data"]["found"] == 1 and body["data"]["notFound"] == KNOWN[1:3]
+    fake.reset()
+    again = client.post("/v3/books/enrich", {"isbns": KNOWN[:3]}, content_type="application/json").json()
+    assert again["data"]["found"] == 3
 
 
 def test_batch_deadline_keeps_what_answered(fake, stored):
