@@ -43,6 +43,8 @@ lint: install
 ## schema: write and validate the OpenAPI schema (served live at /api/schema/, UI at /api/docs/)
 schema: install
 	$(PY) manage.py spectacular --validate --fail-on-warn --file docs/openapi.yaml
+	@if git rev-parse --git-dir >/dev/null 2>&1 && ! git diff --quiet -- docs/openapi.yaml; then \
+		echo "docs/openapi.yaml changed: the API changed, so commit the regenerated file with it"; exit 1; fi
 
 format: install
 	$(VENV)/bin/ruff format .

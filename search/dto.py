@@ -273,7 +273,7 @@ def _wire_plan(cls: type) -> tuple[tuple[str, str, bool, bool], ...]:
 
 
 @functools.cache
-def _field_wire_names(cls: type) -> dict[str, str]:
+def field_wire_names(cls: type) -> dict[str, str]:
     """Field name -> wire name, for `provenance` keys."""
     return {name: wire_name for name, wire_name, _, _ in _wire_plan(cls)}
 
@@ -281,7 +281,7 @@ def _field_wire_names(cls: type) -> dict[str, str]:
 @functools.cache
 def _wire_field_names(cls: type) -> dict[str, str]:
     """Wire name -> field name (the inverse, for parsing `provenance` back)."""
-    return {wire_name: name for name, wire_name in _field_wire_names(cls).items()}
+    return {wire_name: name for name, wire_name in field_wire_names(cls).items()}
 
 
 def to_wire(dto: Any) -> dict[str, Any]:
@@ -301,7 +301,7 @@ def to_wire(dto: Any) -> dict[str, Any]:
         if is_provenance:
             if value:
                 # Keys are DTO field names (Python side); the wire names them like the fields themselves.
-                names = _field_wire_names(type(dto))
+                names = field_wire_names(type(dto))
                 out["provenance"] = {names.get(k, _camel(k)): v for k, v in value.items()}
             continue
         out[wire_name] = _wire_value(value)

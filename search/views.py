@@ -10,19 +10,31 @@ import json
 
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from booktrack.core import openapi as api
 from booktrack.core.envelope import ResponseMeta, success
-from booktrack.core.exceptions import InvalidIsbn, InvalidQuery, NotFound
+from booktrack.core.exceptions import (
+    BatchTooLarge,
+    EmptyBatch,
+    InvalidIsbn,
+    InvalidQuery,
+    InvalidRequest,
+    MissingParameter,
+    NotFound,
+    ProviderUnavailable,
+    RateLimitExceeded,
+)
 from booktrack.core.lean import LeanGetMixin
 from booktrack.core.permissions import IsStaffOrOpsToken
 from search import services, wire
 from search.budgets import budget_remaining
 from search.cache import cache_tier_stats
 from search.isbn import isbn_normalize
+from search.openapi import limit_param
 from search.serializers import (
     AdvancedQuery,
     AuthorQuery,
@@ -38,10 +50,18 @@ def _p(name: str, description: str, *, required: bool = False, type_=OpenApiType
     return OpenApiParameter(name, type_, OpenApiParameter.QUERY, required=required, description=description)
 
 
+def _limit(high: int, default: int = 20, name: str = "limit") -> OpenApiParameter:
+    return _p(name, f"Page size, 1-{high} (default {default})", type_=limit_param(1, high, default))
+
+
 Q = _p("q", "Search text (Unicode kept)", required=True)
-LIMIT = _p("limit", "Page size", type_=OpenApiTypes.INT)
-OFFSET = _p("offset", "Results to skip", type_=OpenApiTypes.INT)
+LIMIT = _limit(40)
+OFFSET = _p("offset", "Results to skip (0-10000)", type_={"type": "integer", "minimum": 0, "maximum": 10_000})
 ISBN = _p("isbn", "ISBN-10 or ISBN-13; hyphens/spaces allowed; checksum validated", required=True)
+# What each kind of route can answer besides 200 (CONTRACT 2 error body).
+SEARCH_ERRORS = api.errors(InvalidQuery, RateLimitExceeded, ProviderUnavailable)
+ISBN_ERRORS = api.errors(MissingParameter, InvalidIsbn, RateLimitExceeded, ProviderUnavailable)
+SEARCH_OK = api.ok(api.ref("SearchPayload"), "Merged results; not found is 200 with empty arrays")
 TITLE = _p("title", "Title")
 AUTHOR = _p("author", "Author")
 
@@ -60,7 +80,8 @@ def _meta(result) -> ResponseMeta:
 
 
 class SearchView(LeanGetMixin, APIView):
-    """Search routes: public, JSON only; GETs take the lean path (booktrack.core.lean)."""
+    # Search routes: public, JSON only; GETs take the lean path (booktrack.core.lean). (A comment, not
+    # a docstring: the OpenAPI document would show it as every route's description.)
 
     rate_limit_scope = "search"
     authentication_classes: list = []
@@ -73,7 +94,7 @@ class SearchView(LeanGetMixin, APIView):
 class V1TitleSearch(SearchView):
     @extend_schema(
         parameters=[Q, LIMIT, OFFSET],
-        responses=OpenApiTypes.OBJECT,
+        responses={**SEARCH_OK, **SEARCH_ERRORS},
         tags=["search"],
         summary="Search books by title (merged across providers)",
     )
@@ -86,7 +107,7 @@ class V1TitleSearch(SearchView):
 class V1IsbnSearch(SearchView):
     @extend_schema(
         parameters=[ISBN],
-        responses=OpenApiTypes.OBJECT,
+        responses={**SEARCH_OK, **ISBN_ERRORS},
         tags=["search"],
         summary="Look a book up by ISBN-10 or ISBN-13",
     )
@@ -99,7 +120,7 @@ class V1IsbnSearch(SearchView):
 class V1AdvancedSearch(SearchView):
     @extend_schema(
         parameters=[TITLE, AUTHOR, LIMIT],
-        responses=OpenApiTypes.OBJECT,
+        responses={**SEARCH_OK, **SEARCH_ERRORS},
         tags=["search"],
         summary="Search by title and/or author",
     )
@@ -243,8 +264,36 @@ V3_SEARCH_MODES = ("text",)
 
 class V3BookSearch(SearchView):
     @extend_schema(
-        parameters=[Q, _p("mode", "text"), LIMIT, OFFSET, _p("page", "1-based page", type_=OpenApiTypes.INT)],
-        responses=OpenApiTypes.OBJECT,
+        parameters=[
+            Q,
+            _p("mode", "Search mode", type_={"type": "string", "enum": list(V3_SEARCH_MODES), "default": "text"}),
+            _limit(100),
+            OFFSET,
+            _p("page", "1-based page (when no offset)", type_={"type": "integer", "minimum": 1, "maximum": 1000}),
+        ],
+        responses={
+            **api.ok(
+                {
+                    "type": "object",
+                    "required": ["results", "totalCount", "query"],
+                    "properties": {
+                        "results": {"type": "array", "items": api.ref("V3Book")},
+                        "totalCount": {"type": "integer", "minimum": 0},
+                        "query": {
+                            "type": "object",
+                            "required": ["q", "mode", "limit", "offset"],
+                            "properties": {
+                                "q": {"type": "string"},
+                                "mode": {"type": "string"},
+                                "limit": {"type": "integer"},
+                                "offset": {"type": "integer"},
+                            },
+                        },
+                    },
+                }
+            ),
+            **SEARCH_ERRORS,
+        },
         tags=["v3"],
         summary="Book search for the web client",
     )
@@ -270,7 +319,15 @@ class V3BookSearch(SearchView):
 
 
 class V3BookByIsbn(SearchView):
-    @extend_schema(responses=OpenApiTypes.OBJECT, tags=["v3"], summary="One book by ISBN (ETag, If-None-Match -> 304)")
+    @extend_schema(
+        responses={
+            **api.ok(api.ref("V3Book")),
+            304: OpenApiResponse(description="Not modified (If-None-Match matched the ETag)"),
+            **api.errors(InvalidIsbn, NotFound, RateLimitExceeded, ProviderUnavailable),
+        },
+        tags=["v3"],
+        summary="One book by ISBN (ETag, If-None-Match -> 304)",
+    )
     def get(self, request: Request, isbn: str) -> Response:
         isbn13 = isbn_normalize(isbn)
         result = services.book_search_by_isbn(isbn=isbn13)
@@ -288,7 +345,33 @@ class V3BookByIsbn(SearchView):
 
 class V3Enrich(SearchView):
     @extend_schema(
-        request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT, tags=["v3"], summary="Look up 1-50 ISBNs at once"
+        request={
+            "application/json": {
+                "type": "object",
+                "required": ["isbns"],
+                "properties": {"isbns": {"type": "array", "minItems": 1, "maxItems": 50, "items": {"type": "string"}}},
+            }
+        },
+        responses={
+            **api.ok(
+                {
+                    "type": "object",
+                    "required": ["books", "found", "requested", "notFound"],
+                    "properties": {
+                        "books": {"type": "array", "items": api.ref("V3Book")},
+                        "found": {"type": "integer", "minimum": 0},
+                        "requested": {"type": "integer", "minimum": 1},
+                        "notFound": {"type": "array", "items": {"type": "string"}},
+                    },
+                },
+                "found + len(notFound) == requested; books holds each book once",
+            ),
+            **api.errors(
+                MissingParameter, InvalidRequest, EmptyBatch, BatchTooLarge, RateLimitExceeded, ProviderUnavailable
+            ),
+        },
+        tags=["v3"],
+        summary="Look up 1-50 ISBNs at once",
     )
     def post(self, request: Request) -> Response:
         body = EnrichRequest.parse(request.data)
@@ -354,8 +437,6 @@ class CacheMetrics(APIView):
     def get(self, request: Request) -> Response:
         period = request.query_params.get("period") or "1h"
         if period not in ("15m", "1h", "24h", "7d"):
-            from booktrack.core.exceptions import InvalidRequest
-
             raise InvalidRequest("'period' must be one of 15m, 1h, 24h, 7d.")
         data = cache_tier_stats(period)
         data["budgets"] = budget_remaining()

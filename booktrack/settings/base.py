@@ -216,7 +216,7 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "BooksTrack API",
     "DESCRIPTION": (
         "Search, enrichment, bookshelf scanning, CSV import and job progress for the BooksTrack "
-        "apps. WebSocket progress: /ws/progress (see docs/api.md)."
+        "apps. WebSocket progress: /ws/progress (see docs/jobs.md)."
     ),
     "VERSION": APP_VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
@@ -228,6 +228,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # Validated by `make schema` (CI) instead of inside `check --deploy`.
     "ENABLE_DJANGO_DEPLOY_CHECK": False,
+    # Payload schemas generated from the DTOs and the contract's error body (booktrack.core.openapi).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "booktrack.core.openapi.add_components",
+    ],
 }
 
 # --- CORS (CONTRACT 8) ----------------------------------------------------------------------
