@@ -20,6 +20,7 @@ import logging
 import random
 import threading
 import time
+import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
@@ -44,6 +45,15 @@ def cache_key(kind: str, *parts: Any) -> str:
         return _cache_key_memo(kind, parts)  # hot keys (a popular ISBN) are hashed once
     except TypeError:  # an unhashable part
         return _cache_key(kind, parts)
+
+
+def query_key(text: str | None) -> str:
+    """A query as a cache key part: case and spacing do not matter; accents and punctuation do.
+
+    "Dune" and " dune " share an answer; "C++" and "C#", "Brontë" and "Bronte" do not (the providers
+    answer them differently, and CONTRACT 4 keeps accents).
+    """
+    return " ".join(unicodedata.normalize("NFC", text).casefold().split()) if text else ""
 
 
 def _cache_key(kind: str, parts: tuple[Any, ...]) -> str:

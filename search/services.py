@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from booktrack.core.exceptions import InvalidQuery, ProviderUnavailable
 from search import conf
-from search.cache import cache_key, cached_fetch, cached_fetch_many
+from search.cache import cache_key, cached_fetch, cached_fetch_many, query_key
 from search.catalog import catalog_lookup_isbn, catalog_schedule_upsert
 from search.dto import ProviderPage, SearchHit, SearchResult, WorkDTO, clean_text, provider_label
 from search.fanout import fanout_run
@@ -171,7 +171,7 @@ def book_search_by_title(
     offset = max(int(offset), 0)
     result = cached_fetch(
         kind="title",
-        key=cache_key("title", text_key(text), text.casefold(), limit, offset),
+        key=cache_key("title", query_key(text), limit, offset),
         loader=lambda d: _title_from_providers(text, limit, offset, d),
         deadline=_deadline(deadline),
     )
@@ -210,7 +210,7 @@ def book_search_advanced(
     limit = min(max(int(limit), 1), 100)
     result = cached_fetch(
         kind="advanced",
-        key=cache_key("advanced", text_key(title_text), text_key(author_text), limit),
+        key=cache_key("advanced", query_key(title_text), query_key(author_text), limit),
         loader=lambda d: _advanced_from_providers(title_text, author_text, limit, d),
         deadline=_deadline(deadline),
     )
@@ -271,7 +271,7 @@ def editions_search_result(
 
     return cached_fetch(
         kind="editions",
-        key=cache_key("editions", text_key(title_text), text_key(author_text), limit),
+        key=cache_key("editions", query_key(title_text), query_key(author_text), limit),
         loader=load,
         deadline=_deadline(deadline),
     )
@@ -337,7 +337,7 @@ def author_works_search(
 
     return cached_fetch(
         kind="author",
-        key=cache_key("author", text_key(text), limit, offset, sort_by),
+        key=cache_key("author", query_key(text), limit, offset, sort_by),
         loader=load,
         deadline=_deadline(deadline),
     )
@@ -381,7 +381,7 @@ def provider_search(
     return cached_fetch(
         kind="isbn" if operation == "isbn" else "title",
         key=cache_key(
-            "provider", provider, operation, isbn13, text_key(query), text_key(title), text_key(author), limit
+            "provider", provider, operation, isbn13, query_key(query), query_key(title), query_key(author), limit
         ),
         loader=load,
         deadline=_deadline(deadline),

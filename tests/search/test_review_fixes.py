@@ -325,3 +325,32 @@ def test_v3_enrich_isbn10_and_its_isbn13_counts_add_up(client, fake):
     assert data["found"] >= 3 and "bad" in data["notFound"]
     isbns = [b["isbn"] for b in data["books"]]
     assert isbns.count("9780441172719") == 1 and len(isbns) == len(set(isbns))
+
+
+# --- second review: queries that differ only in punctuation or accents are different questions ---------
+
+
+@pytest.mark.parametrize(
+    ("path", "param", "first", "second"),
+    [
+        ("/v1/search/advanced", "title", "C++", "C#"),
+        ("/v1/search/advanced", "author", "Brontë", "Bronte"),
+        ("/v1/search/title", "q", "C++", "C#"),
+        ("/external/google-books", "q", "C++", "C#"),
+        ("/v1/editions/search", "workTitle", "C++", "C#"),
+        ("/search/author", "q", "Brontë", "Bronte"),
+    ],
+)
+def test_punctuation_and_accents_are_part_of_the_cache_key(client, fake, path, param, first, second):
+    client.get(path, {param: first})
+    before = fake.count()
+    second_body = client.get(path, {param: second}).json()
+    after = fake.count()
+    assert after > before, "the second query was answered from the first one's cache entry"
+    assert second_body.get("metadata", {}).get("cached") is not True
+
+
+def test_case_and_spacing_share_a_cache_entry(client, fake):
+    client.get("/v1/search/advanced", {"title": "Dune"})
+    again = client.get("/v1/search/advanced", {"title": "  dUNE "}).json()
+    assert again["metadata"]["cached"] is True
