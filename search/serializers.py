@@ -18,6 +18,9 @@ from search.isbn import isbn_normalize
 from search.services import AUTHOR_SORTS
 
 
+MAX_OFFSET = 10_000
+
+
 def _int_param(params: Mapping[str, Any], name: str, *, default: int, low: int, high: int) -> int:
     raw = params.get(name)
     if raw in (None, ""):
@@ -33,9 +36,13 @@ def _int_param(params: Mapping[str, Any], name: str, *, default: int, low: int, 
 
 def _offset(params: Mapping[str, Any], *, limit: int) -> int:
     if params.get("offset") not in (None, ""):
-        return _int_param(params, "offset", default=0, low=0, high=10_000)
+        return _int_param(params, "offset", default=0, low=0, high=MAX_OFFSET)
     if params.get("page") not in (None, ""):
         page = _int_param(params, "page", default=1, low=1, high=1000)
+        if (page - 1) * limit > MAX_OFFSET:
+            raise InvalidQuery(
+                f"'page' reaches past result {MAX_OFFSET} at this 'limit'.", details={"page": page, "limit": limit}
+            )
         return (page - 1) * limit
     return 0
 

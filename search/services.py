@@ -42,10 +42,14 @@ def _clean_query(value: str | None, *, name: str = "q") -> str:
     return text
 
 
-def _result(hits: Sequence[SearchHit], *, total: int, failed: Sequence[str], ranked: bool = True) -> SearchResult:
+def _result(
+    hits: Sequence[SearchHit], *, total: int, failed: Sequence[str], ranked: bool = True, past_end: bool = False
+) -> SearchResult:
+    """A merged answer. `past_end`: a later page that came back empty keeps the query's total (the
+    results exist, this page is beyond them); a first page with no hits is simply "not found" (0)."""
     return SearchResult(
         hits=tuple(hits),
-        total_results=max(total, len(hits)) if hits else 0,
+        total_results=max(total, len(hits)) if hits or past_end else 0,
         provider=provider_label(merged_providers(hits)),
         degraded=tuple(failed),
     )
@@ -154,7 +158,7 @@ def _title_from_providers(query: str, limit: int, offset: int, deadline: float) 
                 outcome = retry
                 break
     _require_an_answer("search_title", hits, outcome.failed)
-    result = _result(hits, total=total, failed=outcome.failed)
+    result = _result(hits, total=total, failed=outcome.failed, past_end=offset > 0)
     if hits:
         catalog_schedule_upsert(hits=hits)
     return result

@@ -354,3 +354,24 @@ def test_case_and_spacing_share_a_cache_entry(client, fake):
     client.get("/v1/search/advanced", {"title": "Dune"})
     again = client.get("/v1/search/advanced", {"title": "  dUNE "}).json()
     assert again["metadata"]["cached"] is True
+
+
+# --- second review: pages past the end ------------------------------------------------------------------
+
+
+def test_pages_past_the_end_keep_a_stable_total(client, fake):
+    first = client.get("/v3/books/search", {"q": "Dune", "limit": 2}).json()["data"]["totalCount"]
+    assert first > 0
+    past = [
+        client.get("/v3/books/search", {"q": "Dune", "limit": 2, "offset": offset}).json()["data"]
+        for offset in (40, 80, 400)
+    ]
+    assert all(page["results"] == [] for page in past)
+    assert len({page["totalCount"] for page in past}) == 1 and 0 < past[0]["totalCount"] <= 40
+    v1 = client.get("/v1/search/title", {"q": "Dune", "limit": 2, "offset": 40}).json()["data"]
+    assert v1["works"] == [] and v1["totalResults"] > 0  # the query has results; this page is past them
+
+
+def test_page_cannot_reach_past_the_offset_cap(client):
+    response = client.get("/v3/books/search", {"q": "Dune", "limit": 100, "page": 1000})
+    assert response.status_code == 400 and response.json()["error"]["code"] == "INVALID_QUERY"
