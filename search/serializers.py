@@ -17,7 +17,6 @@ from search.dto import clean_text
 from search.isbn import isbn_normalize
 from search.services import AUTHOR_SORTS
 
-
 MAX_OFFSET = 10_000
 
 
