@@ -91,6 +91,9 @@ def _merge_dtos(dtos: Sequence[Any], cls: type) -> Any:
     """One DTO from several of the same type; `dtos` are in provider-priority order."""
     values: dict[str, Any] = {}
     provenance: dict[str, str] = {}
+    # Providers that added items to a union field (identifiers, subjects): `provenance` names one
+    # provider per field, but every one of them is a contributor (CONTRACT 3).
+    unioned: set[str] = set()
     for f in fields(cls):
         name = f.name
         if name in SKIP_FIELDS:
@@ -100,10 +103,11 @@ def _merge_dtos(dtos: Sequence[Any], cls: type) -> Any:
             continue
         if name in ID_UNION_FIELDS:
             merged: list[str] = []
-            for _, value in supplied:
+            for dto, value in supplied:
                 for item in value or ():
                     if item not in merged:
                         merged.append(item)
+                        unioned.add(_source(dto, name))
             if name == "isbns":
                 merged.sort(key=lambda c: len(c) != 13)
             values[name] = tuple(merged)
@@ -111,10 +115,12 @@ def _merge_dtos(dtos: Sequence[Any], cls: type) -> Any:
             continue
         if name == "subject_tags":
             seen: dict[str, str] = {}
-            for _, value in supplied:
+            for dto, value in supplied:
                 for tag in value or ():
-                    seen.setdefault(tag.casefold(), tag)
-            values[name] = tuple(list(seen.values())[:20])
+                    if tag.casefold() not in seen and len(seen) < 20:
+                        seen[tag.casefold()] = tag
+                        unioned.add(_source(dto, name))
+            values[name] = tuple(seen.values())
             provenance[name] = _source(supplied[0][0], name)
             continue
         if name == "first_publication_year":
@@ -147,7 +153,7 @@ def _merge_dtos(dtos: Sequence[Any], cls: type) -> Any:
             counts[provider] = counts.get(provider, 0) + 1
     order = [d.primary_provider for d in dtos if d.primary_provider]
     primary = max(counts, key=lambda p: (counts[p], -order.index(p) if p in order else 0)) if counts else None
-    contributors = tuple(p for p in dict.fromkeys(order) if p in counts)
+    contributors = tuple(p for p in dict.fromkeys(order) if p in counts or p in unioned)
     return cls(
         **values,
         primary_provider=primary,

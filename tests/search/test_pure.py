@@ -124,6 +124,46 @@ def test_merge_by_isbn_field_by_field_with_provenance():
     assert set(hit.edition.contributors) == {"google-books", "openlibrary", "isbndb"}
 
 
+def test_providers_that_only_add_to_union_fields_are_contributors():
+    """Subjects and identifiers are unions: every provider that added an item is a contributor."""
+    google = SearchHit(
+        work=WorkDTO(
+            title="Dune",
+            subject_tags=("Fiction",),
+            primary_provider="google-books",
+            provenance={"title": "google-books", "subject_tags": "google-books"},
+        ),
+        edition=EditionDTO(
+            isbns=("9780441172719",),
+            isbn="9780441172719",
+            primary_provider="google-books",
+            provenance={"isbns": "google-books", "isbn": "google-books"},
+        ),
+    )
+    ol = SearchHit(
+        work=WorkDTO(
+            title="Dune",
+            subject_tags=("Desert Ecology",),
+            primary_provider="openlibrary",
+            provenance={"subject_tags": "openlibrary"},
+        ),
+        edition=EditionDTO(
+            isbns=("9780441172719", "0441172717"),
+            primary_provider="openlibrary",
+            provenance={"isbns": "openlibrary"},
+        ),
+    )
+    merged = merge_pages(
+        [ProviderPage("google-books", (google,)), ProviderPage("openlibrary", (ol,))],
+        priority={"google-books": 1, "openlibrary": 2},
+    )[0]
+    assert merged.work.subject_tags == ("Fiction", "Desert Ecology")
+    assert merged.work.contributors == ("google-books", "openlibrary")
+    assert merged.edition.isbns == ("9780441172719", "0441172717")
+    assert merged.edition.contributors == ("google-books", "openlibrary")
+    assert merged.work.primary_provider == "google-books"
+
+
 def test_merge_by_title_and_author_keeps_accents_in_output():
     a = _hit("google-books", title="Cien años de soledad", author="Gabriel García Márquez")
     b = _hit("openlibrary", title="CIEN ANOS DE SOLEDAD", author="Garcia Marquez, Gabriel", year=1967)
