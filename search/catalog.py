@@ -12,6 +12,7 @@ from django.utils import timezone
 from search import conf
 from search.dto import AuthorDTO, EditionDTO, SearchHit, WorkDTO, from_wire, hit_to_record
 from search.isbn import isbn_to_10
+from search.merge import merge_cluster
 from search.ranking import text_key, title_key
 
 logger = logging.getLogger(__name__)
@@ -28,20 +29,43 @@ def catalog_lookup_isbn(*, isbn13: str, max_age_days: int | None = None) -> Sear
         .filter(isbn13=isbn13, fetched_at__gte=timezone.now() - timedelta(days=max_age))
         .first()
     )
-    if edition is None or not edition.record or not edition.work.record:
+    if edition is None:
+        return None
+    return _stored_hit(edition)
+
+
+def _stored_hit(edition) -> SearchHit | None:
+    """The hit an Edition row (and its work) holds, or None when its records are missing or unreadable."""
+    work = edition.work
+    if not edition.record or not work.record:
         return None
     try:
-        return SearchHit(
-            work=from_wire(WorkDTO, edition.work.record),
-            edition=from_wire(EditionDTO, edition.record),
-            authors=tuple(
+        if work.author_records:
+            authors = tuple(from_wire(AuthorDTO, a) for a in work.author_records)
+        else:  # rows written before authors were recorded in order
+            authors = tuple(
                 AuthorDTO(name=a.name, open_library_id=a.open_library_id or None, wikidata_id=a.wikidata_id or None)
-                for a in edition.work.authors.all()
-            ),
+                for a in work.authors.all()
+            )
+        return SearchHit(
+            work=from_wire(WorkDTO, work.record), edition=from_wire(EditionDTO, edition.record), authors=authors
         )
     except (ValueError, TypeError, KeyError):
-        logger.warning("catalog record for %s is unreadable; ignoring it", isbn13, exc_info=True)
+        logger.warning("catalog record for %s is unreadable; ignoring it", edition.isbn13, exc_info=True)
         return None
+
+
+def _merged_with_stored(hit: SearchHit, *, edition, work) -> SearchHit:
+    """`hit` merged field by field with what the catalog already holds for it (search.merge), so a
+    less complete answer (a title search's) never replaces a richer one (an ISBN lookup's); the
+    fresh answer is preferred where the rules pick by source, not by quality."""
+    stored = _stored_hit(edition) if edition is not None else None
+    if stored is None and work is not None and work.record:
+        try:  # a new edition of a known work: merge the work-level fields
+            stored = SearchHit(work=from_wire(WorkDTO, work.record), edition=hit.edition, authors=())
+        except (ValueError, TypeError, KeyError):
+            stored = None
+    return hit if stored is None else merge_cluster([hit, stored])
 
 
 def _author_upsert(author: AuthorDTO):
@@ -72,12 +96,13 @@ def catalog_upsert_hits(*, hits: Sequence[SearchHit]) -> int:
         isbn13 = hit.edition.isbn
         if not isbn13:
             continue
-        record = hit_to_record(hit)
         with transaction.atomic():
             edition = Edition.objects.select_for_update().select_related("work").filter(isbn13=isbn13).first()
             work = edition.work if edition else None
             if work is None and hit.work.open_library_work_id:
                 work = Work.objects.filter(open_library_work_id=hit.work.open_library_work_id).first()
+            hit = _merged_with_stored(hit, edition=edition, work=work)
+            record = hit_to_record(hit)
             work_fields = {
                 "title": hit.work.title[:500],
                 "title_key": title_key(hit.work.title)[:500],
@@ -96,6 +121,7 @@ def catalog_upsert_hits(*, hits: Sequence[SearchHit]) -> int:
                 "primary_provider": hit.work.primary_provider or "",
                 "provenance": dict(hit.work.provenance),
                 "record": record["work"],
+                "author_records": record["authors"],
                 "fetched_at": now,
             }
             if work is None:

@@ -153,7 +153,11 @@ def _merge_dtos(dtos: Sequence[Any], cls: type) -> Any:
             counts[provider] = counts.get(provider, 0) + 1
     order = [d.primary_provider for d in dtos if d.primary_provider]
     primary = max(counts, key=lambda p: (counts[p], -order.index(p) if p in order else 0)) if counts else None
-    contributors = tuple(p for p in dict.fromkeys(order) if p in counts or p in unioned)
+    # Merging already-merged DTOs (the catalog merges a new answer into the stored one): their
+    # contributors stay contributors.
+    earlier = {p for d in dtos for p in (d.contributors or ())}
+    known = list(dict.fromkeys([*order, *counts, *sorted(unioned - {None}), *sorted(earlier)]))
+    contributors = tuple(p for p in known if p in counts or p in unioned or p in earlier)
     return cls(
         **values,
         primary_provider=primary,

@@ -47,6 +47,9 @@ class Work(models.Model):
     primary_provider = models.CharField(max_length=32, blank=True, default="")
     provenance = models.JSONField(default=dict, blank=True)
     record = models.JSONField(default=dict, blank=True, help_text="the WorkDTO as last merged (wire form)")
+    author_records = models.JSONField(
+        default=list, blank=True, help_text="the AuthorDTOs as last merged, in order (wire form)"
+    )
     fetched_at = models.DateTimeField()
 
     class Meta:

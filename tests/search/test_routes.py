@@ -193,3 +193,31 @@ def test_isbn_lookup_answers_from_catalog_without_providers(client, fake):
     body = client.get("/v1/search/isbn", {"isbn": "9780441172719"}).json()
     assert body["metadata"]["cacheSource"] == "CATALOG" and body["data"]["editions"][0]["isbn"] == "9780441172719"
     assert fake.count("openlibrary") == 0 and fake.count("google") == 0 and fake.count("isbndb") == 0
+
+
+def test_catalog_merges_answers_instead_of_keeping_the_last(client, fake):
+    """A title search (less complete) after an ISBN lookup (richer) must not thin the stored book: the
+    catalog merges them field by field, so the CATALOG answer has what either answer had; authors
+    keep their order and facts."""
+    from django.core.cache import cache
+
+    from search.cache import cache_reset_local
+    from search.models import Edition
+
+    isbn = "9780441013593"
+    rich = client.get("/v1/search/isbn", {"isbn": isbn}).json()["data"]
+    client.get("/v1/search/title", {"q": "Dune"})
+    assert Edition.objects.filter(isbn13=isbn).exists()
+    cache.clear()
+    cache_reset_local()
+    fake.reset()
+    body = client.get("/v1/search/isbn", {"isbn": isbn}).json()
+    assert body["metadata"]["cacheSource"] == "CATALOG"
+    stored = body["data"]
+    for field in ("openLibraryEditionID", "openLibraryID", "coverImageURL", "publisher"):
+        if field in rich["editions"][0]:
+            assert field in stored["editions"][0], field
+    assert set(rich["editions"][0]["contributors"]) <= set(stored["editions"][0]["contributors"])
+    assert set(rich["editions"][0]["isbns"]) <= set(stored["editions"][0]["isbns"])
+    assert [a["name"] for a in stored["authors"]][: len(rich["authors"])] == [a["name"] for a in rich["authors"]]
+    assert fake.count() == 0
