@@ -125,6 +125,10 @@ def _isbn_from_catalog(isbn13: str) -> SearchResult | None:
 
 
 TYPO_FALLBACK_MIN_SIMILARITY = 60.0
+# Title pages ending within the first PAGING_WINDOW results are cut from one answer holding them all
+# (40: Google's largest page, so every provider answers the window in one call). Deeper pages ask
+# each provider for its own page at `offset`.
+PAGING_WINDOW = 40
 
 
 def _title_from_providers(query: str, limit: int, offset: int, deadline: float) -> SearchResult:
@@ -133,8 +137,11 @@ def _title_from_providers(query: str, limit: int, offset: int, deadline: float) 
         lambda p: p.search_title(query=query, limit=limit, offset=offset, deadline=deadline),
         deadline,
     )
-    hits = rank_hits(merge_pages(outcome.pages, priority=PRIORITY), query=query)[:limit]
+    ranked = rank_hits(merge_pages(outcome.pages, priority=PRIORITY), query=query)
+    hits = ranked[:limit]
     total = max((p.total for p in outcome.pages), default=0)
+    if offset == 0 and outcome.pages and not outcome.failed and total <= limit:
+        total = len(ranked)  # every provider's every result was merged: the exact count
     if not hits and offset == 0:
         # Typo tolerance when upstreams match literally ("Grate Gatsby"): search the query's most
         # distinctive words alone and keep only titles that are fuzzily close to the whole query.
@@ -173,6 +180,16 @@ def book_search_by_title(
         raise InvalidQuery("The search query must not be empty.")
     limit = min(max(int(limit), 1), 100)
     offset = max(int(offset), 0)
+    if offset + limit <= PAGING_WINDOW:
+        # Pages within the window are cut from one cached, merged and ranked answer: consecutive
+        # pages never repeat or skip a book, share one total, and page 2 costs no upstream call.
+        window = cached_fetch(
+            kind="title",
+            key=cache_key("title", query_key(text), "window", PAGING_WINDOW),
+            loader=lambda d: _title_from_providers(text, PAGING_WINDOW, 0, d),
+            deadline=_deadline(deadline),
+        )
+        return decorate_result(result_page(window, limit=limit, offset=offset))
     result = cached_fetch(
         kind="title",
         key=cache_key("title", query_key(text), limit, offset),
@@ -180,6 +197,18 @@ def book_search_by_title(
         deadline=_deadline(deadline),
     )
     return decorate_result(result)
+
+
+def result_page(result: SearchResult, *, limit: int, offset: int) -> SearchResult:
+    """Hits [offset, offset + limit) of a ranked answer, with its total; the same instance for the
+    same page of the same answer (so a hot page keeps its rendered form)."""
+    pages = result.__dict__.setdefault("_pages", {})
+    page = pages.get((limit, offset))
+    if page is None:
+        hits = result.hits[offset : offset + limit]
+        page = replace(result, hits=hits, provider=provider_label(merged_providers(hits)) if hits else result.provider)
+        pages[(limit, offset)] = page
+    return page
 
 
 def _advanced_from_providers(title: str | None, author: str | None, limit: int, deadline: float) -> SearchResult:

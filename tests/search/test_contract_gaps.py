@@ -257,7 +257,9 @@ def test_v3_search_limit_and_page(client, upstream, params, status):
     assert response.status_code == status
     if params.get("page"):
         assert response.json()["data"]["query"]["offset"] == 10
-        assert query_of(calls(upstream, GOOGLE)[0])["startIndex"] == ["10"]
+        # Within the paging window, providers are asked once for the window's first results.
+        assert query_of(calls(upstream, GOOGLE)[0])["startIndex"] == ["0"]
+        assert query_of(calls(upstream, GOOGLE)[0])["maxResults"] == ["40"]
 
 
 def test_accents_kept_in_upstream_queries_and_answers(client, upstream):

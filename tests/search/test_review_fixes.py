@@ -375,3 +375,24 @@ def test_pages_past_the_end_keep_a_stable_total(client, fake):
 def test_page_cannot_reach_past_the_offset_cap(client):
     response = client.get("/v3/books/search", {"q": "Dune", "limit": 100, "page": 1000})
     assert response.status_code == 400 and response.json()["error"]["code"] == "INVALID_QUERY"
+
+
+def test_consecutive_pages_neither_repeat_nor_skip_a_book(client, fake):
+    whole = client.get("/v1/search/title", {"q": "Dune", "limit": 10}).json()["data"]
+    pages = [
+        client.get("/v1/search/title", {"q": "Dune", "limit": 2, "offset": offset}).json()["data"]
+        for offset in range(0, 10, 2)
+    ]
+    paged = [w["title"] + "|" + (e.get("isbn") or "") for p in pages for w, e in zip(p["works"], p["editions"])]
+    expected = [w["title"] + "|" + (e.get("isbn") or "") for w, e in zip(whole["works"], whole["editions"])]
+    assert paged == expected and len(set(paged)) == len(paged)
+    assert {p["totalResults"] for p in pages} == {whole["totalResults"]}
+    calls = fake.count()
+    client.get("/v1/search/title", {"q": "Dune", "limit": 5, "offset": 5})  # another page of the window
+    assert fake.count() == calls  # served from the cached window
+
+
+def test_deep_pages_ask_each_provider_for_its_own_page(client, fake):
+    client.get("/v1/search/title", {"q": "Dune", "limit": 20, "offset": 40})
+    google = [r for r in fake.requests("google") if "/volumes" in r["path"]]
+    assert google and google[-1]["query"]["startIndex"] in ("40", ["40"])
