@@ -139,7 +139,8 @@ class EnrichRequest:
         if not isinstance(body, Mapping) or "isbns" not in body:
             raise MissingParameter('The body must be {"isbns": [...]}.', details={"parameter": "isbns"})
         isbns = body["isbns"]
-        if not isinstance(isbns, list) or not all(isinstance(i, str | int) for i in isbns):
+        # bool is an int in Python; `true` is not an ISBN.
+        if not isinstance(isbns, list) or not all(isinstance(i, str | int) and not isinstance(i, bool) for i in isbns):
             raise InvalidRequest("'isbns' must be a list of strings.")
         if not isbns:
             raise EmptyBatch("'isbns' must contain at least one ISBN.")

@@ -396,14 +396,18 @@ def provider_search(
         raise ProviderUnavailable(f"{provider} is not configured.", details={"provider": provider})
     limit = min(max(int(limit), 1), 40)
     isbn13 = isbn_normalize(isbn) if operation == "isbn" else None
+    # Validated here, before any cache or upstream: the same length rule as every other route.
+    query = _clean_query(query) or None
+    title = _clean_query(title, name="title") or None
+    author = _clean_query(author, name="author") or None
 
     def load(end: float) -> SearchResult:
         if operation == "isbn":
             page = source.search_isbn(isbn13=isbn13, deadline=end)
         elif operation == "title":
-            page = source.search_title(query=_clean_query(query), limit=limit, offset=0, deadline=end)
+            page = source.search_title(query=query or "", limit=limit, offset=0, deadline=end)
         elif operation == "author":
-            page = source.author_books(name=_clean_query(author), limit=limit, deadline=end)
+            page = source.author_books(name=author or "", limit=limit, deadline=end)
         else:
             page = source.search_advanced(title=title, author=author, limit=limit, deadline=end)
         hits = rank_hits(list(page.hits), query=query or title, isbn=isbn13, author=author)[:limit]

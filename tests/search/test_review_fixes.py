@@ -396,3 +396,19 @@ def test_deep_pages_ask_each_provider_for_its_own_page(client, fake):
     client.get("/v1/search/title", {"q": "Dune", "limit": 20, "offset": 40})
     google = [r for r in fake.requests("google") if "/volumes" in r["path"]]
     assert google and google[-1]["query"]["startIndex"] in ("40", ["40"])
+
+
+def test_v3_enrich_rejects_booleans_as_isbns(client):
+    response = client.post("/v3/books/enrich", {"isbns": [True]}, content_type="application/json")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "INVALID_REQUEST"
+
+
+def test_external_routes_apply_the_query_length_rule(client, fake):
+    from search.services import MAX_QUERY_LENGTH
+
+    long_title = "x" * (MAX_QUERY_LENGTH + 1)
+    calls = fake.count()
+    for path, param in (("/external/isbndb-editions", "title"), ("/external/openlibrary-author", "q")):
+        response = client.get(path, {param: long_title})
+        assert response.status_code == 400 and response.json()["error"]["code"] == "INVALID_QUERY", path
+    assert fake.count() == calls
