@@ -16,8 +16,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from booktrack.core import openapi as api
 from booktrack.core.envelope import ResponseMeta, success
-from booktrack.core.exceptions import InvalidQuery, MissingParameter, NotFound
+from booktrack.core.exceptions import (
+    InvalidQuery,
+    MissingParameter,
+    NotFound,
+    ProviderUnavailable,
+    RateLimitExceeded,
+)
 from enrichment.editions import DEFAULT_FORMAT_ORDER, editions_discover_result, scored_editions_wire
 from search.dto import FORMATS, clean_text
 
@@ -80,7 +87,11 @@ class EditionsSearchView(APIView):
         parameters=[
             _param("workTitle", "The work's title", required=True),
             _param("author", "The work's author (narrows namesake works)"),
-            _param("limit", f"Editions to return, 1-{MAX_LIMIT} (default {DEFAULT_LIMIT})", type_=OpenApiTypes.INT),
+            _param(
+                "limit",
+                f"Editions to return, 1-{MAX_LIMIT} (default {DEFAULT_LIMIT})",
+                type_={"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+            ),
             _param(
                 "format",
                 "Preferred format, ranked first (default order: " + " > ".join(DEFAULT_FORMAT_ORDER) + ")",
@@ -88,7 +99,20 @@ class EditionsSearchView(APIView):
             ),
             _param("language", "Preferred language (ISO 639-1), ranked first"),
         ],
-        responses=OpenApiTypes.OBJECT,
+        responses={
+            **api.ok(
+                {
+                    "type": "object",
+                    "required": ["editions", "totalResults", "workTitle"],
+                    "properties": {
+                        "editions": {"type": "array", "items": api.ref("Edition")},
+                        "totalResults": {"type": "integer", "minimum": 0},
+                        "workTitle": {"type": "string"},
+                    },
+                }
+            ),
+            **api.errors(MissingParameter, InvalidQuery, NotFound, RateLimitExceeded, ProviderUnavailable),
+        },
         tags=["enrichment"],
         summary="Editions of one work, deduplicated by ISBN-13, best first",
         description=(

@@ -129,6 +129,120 @@ register_components(
             },
         },
         "V3Book": V3_BOOK,
+        "LegacyVolumes": {
+            "type": "object",
+            "description": "The legacy Google-Books-like body (CONTRACT 4), raw (no envelope).",
+            "required": ["kind", "totalItems", "items", "provider", "cached"],
+            "properties": {
+                "kind": {"type": "string", "enum": ["books#volumes"]},
+                "totalItems": {"type": "integer", "minimum": 0},
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["kind", "id", "volumeInfo"],
+                        "properties": {
+                            "kind": {"type": "string", "enum": ["books#volume"]},
+                            "id": {"type": "string"},
+                            "volumeInfo": {
+                                "type": "object",
+                                "required": ["title", "authors", "industryIdentifiers", "categories"],
+                                "properties": {
+                                    "title": {"type": "string"},
+                                    "subtitle": {"type": "string"},
+                                    "authors": {"type": "array", "items": {"type": "string"}},
+                                    "publisher": {"type": "string"},
+                                    "publishedDate": {"type": "string"},
+                                    "description": {"type": "string"},
+                                    "industryIdentifiers": {
+                                        "type": "array",
+                                        "items": {
+                                            "type": "object",
+                                            "required": ["type", "identifier"],
+                                            "properties": {
+                                                "type": {"type": "string", "enum": ["ISBN_13", "ISBN_10"]},
+                                                "identifier": {"type": "string"},
+                                            },
+                                        },
+                                    },
+                                    "pageCount": {"type": "integer", "minimum": 1},
+                                    "categories": {"type": "array", "items": {"type": "string"}},
+                                    "language": {"type": "string"},
+                                    "imageLinks": {
+                                        "type": "object",
+                                        "properties": {
+                                            "thumbnail": {"type": "string"},
+                                            "smallThumbnail": {"type": "string"},
+                                        },
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+                "provider": {"type": "string"},
+                "cached": {"type": "boolean"},
+            },
+        },
+        "LegacyAuthorWorks": {
+            "type": "object",
+            "description": "An author's works, paged (raw). Unknown author: success false, works [], pagination null.",
+            "required": ["success", "provider", "author", "works", "pagination", "cached"],
+            "properties": {
+                "success": {"type": "boolean"},
+                "provider": {"type": "string"},
+                "author": {
+                    "type": "object",
+                    "nullable": True,
+                    "required": ["name", "openLibraryKey", "totalWorks"],
+                    "properties": {
+                        "name": {"type": "string"},
+                        "openLibraryKey": {"type": "string", "nullable": True},
+                        "totalWorks": {"type": "integer", "nullable": True},
+                    },
+                },
+                "works": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["title", "openLibraryWorkKey", "firstPublicationYear", "editions"],
+                        "properties": {
+                            "title": {"type": "string"},
+                            "openLibraryWorkKey": {"type": "string", "nullable": True},
+                            "firstPublicationYear": {"type": "integer", "nullable": True},
+                            "editions": {"type": "array", "items": {}},
+                        },
+                    },
+                },
+                "pagination": {
+                    "type": "object",
+                    "nullable": True,
+                    "required": ["total", "limit", "offset", "hasMore", "nextOffset"],
+                    "properties": {
+                        "total": {"type": "integer"},
+                        "limit": {"type": "integer"},
+                        "offset": {"type": "integer"},
+                        "hasMore": {"type": "boolean"},
+                        "nextOffset": {"type": "integer", "nullable": True},
+                    },
+                },
+                "cached": {"type": "boolean"},
+            },
+        },
+        "ExternalPayload": {
+            "type": "object",
+            "description": "One provider's normalized answer (raw, for debugging a provider).",
+            "required": ["works", "editions", "authors", "totalResults", "provider", "cached", "source"],
+            "properties": {
+                "works": {"type": "array", "items": ref("Work")},
+                "editions": {"type": "array", "items": ref("Edition")},
+                "authors": {"type": "array", "items": ref("Author")},
+                "totalResults": {"type": "integer", "minimum": 0},
+                "provider": {"type": "string"},
+                "cached": {"type": "boolean"},
+                "source": {"type": "string", "enum": list(dto.PROVIDERS)},
+            },
+        },
     }
 )
 

@@ -62,6 +62,37 @@ ISBN = _p("isbn", "ISBN-10 or ISBN-13; hyphens/spaces allowed; checksum validate
 SEARCH_ERRORS = api.errors(InvalidQuery, RateLimitExceeded, ProviderUnavailable)
 ISBN_ERRORS = api.errors(MissingParameter, InvalidIsbn, RateLimitExceeded, ProviderUnavailable)
 SEARCH_OK = api.ok(api.ref("SearchPayload"), "Merged results; not found is 200 with empty arrays")
+LEGACY_VOLUMES = {200: OpenApiResponse(api.ref("LegacyVolumes")), **SEARCH_ERRORS}
+EXTERNAL = {
+    200: OpenApiResponse(api.ref("ExternalPayload")),
+    **api.errors(MissingParameter, InvalidQuery, InvalidIsbn, RateLimitExceeded, ProviderUnavailable),
+}
+EXTERNAL_AUTHOR = {**EXTERNAL, 200: OpenApiResponse(api.ref("LegacyAuthorWorks"))}
+CAPABILITIES = {
+    200: OpenApiResponse(
+        {
+            "type": "object",
+            "description": "The v1 envelope with features, limits and version, repeated at the top level.",
+            "required": ["success", "data", "metadata", "features", "limits", "version"],
+            "properties": {
+                "success": {"type": "boolean", "enum": [True]},
+                "data": {
+                    "type": "object",
+                    "required": ["features", "limits", "version"],
+                    "properties": {
+                        "features": {"type": "object", "additionalProperties": {"type": "boolean"}},
+                        "limits": {"type": "object", "additionalProperties": {"type": "integer"}},
+                        "version": {"type": "string"},
+                    },
+                },
+                "metadata": api.ref("ResponseMetadata"),
+                "features": {"type": "object", "additionalProperties": {"type": "boolean"}},
+                "limits": {"type": "object", "additionalProperties": {"type": "integer"}},
+                "version": {"type": "string"},
+            },
+        }
+    )
+}
 TITLE = _p("title", "Title")
 AUTHOR = _p("author", "Author")
 
@@ -136,7 +167,7 @@ class V1AdvancedSearch(SearchView):
 class LegacyTitleSearch(SearchView):
     @extend_schema(
         parameters=[Q, _p("maxResults", "Page size", type_=OpenApiTypes.INT), OFFSET],
-        responses=OpenApiTypes.OBJECT,
+        responses=LEGACY_VOLUMES,
         tags=["legacy"],
         summary="Legacy title search (Google-Books-like body)",
     )
@@ -148,19 +179,19 @@ class LegacyTitleSearch(SearchView):
         result = services.book_search_by_title(query=query.q, limit=query.limit, offset=query.offset)
         return Response(wire.legacy_volumes(result))
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT, tags=["legacy"])
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=LEGACY_VOLUMES, tags=["legacy"])
     def post(self, request: Request) -> Response:
         return self.get(request)
 
 
 class LegacyIsbnSearch(SearchView):
-    @extend_schema(parameters=[ISBN], responses=OpenApiTypes.OBJECT, tags=["legacy"], summary="Legacy ISBN search")
+    @extend_schema(parameters=[ISBN], responses=LEGACY_VOLUMES, tags=["legacy"], summary="Legacy ISBN search")
     def get(self, request: Request) -> Response:
         query = IsbnQuery.parse(_params(request))
         result = services.book_search_by_isbn(isbn=query.isbn13)
         return Response(wire.legacy_volumes(result))
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT, tags=["legacy"])
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=LEGACY_VOLUMES, tags=["legacy"])
     def post(self, request: Request) -> Response:
         return self.get(request)
 
@@ -168,7 +199,7 @@ class LegacyIsbnSearch(SearchView):
 class LegacyAdvancedSearch(SearchView):
     @extend_schema(
         parameters=[TITLE, AUTHOR, LIMIT],
-        responses=OpenApiTypes.OBJECT,
+        responses=LEGACY_VOLUMES,
         tags=["legacy"],
         summary="Legacy advanced search",
     )
@@ -177,7 +208,7 @@ class LegacyAdvancedSearch(SearchView):
         result = services.book_search_advanced(title=query.title, author=query.author, limit=query.limit)
         return Response(wire.legacy_volumes(result))
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT, tags=["legacy"])
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=LEGACY_VOLUMES, tags=["legacy"])
     def post(self, request: Request) -> Response:
         return self.get(request)
 
@@ -191,7 +222,7 @@ class LegacyAuthorSearch(SearchView):
             OFFSET,
             _p("sortBy", "publicationYear (default, newest first), publicationYearAsc, title, popularity"),
         ],
-        responses=OpenApiTypes.OBJECT,
+        responses={200: OpenApiResponse(api.ref("LegacyAuthorWorks")), **SEARCH_ERRORS},
         tags=["legacy"],
         summary="An author's works (paged)",
     )
@@ -234,7 +265,7 @@ def _external_view(provider: str, operation: str, *param_names: str, summary: st
     class View(SearchView):
         @extend_schema(
             parameters=[_p(param_names[0], summary, required=True), LIMIT],
-            responses=OpenApiTypes.OBJECT,
+            responses=EXTERNAL_AUTHOR if operation == "author" and provider == "openlibrary" else EXTERNAL,
             tags=["external"],
             summary=summary,
         )
@@ -395,7 +426,7 @@ class V3Enrich(SearchView):
 
 
 class V3Capabilities(SearchView):
-    @extend_schema(responses=OpenApiTypes.OBJECT, tags=["v3"], summary="What this server supports")
+    @extend_schema(responses=CAPABILITIES, tags=["v3"], summary="What this server supports")
     def get(self, request: Request) -> Response:
         from search.providers import REGISTRY
 
