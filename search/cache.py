@@ -61,7 +61,7 @@ def _cache_key(kind: str, parts: tuple[Any, ...]) -> str:
     return f"search:{KEY_VERSION}:{kind}:{digest.hexdigest()}"
 
 
-_cache_key_memo = functools.lru_cache(maxsize=8192)(_cache_key)
+_cache_key_memo = functools.lru_cache(maxsize=8192, typed=True)(_cache_key)  # typed: 1, 1.0, True differ
 
 
 def result_quality(result: Any) -> str:

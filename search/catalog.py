@@ -100,7 +100,13 @@ def catalog_upsert_hits(*, hits: Sequence[SearchHit]) -> int:
             edition = Edition.objects.select_for_update().select_related("work").filter(isbn13=isbn13).first()
             work = edition.work if edition else None
             if work is None and hit.work.open_library_work_id:
-                work = Work.objects.filter(open_library_work_id=hit.work.open_library_work_id).first()
+                # Locked too: another edition's upsert may be merging into this work right now.
+                work = (
+                    Work.objects.select_for_update()
+                    .filter(open_library_work_id=hit.work.open_library_work_id)
+                    .order_by("pk")
+                    .first()
+                )
             hit = _merged_with_stored(hit, edition=edition, work=work)
             record = hit_to_record(hit)
             work_fields = {

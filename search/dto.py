@@ -195,6 +195,9 @@ class SearchResult(Memoized):
     cached: bool = False
     cache_source: str | None = None
     degraded: tuple[str, ...] = ()  # providers that failed/timed out for this answer
+    # True when `hits` hold every result the providers have for the query (a title-search window that
+    # every provider answered in full): pages past its end are empty, not asked again. Not on the wire.
+    complete: bool = False
 
     @property
     def works(self) -> list[WorkDTO]:

@@ -15,19 +15,27 @@ from booktrack.core.exceptions import InvalidIsbn
 _SEPARATORS = re.compile(r"[\s\-‐‑‒–—.]+")
 
 
-@lru_cache(maxsize=16384)
-def isbn_clean(raw: str | None) -> str:
-    """Drop hyphens, spaces and a leading `ISBN` label; upper-case the `X` check digit."""
+def isbn_clean(raw: object) -> str:
+    """Drop hyphens, spaces and a leading `ISBN` label; upper-case the `X` check digit.
+
+    Anything (an upstream may send a number, or garbage); only the text form is memoized."""
     if not raw:
         return ""
-    text = str(raw).strip()
-    text = re.sub(r"^isbn(?:-1[03])?:?\s*", "", text, flags=re.IGNORECASE)
+    return _clean(raw if isinstance(raw, str) else str(raw))
+
+
+@lru_cache(maxsize=16384)
+def _clean(text: str) -> str:
+    text = re.sub(r"^isbn(?:-1[03])?:?\s*", "", text.strip(), flags=re.IGNORECASE)
     return _SEPARATORS.sub("", text).upper()
 
 
+def isbn_is_valid(raw: object) -> bool:
+    return _valid(isbn_clean(raw))
+
+
 @lru_cache(maxsize=16384)
-def isbn_is_valid(raw: str | None) -> bool:
-    code = isbn_clean(raw)
+def _valid(code: str) -> bool:
     if len(code) == 10:
         return bool(isbnlib.is_isbn10(code))
     if len(code) == 13:
@@ -35,26 +43,28 @@ def isbn_is_valid(raw: str | None) -> bool:
     return False
 
 
-@lru_cache(maxsize=16384)
-def isbn_to_13(raw: str | None) -> str | None:
+def isbn_to_13(raw: object) -> str | None:
     """The ISBN-13 of a valid ISBN-10 or 13, else None."""
-    code = isbn_clean(raw)
-    if not isbn_is_valid(code):
+    return _to_13(isbn_clean(raw))
+
+
+@lru_cache(maxsize=16384)
+def _to_13(code: str) -> str | None:
+    if not _valid(code):
         return None
     return code if len(code) == 13 else isbnlib.to_isbn13(code) or None
 
 
-@lru_cache(maxsize=16384)
-def isbn_to_10(raw: str | None) -> str | None:
+def isbn_to_10(raw: object) -> str | None:
     """The ISBN-10 of a valid ISBN (None for 979- ISBNs, which have none)."""
-    code = isbn_clean(raw)
-    if not isbn_is_valid(code):
+    return _to_10(isbn_clean(raw))
+
+
+@lru_cache(maxsize=16384)
+def _to_10(code: str) -> str | None:
+    if not _valid(code) or (len(code) == 13 and not code.startswith("978")):
         return None
-    if len(code) == 10:
-        return code
-    if not code.startswith("978"):
-        return None
-    return isbnlib.to_isbn10(code) or None
+    return code if len(code) == 10 else isbnlib.to_isbn10(code) or None
 
 
 def isbn_normalize(raw: str | None) -> str:

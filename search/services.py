@@ -131,16 +131,21 @@ TYPO_FALLBACK_MIN_SIMILARITY = 60.0
 PAGING_WINDOW = 40
 
 
-def _title_from_providers(query: str, limit: int, offset: int, deadline: float) -> SearchResult:
+def _title_from_providers(
+    query: str, limit: int, offset: int, deadline: float, *, window: bool = False
+) -> SearchResult:
+    """One page (`limit` hits from `offset`), or with `window` every merged hit of each provider's
+    first `limit` results (the paging window; `complete` when every provider had no more)."""
     outcome = _fan(
         "search_title",
         lambda p: p.search_title(query=query, limit=limit, offset=offset, deadline=deadline),
         deadline,
     )
     ranked = rank_hits(merge_pages(outcome.pages, priority=PRIORITY), query=query)
-    hits = ranked[:limit]
+    hits = ranked if window else ranked[:limit]
     total = max((p.total for p in outcome.pages), default=0)
-    if offset == 0 and outcome.pages and not outcome.failed and total <= limit:
+    complete = bool(outcome.pages) and not outcome.failed and total <= limit and offset == 0
+    if complete:
         total = len(ranked)  # every provider's every result was merged: the exact count
     if not hits and offset == 0:
         # Typo tolerance when upstreams match literally ("Grate Gatsby"): search the query's most
@@ -160,15 +165,17 @@ def _title_from_providers(query: str, limit: int, offset: int, deadline: float) 
                 if title_similarity(query, h.work.title) >= TYPO_FALLBACK_MIN_SIMILARITY
             ]
             if candidates:
-                hits = rank_hits(candidates, query=query)[:limit]
+                ranked_candidates = rank_hits(candidates, query=query)
+                hits = ranked_candidates if window else ranked_candidates[:limit]
                 total = len(candidates)
+                complete = True  # the fuzzy matches are all there is; the literal query has none
                 outcome = retry
                 break
     _require_an_answer("search_title", hits, outcome.failed)
-    result = _result(hits, total=total, failed=outcome.failed, past_end=offset > 0)
+    result = _result(hits, total=max(total, len(hits)), failed=outcome.failed, past_end=offset > 0)
     if hits:
-        catalog_schedule_upsert(hits=hits)
-    return result
+        catalog_schedule_upsert(hits=hits[:PAGING_WINDOW])
+    return replace(result, complete=complete) if complete else result
 
 
 def book_search_by_title(
@@ -180,15 +187,17 @@ def book_search_by_title(
         raise InvalidQuery("The search query must not be empty.")
     limit = min(max(int(limit), 1), 100)
     offset = max(int(offset), 0)
-    if offset + limit <= PAGING_WINDOW:
-        # Pages within the window are cut from one cached, merged and ranked answer: consecutive
-        # pages never repeat or skip a book, share one total, and page 2 costs no upstream call.
-        window = cached_fetch(
-            kind="title",
-            key=cache_key("title", query_key(text), "window", PAGING_WINDOW),
-            loader=lambda d: _title_from_providers(text, PAGING_WINDOW, 0, d),
-            deadline=_deadline(deadline),
-        )
+    # Pages are cut from one cached, merged and ranked window (each provider's first PAGING_WINDOW
+    # results): consecutive pages never repeat or skip a book, share one total, and cost no upstream
+    # call after the first. Only a page past the window's end, when providers have more, asks each
+    # provider for its own page at `offset`.
+    window = cached_fetch(
+        kind="title",
+        key=cache_key("title", query_key(text), "window", PAGING_WINDOW),
+        loader=lambda d: _title_from_providers(text, PAGING_WINDOW, 0, d, window=True),
+        deadline=_deadline(deadline),
+    )
+    if offset + limit <= max(PAGING_WINDOW, len(window.hits)) or window.complete or not window.hits:
         return decorate_result(result_page(window, limit=limit, offset=offset))
     result = cached_fetch(
         kind="title",
@@ -199,15 +208,22 @@ def book_search_by_title(
     return decorate_result(result)
 
 
+# Pages memoized per cached window (the common shapes: page sizes a client uses, the first pages);
+# further pages are cut again on each request rather than held.
+MAX_PAGES_HELD = 16
+
+
 def result_page(result: SearchResult, *, limit: int, offset: int) -> SearchResult:
     """Hits [offset, offset + limit) of a ranked answer, with its total; the same instance for the
-    same page of the same answer (so a hot page keeps its rendered form)."""
+    same page of the same answer (so a hot page keeps its rendered form). An empty page says
+    provider "none", like any answer without hits."""
     pages = result.__dict__.setdefault("_pages", {})
     page = pages.get((limit, offset))
     if page is None:
         hits = result.hits[offset : offset + limit]
-        page = replace(result, hits=hits, provider=provider_label(merged_providers(hits)) if hits else result.provider)
-        pages[(limit, offset)] = page
+        page = replace(result, hits=hits, provider=provider_label(merged_providers(hits)) if hits else "none")
+        if len(pages) < MAX_PAGES_HELD:
+            pages[(limit, offset)] = page
     return page
 
 

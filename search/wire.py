@@ -153,10 +153,12 @@ def v3_total_count(*, total: int, hits: int, kept: int, limit: int, offset: int)
     hits than `limit`) the count is exact: offset + results. Never less than what was shown so far; a
     page past the end reports the same count whatever its offset.
     """
-    if kept == 0:
-        # Nothing shown: not found (first page), or a page past the end, where both the upstream
+    if hits == 0:
+        # Nothing found: not found (first page), or a page past the end, where both the upstream
         # total and the offset bound what exists; the smaller does not grow with the offset.
         return 0 if offset == 0 else max(0, min(total, offset))
+    if kept == 0 and offset == 0:
+        return 0
     if hits < limit:
         return offset + kept
     return max(total - (hits - kept), offset + kept)

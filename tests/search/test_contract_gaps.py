@@ -327,3 +327,47 @@ def test_title_ttl_seven_days_and_degraded_five_minutes(client, upstream, ttls):
     upstream.get(f"{OL}/search.json", status=400)  # OpenLibrary now fails: a degraded answer heals soon
     client.get("/v1/search/title", {"q": "Dune Messiah"})
     assert 270 <= ttls[-1] <= 330
+
+
+# --- paging through a merged answer ---------------------------------------------------------------------
+
+
+def _isbn13(n: int) -> str:
+    digits = f"978000{n:06d}"
+    check = (10 - sum(int(d) * (1 if i % 2 == 0 else 3) for i, d in enumerate(digits)) % 10) % 10
+    return digits + str(check)
+
+
+def test_every_merged_book_is_reachable_by_paging_with_one_total(client, upstream):
+    """Two providers with 30 different books each: 60 books, every one on exactly one page of 20,
+    every page (and the page past the end) saying 60."""
+    google = [volume(title=f"Sea Story {i:02d}", isbn13=_isbn13(i)) for i in range(30)]
+    upstream.get(f"{GOOGLE}/volumes", json=volumes(*google))
+    docs = [
+        {"key": f"/works/OL{i}W", "title": f"Sea Story {i:02d}", "isbn": [_isbn13(i)], "author_name": ["A B"]}
+        for i in range(100, 130)
+    ]
+    upstream.get(f"{OL}/search.json", json={"numFound": 30, "docs": docs})
+    pages = [
+        client.get("/v1/search/title", {"q": "Sea Story", "limit": 20, "offset": offset}).json()["data"]
+        for offset in (0, 20, 40, 60)
+    ]
+    isbns = [e["isbn"] for page in pages for e in page["editions"]]
+    assert len(isbns) == len(set(isbns)) == 60
+    assert [p["totalResults"] for p in pages] == [60, 60, 60, 60]
+    assert len(calls(upstream, GOOGLE)) == 1 and len(calls(upstream, OL)) == 1  # one window, then cuts
+    past = client.get("/v1/search/title", {"q": "Sea Story", "limit": 20, "offset": 60}).json()
+    assert past["data"]["works"] == [] and past["metadata"]["provider"] == "none"
+
+
+def test_pages_past_an_incomplete_window_ask_each_provider_for_its_page(client, upstream):
+    """Google says 500 results: the window holds its first 40; a page beyond asks Google at its offset."""
+    many = volumes(*[volume(title=f"Sea Story {i:02d}", isbn13=_isbn13(i)) for i in range(40)])
+    many["totalItems"] = 500
+    upstream.get(f"{GOOGLE}/volumes", json=many)
+    upstream.get(f"{OL}/search.json", json={"numFound": 0, "docs": []})
+    first = client.get("/v1/search/title", {"q": "Sea Story", "limit": 20}).json()["data"]
+    assert first["totalResults"] == 500
+    client.get("/v1/search/title", {"q": "Sea Story", "limit": 20, "offset": 40})
+    starts = [query_of(c)["startIndex"] for c in calls(upstream, GOOGLE)]
+    assert starts == [["0"], ["40"]]

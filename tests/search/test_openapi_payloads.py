@@ -1,8 +1,9 @@
 """The OpenAPI document describes what the search routes really send.
 
 Each response below comes from the real route (through the local fakes) and is validated against the
-schema the document gives for that route and status, components resolved. A DTO field renamed,
-retyped or made optional without the document following fails here.
+schema the document gives for that route and status, components resolved, the book components closed
+(`additionalProperties: false` here): a wire field renamed, retyped, added or made optional without
+the document following fails here.
 """
 
 from __future__ import annotations
@@ -35,11 +36,17 @@ def as_json_schema(node):
     return node
 
 
+STRICT = ("Work", "Edition", "Author", "V3Book", "SearchPayload")
+
+
 def check(document, method: str, path: str, response) -> None:
     operation = document["paths"][path][method]
     documented = operation["responses"][str(response.status_code)]
     schema = documented["content"]["application/json"]["schema"]
-    validator = jsonschema.Draft7Validator(as_json_schema({**schema, "components": document["components"]}))
+    components = as_json_schema(document["components"])
+    for name in STRICT:  # here, a field the document does not name is an error
+        components["schemas"][name] = {**components["schemas"][name], "additionalProperties": False}
+    validator = jsonschema.Draft7Validator({**as_json_schema(schema), "components": components})
     errors = sorted(validator.iter_errors(response.json()), key=lambda e: list(e.absolute_path))
     assert not errors, [f"{list(e.absolute_path)}: {e.message}" for e in errors[:5]]
 
@@ -98,10 +105,9 @@ def test_v3_enrich_and_outage_match(client, fake, document):
 
 def test_every_dto_field_is_documented(document):
     """Fields the wire emits for a fully populated hit are all properties of the components."""
-    from search.dto import AuthorDTO, EditionDTO, WorkDTO
+    from search.dto import AuthorDTO, EditionDTO, WorkDTO, field_wire_names
 
     for name, cls in (("Work", WorkDTO), ("Edition", EditionDTO), ("Author", AuthorDTO)):
         component = document["components"]["schemas"][name]
-        emitted = {f for f in cls.__dataclass_fields__ if not cls.__dataclass_fields__[f].metadata.get("internal")}
-        assert len(component["properties"]) == len(emitted), name
+        assert set(component["properties"]) == set(field_wire_names(cls).values()), name
         assert set(component["required"]) <= set(component["properties"])
