@@ -98,16 +98,27 @@ class _EdgeEntry:
     value: Any
     fresh_until: float
     stale_until: float
+    weight: int = 1
+
+
+def _weight(value: Any) -> int:
+    """What an answer costs the edge tier: its hits (a 100-book title window weighs 100)."""
+    return max(1, len(getattr(value, "hits", ()) or ()))
 
 
 class EdgeCache:
-    """A thread-safe LRU with fresh and stale windows."""
+    """A thread-safe LRU with fresh and stale windows, bounded by entries and by hits held in total
+    (so memory stays bounded however large each answer is)."""
 
-    def __init__(self, max_entries: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, max_entries: int, clock: Callable[[], float] = time.monotonic, *, max_weight: int | None = None
+    ) -> None:
         self.max_entries = max_entries
+        self.max_weight = max_weight
         self.clock = clock  # monotonic seconds; injectable so fresh/stale windows are testable without waiting
         self._lock = threading.Lock()
         self._data: OrderedDict[str, _EdgeEntry] = OrderedDict()
+        self._weight = 0
 
     def get(self, key: str) -> tuple[Any, str | None]:
         now = self.clock()
@@ -116,7 +127,7 @@ class EdgeCache:
             if entry is None:
                 return None, None
             if now >= entry.stale_until:
-                del self._data[key]
+                self._weight -= self._data.pop(key).weight
                 return None, None
             self._data.move_to_end(key)
             return entry.value, "EDGE_FRESH" if now < entry.fresh_until else "EDGE_STALE"
@@ -125,21 +136,32 @@ class EdgeCache:
         now = self.clock()
         fresh = min(ttl, conf.EDGE_FRESH_SECONDS)
         stale = max(fresh, min(ttl, conf.EDGE_STALE_SECONDS))
+        entry = _EdgeEntry(value, now + fresh, now + stale, _weight(value))
         with self._lock:
-            self._data[key] = _EdgeEntry(value, now + fresh, now + stale)
-            self._data.move_to_end(key)
-            while len(self._data) > self.max_entries:
-                self._data.popitem(last=False)
+            previous = self._data.pop(key, None)
+            if previous is not None:
+                self._weight -= previous.weight
+            self._data[key] = entry
+            self._weight += entry.weight
+            while len(self._data) > self.max_entries or (
+                self.max_weight is not None and self._weight > self.max_weight and len(self._data) > 1
+            ):
+                self._weight -= self._data.popitem(last=False)[1].weight
 
     def clear(self) -> None:
         with self._lock:
             self._data.clear()
+            self._weight = 0
+
+    @property
+    def weight(self) -> int:
+        return self._weight
 
     def __len__(self) -> int:
         return len(self._data)
 
 
-edge = EdgeCache(conf.EDGE_MAX_ENTRIES)
+edge = EdgeCache(conf.EDGE_MAX_ENTRIES, max_weight=conf.EDGE_MAX_HITS)
 
 
 # --- shared tier ---------------------------------------------------------------------------------

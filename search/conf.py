@@ -39,6 +39,8 @@ FANOUT_WORKERS = _int("SEARCH_FANOUT_WORKERS", 32)
 # Edge (in-process LRU): entries, and how long an entry is fresh before it is served stale
 # while being revalidated from the shared cache.
 EDGE_MAX_ENTRIES = _int("SEARCH_EDGE_MAX_ENTRIES", 2048)
+# Hits held by the edge tier in all (an answer weighs its hits): bounds its memory (~5-10 KB a hit).
+EDGE_MAX_HITS = _int("SEARCH_EDGE_MAX_HITS", 40_000)
 EDGE_FRESH_SECONDS = _int("SEARCH_EDGE_FRESH_SECONDS", 300)
 EDGE_STALE_SECONDS = _int("SEARCH_EDGE_STALE_SECONDS", 3600)
 

@@ -60,3 +60,25 @@ def test_hot_cached_isbn_answer_is_rendered_once(client, fake):
     assert warm["metadata"]["cached"] is True and warm["metadata"]["cacheSource"] == "EDGE_FRESH"
     assert all(body["data"] == warm["data"] == cold["data"] for body in hot)
     assert len({body["metadata"]["requestId"] for body in hot}) == 3  # metadata stays per request
+
+
+def test_edge_tier_is_bounded_by_hits_held():
+    """A large answer (a title window) weighs its hits; the LRU evicts until the total fits."""
+    from search.cache import EdgeCache
+
+    def answer(n: int) -> SearchResult:
+        hit = _result().hits[0]
+        return SearchResult(hits=(hit,) * n, total_results=n)
+
+    edge = EdgeCache(100, max_weight=150)
+    edge.set("a", answer(60), 60)
+    edge.set("b", answer(60), 60)
+    assert edge.weight == 120 and len(edge) == 2
+    edge.set("c", answer(60), 60)  # 180 > 150: the least recently used goes
+    assert edge.get("a") == (None, None) and edge.weight == 120
+    edge.set("c", answer(10), 60)  # replacing an entry replaces its weight
+    assert edge.weight == 70
+    edge.set("huge", answer(500), 60)  # heavier than the bound alone: kept, everything else evicted
+    assert len(edge) == 1 and edge.weight == 500
+    edge.clear()
+    assert edge.weight == 0
