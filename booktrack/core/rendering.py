@@ -9,7 +9,6 @@ byte-for-byte what DRF's renderer would produce for the plain value.
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from typing import Any
 
@@ -26,9 +25,14 @@ class ApiJSONEncoder(JSONEncoder):
         return super().default(obj)
 
 
+# One encoder for every call (it holds only its options; `encode` is thread-safe): building one per
+# call, as `json.dumps(cls=...)` does, costs more than encoding a small dict.
+_encoder = ApiJSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
 def json_bytes(value: Any) -> bytes:
     """`value` as DRF's JSONRenderer renders it by default (compact, ensure_ascii off, strict)."""
-    text = json.dumps(value, cls=ApiJSONEncoder, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    text = _encoder.encode(value)
     return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").encode()
 
 
