@@ -107,7 +107,13 @@ def catalog_upsert_hits(*, hits: Sequence[SearchHit]) -> int:
                     .order_by("pk")
                     .first()
                 )
-            hit = _merged_with_stored(hit, edition=edition, work=work)
+            # Stored values are merged in for CATALOG_FRESH_DAYS from the chain's first answer; then the
+            # next answer starts a new chain, so a value no provider gives any more does not stay forever.
+            chain = [row.merged_since or row.fetched_at for row in (edition, work) if row is not None]
+            continuing = bool(chain) and now - min(chain) < timedelta(days=conf.CATALOG_FRESH_DAYS)
+            if continuing:
+                hit = _merged_with_stored(hit, edition=edition, work=work)
+            merged_since = min(chain) if continuing else now
             record = hit_to_record(hit)
             work_fields = {
                 "title": hit.work.title[:500],
@@ -129,6 +135,7 @@ def catalog_upsert_hits(*, hits: Sequence[SearchHit]) -> int:
                 "record": record["work"],
                 "author_records": record["authors"],
                 "fetched_at": now,
+                "merged_since": merged_since,
             }
             if work is None:
                 work = Work.objects.create(**work_fields)
@@ -155,6 +162,7 @@ def catalog_upsert_hits(*, hits: Sequence[SearchHit]) -> int:
                 "provenance": dict(hit.edition.provenance),
                 "record": record["edition"],
                 "fetched_at": now,
+                "merged_since": merged_since,
             }
             Edition.objects.update_or_create(isbn13=isbn13, defaults=edition_fields)
             written += 1

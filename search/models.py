@@ -51,6 +51,9 @@ class Work(models.Model):
         default=list, blank=True, help_text="the AuthorDTOs as last merged, in order (wire form)"
     )
     fetched_at = models.DateTimeField()
+    merged_since = models.DateTimeField(
+        null=True, blank=True, help_text="when the record's merge chain began (restarted after CATALOG_FRESH_DAYS)"
+    )
 
     class Meta:
         ordering = ["title"]
@@ -78,6 +81,9 @@ class Edition(models.Model):
     provenance = models.JSONField(default=dict, blank=True)
     record = models.JSONField(default=dict, blank=True, help_text="the EditionDTO as last merged (wire form)")
     fetched_at = models.DateTimeField(db_index=True)
+    merged_since = models.DateTimeField(
+        null=True, blank=True, help_text="when the record's merge chain began (restarted after CATALOG_FRESH_DAYS)"
+    )
 
     class Meta:
         ordering = ["isbn13"]
