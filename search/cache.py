@@ -51,9 +51,10 @@ def query_key(text: str | None) -> str:
     """A query as a cache key part: case and spacing do not matter; accents and punctuation do.
 
     "Dune" and " dune " share an answer; "C++" and "C#", "Brontë" and "Bronte" do not (the providers
-    answer them differently, and CONTRACT 4 keeps accents).
+    answer them differently, and CONTRACT 4 keeps accents). Lower-cased, not case-folded: folding
+    would also merge "Straße" with "Strasse".
     """
-    return " ".join(unicodedata.normalize("NFC", text).casefold().split()) if text else ""
+    return " ".join(unicodedata.normalize("NFC", text).lower().split()) if text else ""
 
 
 def _cache_key(kind: str, parts: tuple[Any, ...]) -> str:

@@ -335,6 +335,7 @@ def test_v3_enrich_isbn10_and_its_isbn13_counts_add_up(client, fake):
     [
         ("/v1/search/advanced", "title", "C++", "C#"),
         ("/v1/search/advanced", "author", "Brontë", "Bronte"),
+        ("/v1/search/advanced", "title", "Straße", "Strasse"),
         ("/v1/search/title", "q", "C++", "C#"),
         ("/external/google-books", "q", "C++", "C#"),
         ("/v1/editions/search", "workTitle", "C++", "C#"),
