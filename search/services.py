@@ -125,9 +125,8 @@ def _isbn_from_catalog(isbn13: str) -> SearchResult | None:
 
 
 TYPO_FALLBACK_MIN_SIMILARITY = 60.0
-# Title pages ending within the first PAGING_WINDOW results are cut from one answer holding them all
-# (40: Google's largest page, so every provider answers the window in one call). Deeper pages ask
-# each provider for its own page at `offset`.
+# Each provider's first PAGING_WINDOW title results, merged and ranked, make the cached window that
+# pages are cut from (40: Google's largest page, so every provider answers it in one call).
 PAGING_WINDOW = 40
 
 
