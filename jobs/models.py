@@ -61,6 +61,8 @@ class Job(models.Model):
     error_message = models.TextField(blank=True, default="")
     results = models.JSONField(null=True, blank=True)
     results_expire_at = models.DateTimeField(null=True, blank=True)
+    # Times the watchdog sent the job to its task again after no worker ran it (jobs.services).
+    requeue_count = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ("-created_at",)

@@ -1,7 +1,9 @@
-"""Job services: creation, authentication, state, token refresh, cancel, results, cleanup (CONTRACT 5)."""
+"""Job services: creation, authentication, state, token refresh, cancel, results, cleanup and the
+stalled-job watchdog (CONTRACT 5)."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,7 +16,10 @@ from booktrack.core.exceptions import Conflict, InvalidRequest, MissingParameter
 from booktrack.core.metrics import record_job
 from jobs.events import JobProgress, JsonValue, event_append, progress_latest
 from jobs.models import ACTIVE_STATUSES, Job, JobItem, JobStatus, Pipeline
+from jobs.reporter import JobProgressReporter
 from jobs.tokens import REFRESH_WINDOW_SECONDS, TOKEN_TTL_SECONDS, token_generate, token_hash, token_matches
+
+logger = logging.getLogger(__name__)
 
 ABANDONED_AFTER = timedelta(days=7)
 FINISHED_KEPT_FOR = timedelta(hours=24)
@@ -268,3 +273,47 @@ def jobs_cleanup_expired(*, now: datetime | None = None) -> int:
         _, per_model = query.delete()
         deleted += per_model.get("jobs.Job", 0)
     return deleted
+
+
+MAX_REQUEUES = 3
+
+
+@dataclass(frozen=True)
+class StalledJobs:
+    requeued: list[str]
+    failed: list[str]
+
+
+def jobs_requeue_stalled(*, stalled_for: timedelta, now: datetime | None = None) -> StalledJobs:
+    """Jobs no worker is running: queued or running with no state write for `stalled_for`.
+
+    Each is sent to its task again (tasks are idempotent and resumable: finished items are kept), up
+    to MAX_REQUEUES times; then it fails with a retryable error event, so the client sees an end
+    instead of a job that never moves. `stalled_for` must exceed the broker's own redelivery delay
+    (CELERY_VISIBILITY_TIMEOUT), so a task the broker is about to hand out again is not sent twice.
+    """
+    now = now or timezone.now()
+    cutoff = now - stalled_for
+    stale = Job.objects.filter(status__in=ACTIVE_STATUSES, last_update__lte=cutoff).exclude(task_name="")
+    requeued: list[str] = []
+    to_fail: list[Job] = []
+    for job_id in stale.values_list("id", flat=True)[:500]:
+        with transaction.atomic():
+            job = stale.select_for_update(skip_locked=True).filter(pk=job_id).first()
+            if job is None:
+                continue  # finished, moved on, or another watchdog has it
+            if job.requeue_count >= MAX_REQUEUES:
+                to_fail.append(job)
+                continue
+            Job.objects.filter(pk=job.pk).update(requeue_count=job.requeue_count + 1, last_update=now)
+            job_enqueue(job=job)
+            requeued.append(str(job.id))
+    for job in to_fail:
+        JobProgressReporter(job_id=job.id).fail(
+            code="INTERNAL_ERROR",
+            message=f"No worker finished this job; it was sent again {job.requeue_count} times.",
+            retryable=True,
+        )
+    if requeued or to_fail:
+        logger.warning("stalled jobs: requeued %s, failed %s", requeued, [str(j.id) for j in to_fail])
+    return StalledJobs(requeued=requeued, failed=[str(j.id) for j in to_fail])

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+from datetime import datetime, timedelta
 
-from jobs.services import jobs_cleanup_expired
+from celery import shared_task
+from django.conf import settings
+
+from jobs.services import jobs_cleanup_expired, jobs_requeue_stalled
 
 
 @shared_task(name="jobs.cleanup_expired_jobs", acks_late=True)
 def cleanup_expired_jobs() -> int:
     return jobs_cleanup_expired()
+
+
+@shared_task(name="jobs.requeue_stalled_jobs", acks_late=True)
+def requeue_stalled_jobs(stalled_seconds: int | None = None, as_of: str | None = None) -> dict[str, list[str]]:
+    """Send jobs no worker is running to their task again: beat, every 10 minutes; embedded mode once
+    at start, for the jobs last written before it started (its in-memory broker died with the
+    previous process; a job created since is in the new broker already)."""
+    seconds = settings.JOB_STALL_SECONDS if stalled_seconds is None else stalled_seconds
+    now = datetime.fromisoformat(as_of) if as_of else None
+    outcome = jobs_requeue_stalled(stalled_for=timedelta(seconds=seconds), now=now)
+    return {"requeued": outcome.requeued, "failed": outcome.failed}

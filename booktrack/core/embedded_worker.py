@@ -46,5 +46,23 @@ def start_embedded_worker() -> bool:
             logger.exception("embedded Celery worker stopped")
 
     threading.Thread(target=run, name="embedded-celery-worker", daemon=True).start()
+    embedded_startup_tasks()
     logger.info("embedded Celery worker started (%s threads)", settings.EMBEDDED_WORKER_CONCURRENCY)
     return True
+
+
+def embedded_startup_tasks() -> None:
+    """What beat would do, once at start: the in-memory broker died with the previous process, so
+    every job still queued or running from before this start has no message left; the watchdog sends
+    them again now. Old finished jobs are cleaned up too. Sent by name, like any task."""
+    from django.utils import timezone
+
+    from booktrack.celery import app
+
+    started = timezone.now().isoformat()
+    requeue = {"stalled_seconds": 0, "as_of": started}
+    for name, kwargs in (("jobs.requeue_stalled_jobs", requeue), ("jobs.cleanup_expired_jobs", {})):
+        try:
+            app.send_task(name, kwargs=kwargs)
+        except Exception:  # noqa: BLE001 - never keep the server from starting
+            logger.exception("could not queue %s at start", name)

@@ -163,6 +163,11 @@ CELERY_TASK_QUEUES = tuple(Queue(name, Exchange(name, type="direct"), routing_ke
 # Redis broker: an unacknowledged task (its worker died) is redelivered after this many seconds.
 # Keep it above the longest task run (a 100-book batch, a scan).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=1800)}
+# A queued or running job with no state write for this long has no worker (the broker's own
+# redelivery, after the visibility timeout, would have restarted it): the watchdog sends it again.
+JOB_STALL_SECONDS = int(
+    env.str("JOB_STALL_SECONDS", default="") or CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] + 600
+)
 # Namespaces every broker key (Redis), so deployments or test runs sharing one Redis never share queues.
 if env.str("CELERY_BROKER_KEY_PREFIX", default=""):
     CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env.str("CELERY_BROKER_KEY_PREFIX")
