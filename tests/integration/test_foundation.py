@@ -186,3 +186,38 @@ def test_embedded_mode_serves_http_socket_and_worker_in_one_process(stack, tmp_p
         assert all(b["success"] for b in results["books"])
     finally:
         proc.stop()
+
+
+def test_embedded_mode_finishes_a_job_its_previous_process_left_queued(stack, tmp_path_factory):
+    """The in-memory broker dies with the process: a job queued before a restart has no message
+    left. At start the embedded server sends it to its task again, and it completes."""
+    data_dir = tmp_path_factory.mktemp("embedded-restart")
+    env = {k: v for k, v in stack.env.items() if k not in ("REDIS_URL", "DATABASE_URL", "CELERY_BROKER_KEY_PREFIX")}
+    env["DATA_DIR"] = str(data_dir)
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+    create = (
+        "import json; from jobs.services import job_create; from enrichment.batch import TASK_NAME; "
+        "job, token = job_create(pipeline='batch_enrichment', total=1, task_name=TASK_NAME, "
+        "params={'books': [{'title': 'Dune', 'author': 'Frank Herbert'}]}); "
+        "print(json.dumps({'id': str(job.id), 'token': token}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", create], cwd=ROOT, env=env, check=True, capture_output=True
+    )
+    job = json.loads(out.stdout.decode().strip().splitlines()[-1])
+    proc, port = start_uvicorn("embedded-restart", env, data_dir, workers=1)
+    try:
+        headers = {"Authorization": f"Bearer {job['token']}"}
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            state = requests.get(f"http://127.0.0.1:{port}/api/job-state/{job['id']}", headers=headers, timeout=10)
+            if state.ok and state.json()["status"] == "complete":
+                break
+            time.sleep(0.5)
+        assert state.json()["status"] == "complete", state.text
+        results = requests.get(
+            f"http://127.0.0.1:{port}/v1/enrichment/results/{job['id']}", headers=headers, timeout=10
+        ).json()["data"]
+        assert [b["title"] for b in results["books"]] == ["Dune"] and results["books"][0]["success"]
+    finally:
+        proc.stop()
