@@ -219,7 +219,11 @@ class UpstreamClient:
 
     def get_json(self, path: str, **kwargs: Any) -> Any:
         """GET and decode JSON (tolerating a UTF-8 BOM). 404 -> None; other 4xx -> ProviderError."""
-        response = self.get(path, **kwargs)
+        return self.request_json("GET", path, **kwargs)
+
+    def request_json(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Any method, answer decoded as `get_json` does (e.g. ISBNdb's `POST /books`, a read of many keys)."""
+        response = self.request(method, path, **kwargs)
         if response.status_code == 404:
             return None
         if response.status_code >= 400:

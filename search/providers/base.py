@@ -17,8 +17,8 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 
-from booktrack.core.exceptions import ProviderError, ProviderUnavailable
-from booktrack.core.http import UpstreamClient, decode_json, upstream_client
+from booktrack.core.exceptions import ProviderUnavailable
+from booktrack.core.http import UpstreamClient, upstream_client
 from search.dto import DEFAULT_FORMAT, AuthorDTO, EditionDTO, ProviderPage, SearchHit, WorkDTO, clean_text
 
 # --- pure helpers ---------------------------------------------------------------------------
@@ -450,20 +450,7 @@ class Provider:
 
     def post_json(self, path: str, *, json_body: Any, **kwargs: Any) -> Any:
         """POST a JSON body (a read that takes many keys, e.g. ISBNdb `POST /books`); answers as `get_json`."""
-
-        def send() -> Any:
-            client = self.client()
-            response = client.request("POST", path, json_body=json_body, **kwargs)
-            if response.status_code == 404:
-                return None
-            if response.status_code >= 400:
-                raise ProviderError(
-                    f"{self.name} answered HTTP {response.status_code}.",
-                    details={"provider": self.name, "status": response.status_code},
-                )
-            return decode_json(response.content, upstream=self.name)
-
-        return self._json(send)
+        return self._json(lambda: self.client().request_json("POST", path, json_body=json_body, **kwargs))
 
     def _json(self, send: Callable[[], Any]) -> Any:
         from search.budgets import BudgetExhausted, budget_cooldown
