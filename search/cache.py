@@ -317,6 +317,20 @@ def _revalidate(kind: str, key: str, loader: Callable[[float], SearchResult]) ->
             _refreshing.discard(key)
 
 
+def _from_catalog(read: Callable[[], SearchResult | None], *, kind: str, key: str) -> SearchResult | None:
+    """The catalog tier: an answer it holds is stored in the tiers above and labelled CATALOG."""
+    try:
+        value = read()
+    except Exception:  # noqa: BLE001 - a database hiccup falls through to the providers
+        logger.warning("catalog read failed", exc_info=True)
+        value = None
+    metrics.record_cache("catalog", hit=value is not None)
+    if value is None:
+        return None
+    _store(kind, key, value)
+    return value.with_cache(cached=True, cache_source="CATALOG")
+
+
 def cached_fetch(
     *,
     kind: str,
@@ -341,15 +355,9 @@ def cached_fetch(
         return value.with_cache(cached=True, cache_source="KV")
 
     if catalog is not None:
-        try:
-            value = catalog()
-        except Exception:  # noqa: BLE001 - a database hiccup falls through to the providers
-            logger.warning("catalog read failed", exc_info=True)
-            value = None
-        metrics.record_cache("catalog", hit=value is not None)
+        value = _from_catalog(catalog, kind=kind, key=key)
         if value is not None:
-            _store(kind, key, value)
-            return value.with_cache(cached=True, cache_source="CATALOG")
+            return value
 
     def compute() -> tuple[SearchResult, bool]:
         return _coalesce_across_processes(key, lambda: loader(deadline), lambda v: _store(kind, key, v), deadline)
@@ -499,15 +507,9 @@ def cached_fetch_many(
 
     if catalog is not None:
         for item, key in list(misses.items()):
-            try:
-                value = catalog(item)
-            except Exception:  # noqa: BLE001 - a database hiccup falls through to the providers
-                logger.warning("catalog read failed", exc_info=True)
-                value = None
-            metrics.record_cache("catalog", hit=value is not None)
+            value = _from_catalog(lambda item=item: catalog(item), kind=kind, key=key)
             if value is not None:
-                _store(kind, key, value)
-                out[item] = value.with_cache(cached=True, cache_source="CATALOG")
+                out[item] = value
                 del misses[item]
 
     led, awaited = _claim(misses)
