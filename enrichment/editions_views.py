@@ -100,17 +100,7 @@ class EditionsSearchView(APIView):
             _param("language", "Preferred language (ISO 639-1), ranked first"),
         ],
         responses={
-            **api.ok(
-                {
-                    "type": "object",
-                    "required": ["editions", "totalResults", "workTitle"],
-                    "properties": {
-                        "editions": {"type": "array", "items": api.ref("Edition")},
-                        "totalResults": {"type": "integer", "minimum": 0},
-                        "workTitle": {"type": "string"},
-                    },
-                }
-            ),
+            **api.ok(api.ref("EditionsPayload")),
             **api.errors(MissingParameter, InvalidQuery, NotFound, RateLimitExceeded, ProviderUnavailable),
         },
         tags=["enrichment"],

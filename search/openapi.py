@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import MISSING, fields
 from typing import Any
 
-from booktrack.core.openapi import Schema, ref, register_components
+from booktrack.core.openapi import Schema, obj, ref, register_components
 from search import dto
 
 # Per-field constraints the types alone do not say (CONTRACT 3).
@@ -243,6 +243,43 @@ register_components(
                 "source": {"type": "string", "enum": list(dto.PROVIDERS)},
             },
         },
+    }
+)
+
+
+INT = {"type": "integer"}
+COUNT = {"type": "integer", "minimum": 0}
+TEXT = {"type": "string"}
+
+register_components(
+    {
+        "V3SearchPayload": obj(
+            {
+                "results": {"type": "array", "items": ref("V3Book")},
+                "totalCount": COUNT,
+                "query": obj({"q": TEXT, "mode": TEXT, "limit": INT, "offset": INT}),
+            }
+        ),
+        "V3EnrichRequest": obj({"isbns": {"type": "array", "minItems": 1, "maxItems": 50, "items": TEXT}}),
+        "V3EnrichPayload": obj(
+            {
+                "books": {"type": "array", "items": ref("V3Book")},
+                "found": COUNT,
+                "requested": {"type": "integer", "minimum": 1},
+                "notFound": {"type": "array", "items": TEXT},
+            },
+            description="found + len(notFound) == requested; books holds each book once, in request order.",
+        ),
+        "V3Capabilities": obj(
+            {
+                "features": {"type": "object", "additionalProperties": {"type": "boolean"}},
+                "limits": {"type": "object", "additionalProperties": INT},
+                "version": TEXT,
+            }
+        ),
+        "EditionsPayload": obj(
+            {"editions": {"type": "array", "items": ref("Edition")}, "totalResults": COUNT, "workTitle": TEXT}
+        ),
     }
 )
 

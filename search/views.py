@@ -71,25 +71,9 @@ EXTERNAL_AUTHOR = {**EXTERNAL, 200: OpenApiResponse(api.ref("LegacyAuthorWorks")
 CAPABILITIES = {
     200: OpenApiResponse(
         {
-            "type": "object",
-            "description": "The v1 envelope with features, limits and version, repeated at the top level.",
-            "required": ["success", "data", "metadata", "features", "limits", "version"],
-            "properties": {
-                "success": {"type": "boolean", "enum": [True]},
-                "data": {
-                    "type": "object",
-                    "required": ["features", "limits", "version"],
-                    "properties": {
-                        "features": {"type": "object", "additionalProperties": {"type": "boolean"}},
-                        "limits": {"type": "object", "additionalProperties": {"type": "integer"}},
-                        "version": {"type": "string"},
-                    },
-                },
-                "metadata": api.ref("ResponseMetadata"),
-                "features": {"type": "object", "additionalProperties": {"type": "boolean"}},
-                "limits": {"type": "object", "additionalProperties": {"type": "integer"}},
-                "version": {"type": "string"},
-            },
+            **api.envelope(api.ref("V3Capabilities")),
+            "description": "The v1 envelope, with features, limits and version repeated at the top level.",
+            "allOf": [api.ref("V3Capabilities")],
         }
     )
 }
@@ -303,26 +287,7 @@ class V3BookSearch(SearchView):
             _p("page", "1-based page (when no offset)", type_={"type": "integer", "minimum": 1, "maximum": 1000}),
         ],
         responses={
-            **api.ok(
-                {
-                    "type": "object",
-                    "required": ["results", "totalCount", "query"],
-                    "properties": {
-                        "results": {"type": "array", "items": api.ref("V3Book")},
-                        "totalCount": {"type": "integer", "minimum": 0},
-                        "query": {
-                            "type": "object",
-                            "required": ["q", "mode", "limit", "offset"],
-                            "properties": {
-                                "q": {"type": "string"},
-                                "mode": {"type": "string"},
-                                "limit": {"type": "integer"},
-                                "offset": {"type": "integer"},
-                            },
-                        },
-                    },
-                }
-            ),
+            **api.ok(api.ref("V3SearchPayload")),
             **SEARCH_ERRORS,
         },
         tags=["v3"],
@@ -376,27 +341,9 @@ class V3BookByIsbn(SearchView):
 
 class V3Enrich(SearchView):
     @extend_schema(
-        request={
-            "application/json": {
-                "type": "object",
-                "required": ["isbns"],
-                "properties": {"isbns": {"type": "array", "minItems": 1, "maxItems": 50, "items": {"type": "string"}}},
-            }
-        },
+        request={"application/json": api.ref("V3EnrichRequest")},
         responses={
-            **api.ok(
-                {
-                    "type": "object",
-                    "required": ["books", "found", "requested", "notFound"],
-                    "properties": {
-                        "books": {"type": "array", "items": api.ref("V3Book")},
-                        "found": {"type": "integer", "minimum": 0},
-                        "requested": {"type": "integer", "minimum": 1},
-                        "notFound": {"type": "array", "items": {"type": "string"}},
-                    },
-                },
-                "found + len(notFound) == requested; books holds each book once",
-            ),
+            **api.ok(api.ref("V3EnrichPayload")),
             **api.errors(
                 MissingParameter, InvalidRequest, EmptyBatch, BatchTooLarge, RateLimitExceeded, ProviderUnavailable
             ),
@@ -406,23 +353,9 @@ class V3Enrich(SearchView):
     )
     def post(self, request: Request) -> Response:
         body = EnrichRequest.parse(request.data)
-        # Each ISBN sent counts once: it is either found or listed in notFound, so
-        # found + len(notFound) == requested. `books` holds each book once (an ISBN-10 and its
-        # ISBN-13 are one book), so it can be shorter than `found`.
-        normalized: list[tuple[str, str | None]] = []
-        for raw in body.isbns:
-            try:
-                normalized.append((raw, isbn_normalize(raw)))
-            except InvalidIsbn:
-                normalized.append((raw, None))
-        wanted = list(dict.fromkeys(i for _, i in normalized if i))
+        wanted = wire.isbns_valid(body.isbns)
         hits = services.book_lookup_many(isbns=wanted) if wanted else {}
-        by_isbn = {isbn13: book for isbn13 in wanted if (hit := hits.get(isbn13)) and (book := wire.v3_book(hit))}
-        found = sum(1 for _, isbn13 in normalized if isbn13 in by_isbn)
-        not_found = [raw for raw, isbn13 in normalized if isbn13 not in by_isbn]
-        books = [by_isbn[i] for i in wanted if i in by_isbn]
-        data = {"books": books, "found": found, "requested": len(body.isbns), "notFound": not_found}
-        return success(request, data)
+        return success(request, wire.v3_enrich(body.isbns, hits))
 
 
 class V3Capabilities(SearchView):

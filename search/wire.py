@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from booktrack.core.rendering import PrerenderedJSON
 from search.dto import SearchHit, SearchResult
-from search.isbn import isbn_to_10
+from search.isbn import isbn_to_10, isbn_to_13
 from search.providers import BY_NAME
 
 
@@ -144,6 +145,26 @@ def v3_book(hit: SearchHit) -> dict[str, Any] | None:
     }
     book.update({k: v for k, v in optional.items() if v is not None})
     return book
+
+
+def isbns_valid(raw: Sequence[str]) -> list[str]:
+    """The distinct ISBN-13s of the valid ISBNs among `raw`, in order."""
+    return list(dict.fromkeys(i for i in (isbn_to_13(r) for r in raw) if i))
+
+
+def v3_enrich(raw: Sequence[str], hits: Mapping[str, SearchHit | None]) -> dict[str, Any]:
+    """`POST /v3/books/enrich` data. Each ISBN sent counts once: found, or listed (as sent) in
+    `notFound`, so found + len(notFound) == requested; `books` holds each book once (an ISBN-10 and
+    its ISBN-13 are one book), in request order, so it can be shorter than `found`."""
+    sent = [(isbn, isbn_to_13(isbn)) for isbn in raw]
+    wanted = list(dict.fromkeys(i for _, i in sent if i))
+    by_isbn = {i: book for i in wanted if (hit := hits.get(i)) and (book := v3_book(hit))}
+    return {
+        "books": [by_isbn[i] for i in wanted if i in by_isbn],
+        "found": sum(1 for _, i in sent if i in by_isbn),
+        "requested": len(sent),
+        "notFound": [isbn for isbn, i in sent if i not in by_isbn],
+    }
 
 
 def v3_total_count(*, total: int, hits: int, kept: int, limit: int, offset: int) -> int:

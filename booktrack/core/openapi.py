@@ -85,6 +85,18 @@ register_components(
 )
 
 
+def obj(properties: dict[str, Schema], *, optional: tuple[str, ...] = (), description: str = "") -> Schema:
+    """An object schema whose properties are all required but `optional`."""
+    schema: Schema = {
+        "type": "object",
+        "required": [name for name in properties if name not in optional],
+        "properties": properties,
+    }
+    if description:
+        schema["description"] = description
+    return schema
+
+
 def envelope(data: Schema) -> Schema:
     """`{success: true, data, metadata}` (CONTRACT 2)."""
     return {
