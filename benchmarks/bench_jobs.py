@@ -173,8 +173,7 @@ def _event_latency(base: str, ctx) -> list[str]:
         f"(p99/p50 {p99 / p50:.1f}x).",
         "",
     ]
-    print("\n".join(lines), flush=True)
-    return lines
+    return harness.section(lines)
 
 
 # --- 2. database writes --------------------------------------------------------------------------
@@ -317,8 +316,7 @@ def _db_writes(ctx) -> list[str]:
         f"{rows[2][4]['job_update'] / max(1, WRITE_CALLS // rows[2][1]):.2f})**; terminal state written once each.",
         "",
     ]
-    print("\n".join(lines), flush=True)
-    return lines
+    return harness.section(lines)
 
 
 # --- 3. 100-book batch ---------------------------------------------------------------------------
@@ -442,5 +440,4 @@ def _batch(base: str, fake, ctx) -> list[str]:
         f"{'met' if ratio <= 1.5 else 'MISSED'}).",
         "",
     ]
-    print("\n".join(lines), flush=True)
-    return lines
+    return harness.section(lines)

@@ -87,8 +87,7 @@ def _cached_vs_floor(base: str, ctx) -> list[str]:
         f"Median ratio: **{ratio:.2f}x** (mean throughput {cached_rps:,.0f} vs {floor_rps:,.0f} req/s; errors: {errors}).",
         "",
     ]
-    print("\n".join(lines), flush=True)
-    return lines
+    return harness.section(lines)
 
 
 def _in_process_cost(env: dict[str, str]) -> list[str]:
@@ -114,8 +113,7 @@ def _in_process_cost(env: dict[str, str]) -> list[str]:
         f"({costs['cached_isbn'] / costs['floor']:.2f}x of it inside Django).",
         "",
     ]
-    print("\n".join(lines), flush=True)
-    return lines
+    return harness.section(lines)
 
 
 def _cold_latency(base: str, fake) -> list[str]:
@@ -145,8 +143,7 @@ def _cold_latency(base: str, fake) -> list[str]:
             f"| {title} | {status} | {ms:.0f} | {calls['google']} / {calls['openlibrary']} / {calls['isbndb']} |"
         )
     lines += ["", f"Median **{median:.0f} ms** ({median / 300:.2f}x of 300 ms), max {max(latencies):.0f} ms.", ""]
-    print("\n".join(lines), flush=True)
-    return lines
+    return harness.section(lines)
 
 
 def _coalescing(base: str, fake) -> list[str]:
@@ -172,5 +169,4 @@ def _coalescing(base: str, fake) -> list[str]:
         f"Statuses: {statuses}; slowest answer {max(ms for _, ms, _ in results):.0f} ms.",
         "",
     ]
-    print("\n".join(lines), flush=True)
-    return lines
+    return harness.section(lines)

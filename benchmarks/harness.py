@@ -22,6 +22,12 @@ PG_DSN = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/12")
 
 
+def section(lines: list[str]) -> list[str]:
+    """A scenario's Markdown section: shown as it is measured, returned for docs/benchmarks.md."""
+    print("\n".join(lines), flush=True)
+    return lines
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
