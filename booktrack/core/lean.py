@@ -42,10 +42,10 @@ class LeanGetMixin:
             response = self.get(LeanRequest(request), *args, **kwargs)
         except Exception as exc:  # noqa: BLE001 - the one handler decides (domain error, or a logged 500)
             response = exception_handler(exc, {"request": request, "view": self})
-        return rendered(response)
+        return json_rendering(response)
 
 
-def rendered(response: HttpResponseBase) -> HttpResponseBase:
+def json_rendering(response: HttpResponseBase) -> HttpResponseBase:
     """A DRF Response set up to render itself as JSON, as DRF's `finalize_response` would.
 
     Django's handler renders it (the template-response protocol), so no second response object is built.
