@@ -1,18 +1,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from enrichment.genres import CANONICAL_GENRES, genres_for_item, normalize_genres
-
-# The real upstream samples live beside the repo (CI always has them).
-SHARED_FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
-
-
-def _shared(path: str):
-    return json.loads((SHARED_FIXTURES / path).read_text(encoding="utf-8-sig"))
+from tests.samples import sample_json as _shared
+from tests.samples import sample_lines
 
 
 def test_canonical_genres_include_the_required_list():
@@ -85,7 +79,7 @@ def test_normalize_genres_openlibrary_jscmd_subject_objects():
 
 
 def test_normalize_genres_isbndb_class_codes_are_noise():
-    lines = (SHARED_FIXTURES / "isbndb/isbndb_dump_book_records.jsonl").read_text(encoding="utf-8").splitlines()
+    lines = sample_lines("isbndb/isbndb_dump_book_records.jsonl")
     records = [json.loads(line) for line in lines if line.strip()]
     assert normalize_genres(records[0]["subjects"], provider="isbndb") == []  # ["PQ", "878"]
     assert normalize_genres(records[2]["subjects"], provider="isbndb") == ["Edible Mushrooms", "Mushroom Culture"]

@@ -2,30 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import unicodedata
-from functools import cache
-from pathlib import Path
 
 from tests.fakes.data.catalog import AUTHORS, WORKS
-
-SHARED_FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
-
-
-@cache
-def fixture_bytes(relative: str) -> bytes | None:
-    """A real upstream sample from ../shared/fixtures, or None when the folder is absent."""
-    path = SHARED_FIXTURES / relative
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return None
-    return data.removeprefix(b"\xef\xbb\xbf")  # two Google samples start with a UTF-8 BOM
-
-
-def fixture_json(relative: str):
-    data = fixture_bytes(relative)
-    return None if data is None else json.loads(data.decode("utf-8"))
 
 
 def fold(text: str | None) -> str:

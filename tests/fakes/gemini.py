@@ -2,7 +2,7 @@
 
 Point the google-genai SDK at it with
 ``HttpOptions(base_url=fake.base_urls["GEMINI_BASE_URL"])``. Answers use the real
-GenerateContentResponse shape (../shared/fixtures/gemini/):
+GenerateContentResponse shape (tests/fixtures/upstream/gemini/):
 
 - a request with an image part (``inlineData``) -> JSON-mode text ``{"books": [...]}``: 3-6 catalog
   books chosen deterministically from the image bytes, with confidences (some below 0.7) and
@@ -25,8 +25,9 @@ import hashlib
 import io
 import json
 
-from tests.fakes.catalog import CATALOG, fixture_bytes
+from tests.fakes.catalog import CATALOG
 from tests.fakes.routing import Request, Response, json_response, raw_json_response
+from tests.samples import sample_bytes
 
 NAME = "gemini"
 PREFIX = "/gemini"
@@ -62,8 +63,8 @@ def error_response(status: int) -> Response:
         404: "gemini/error_404_unknown_model.json",
         429: "gemini/error_429_resource_exhausted_retry_info.json",
     }.get(status)
-    if recorded and (data := fixture_bytes(recorded)) is not None:
-        return raw_json_response(data, status)
+    if recorded:
+        return raw_json_response(sample_bytes(recorded), status)
     names = {
         400: "INVALID_ARGUMENT",
         403: "PERMISSION_DENIED",

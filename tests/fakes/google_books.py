@@ -1,6 +1,6 @@
 """Google Books API v1 fake: ``/volumes`` search and ``/volumes/{id}``.
 
-Shapes follow ../shared/fixtures/google_books/. The recorded samples are served verbatim for
+Shapes follow tests/fixtures/upstream/google_books/. The recorded samples are served verbatim for
 ``q=isbn:9780374104092`` and for volumes 2cl7AgAAQBAJ and 49T5twEACAAJ.
 Coverage like the real API: descriptions and BISAC categories, but only the two small thumbnails in
 search results, ``pageCount`` 0 for some volumes, and no first publication year.
@@ -11,8 +11,9 @@ from __future__ import annotations
 import hashlib
 import re
 
-from tests.fakes.catalog import CATALOG, clean_isbn, fixture_bytes, fold, tokens_match
+from tests.fakes.catalog import CATALOG, clean_isbn, fold, tokens_match
 from tests.fakes.routing import Request, Response, json_response, raw_json_response
+from tests.samples import sample_bytes
 
 NAME = "google"
 PREFIX = "/google/books/v1"
@@ -221,9 +222,7 @@ def search_volumes(request: Request) -> Response:
         )
     isbn_ops = [clean_isbn(v) for op, v in OPERATOR.findall(q) if op.lower() == "isbn"]
     if start == 0 and len(isbn_ops) == 1 and isbn_ops[0] in RECORDED_SEARCHES:
-        recorded = fixture_bytes(RECORDED_SEARCHES[isbn_ops[0]])
-        if recorded is not None:
-            return raw_json_response(recorded)
+        return raw_json_response(sample_bytes(RECORDED_SEARCHES[isbn_ops[0]]))
     hits = [(w, e) for w, e in CATALOG.editions("g") if _matches(w, e, q)]
     page = hits[start : start + limit]
     body: dict = {"kind": "books#volumes", "totalItems": len(hits)}
@@ -235,8 +234,8 @@ def search_volumes(request: Request) -> Response:
 def get_volume(request: Request) -> Response:
     volume_id = request.params["volume_id"]
     recorded_name = RECORDED_VOLUMES.get(volume_id)
-    if recorded_name and (recorded := fixture_bytes(recorded_name)) is not None:
-        return raw_json_response(recorded)
+    if recorded_name:
+        return raw_json_response(sample_bytes(recorded_name))
     found = CATALOG.by_google_id.get(volume_id)
     if found is None or "g" not in found[1]["sources"]:
         return error_response(404)

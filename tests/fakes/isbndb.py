@@ -1,7 +1,7 @@
 """ISBNdb API v2 fake: ``/book/{isbn}``, ``/books/{query}``, ``POST /books``, ``/search/books``,
 ``/author/{name}``, ``/authors/{query}``.
 
-Book objects follow the Book schema of ../shared/fixtures/isbndb/isbndb_openapi_v2.7.0_spec.json and
+Book objects follow the Book schema of tests/fixtures/upstream/isbndb/isbndb_openapi_v2.7.0_spec.json and
 the quirks of the dump records: ``date_published`` sometimes an int, ``msrp`` sometimes a string,
 ``isbn`` holding the ISBN-10. Every call needs an ``Authorization`` header: missing -> 401, a key
 starting with ``invalid`` (or outside ``FakeUpstreams(isbndb_keys=...)``) -> 403.

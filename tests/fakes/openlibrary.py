@@ -1,6 +1,6 @@
 """OpenLibrary fake: search, ISBN/edition/work/author documents and the Books API.
 
-Shapes follow ../shared/fixtures/openlibrary/. Recorded samples are served verbatim where the
+Shapes follow tests/fixtures/upstream/openlibrary/. Recorded samples are served verbatim where the
 catalog agrees with them (edition OL7353617M, works OL45804W and OL15832982W and its editions,
 edition OL22951843M, author OL34184A, J. K. Rowling's works and author search, two Books API keys).
 Like the real service, ``/isbn/{isbn}.json`` answers 302 to ``/books/{olid}.json``, and
@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 
-from tests.fakes.catalog import CATALOG, clean_isbn, fixture_bytes, fixture_json, fold, tokens_match
+from tests.fakes.catalog import CATALOG, clean_isbn, fold, tokens_match
 from tests.fakes.data.catalog import OL_FORMATS, OL_LANGUAGES
 from tests.fakes.routing import Request, Response, json_response, raw_json_response, text_response
+from tests.samples import sample_bytes, sample_json
 
 NAME = "openlibrary"
 PREFIX = "/openlibrary"
@@ -92,7 +93,7 @@ def ol_date(iso: str) -> str:
 
 def _recorded(table: dict, key: str):
     name = table.get(key)
-    return fixture_bytes(name) if name else None
+    return sample_bytes(name) if name else None
 
 
 def edition_doc(work: dict, edition: dict) -> dict:
@@ -400,7 +401,7 @@ def books_api(request: Request) -> Response:
         if kind.upper() == "ISBN":
             recorded = None
             if cmd == "data" and clean_isbn(value) in RECORDED_BIBKEYS:
-                recorded = fixture_json(RECORDED_BIBKEYS[clean_isbn(value)])
+                recorded = sample_json(RECORDED_BIBKEYS[clean_isbn(value)])
             if recorded:
                 result[bibkey] = next(iter(recorded.values()))
                 continue

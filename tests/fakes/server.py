@@ -27,8 +27,8 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from tests.fakes import covers, gemini, google_books, isbndb, openlibrary, wikidata
-from tests.fakes.catalog import fixture_json
 from tests.fakes.routing import Request, Response, Route, compile_route, json_response
+from tests.samples import sample_json
 
 UPSTREAM_MODULES = (google_books, openlibrary, covers, isbndb, wikidata, gemini)
 UPSTREAMS = tuple(module.NAME for module in UPSTREAM_MODULES)
@@ -168,16 +168,14 @@ class FakeUpstreams:
 
         Each item: ``{"status": 429, "body": {...} | "text", "headers": {...}}`` or
         ``{"fixture": "gemini/error_429_resource_exhausted_retry_info.json", "status": 429}``
-        (path below ../shared/fixtures).
+        (path below tests/fixtures/upstream).
         """
         name = self._check(upstream)
         items = []
         for item in responses:
             body = item.get("body")
             if "fixture" in item:
-                body = fixture_json(item["fixture"])
-                if body is None:
-                    raise FileNotFoundError(item["fixture"])
+                body = sample_json(item["fixture"])
             items.append(QueuedResponse(int(item.get("status", 200)), body, dict(item.get("headers") or {})))
         with self._lock:
             self._queues[name].extend(items)

@@ -14,8 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from PIL import Image
 
-from tests.fakes.catalog import SHARED_FIXTURES
 from tests.fakes.server import FakeUpstreams
+from tests.samples import UPSTREAM_FIXTURES
 
 pytestmark = []
 
@@ -75,9 +75,7 @@ def test_google_books_isbn_search_returns_volume_shape(fake):
 
 
 def test_google_books_recorded_fixture_is_served_verbatim(fake):
-    recorded = SHARED_FIXTURES / "google_books/volumes_q_isbn_9780374104092.json"
-    if not recorded.exists():
-        pytest.skip("shared fixtures absent")
+    recorded = UPSTREAM_FIXTURES / "google_books/volumes_q_isbn_9780374104092.json"
     url = fake.base_urls["GOOGLE_BOOKS_BASE_URL"] + "/volumes?q=isbn:9780374104092"
     assert fetch(url)[2] == recorded.read_bytes()
 
@@ -318,8 +316,6 @@ def test_gemini_sdk_parses_csv_column_mapping(fake):
 def test_gemini_queued_429_and_safety_reach_the_sdk(fake):
     from google.genai import errors
 
-    if not (SHARED_FIXTURES / "gemini").exists():
-        pytest.skip("shared fixtures absent")
     client = _gemini_client(fake)
     fake.queue(
         "gemini",

@@ -4,24 +4,19 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import responses
 
 from search import cache as tiers
+from tests.samples import sample_json
 
 pytestmark = pytest.mark.django_db
 
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures"
 GOOGLE = "http://upstream.test/google/books/v1"
 OL = "http://upstream.test/openlibrary"
 DAY = 86400
-
-
-def shared(relative: str):
-    return json.loads((SHARED / relative).read_text(encoding="utf-8-sig"))
 
 
 def query_of(call) -> dict[str, list[str]]:
@@ -90,7 +85,7 @@ def _works_callback(request):
 
 @pytest.fixture
 def author_upstream(upstream):
-    upstream.get(f"{OL}/search/authors.json", json=shared("openlibrary/search_authors_j_k_rowling.json"))
+    upstream.get(f"{OL}/search/authors.json", json=sample_json("openlibrary/search_authors_j_k_rowling.json"))
     upstream.add_callback(responses.GET, WORKS_URL, callback=_works_callback)
     return upstream
 
@@ -114,7 +109,7 @@ def test_author_keyless_namesake_skipped_for_one_with_a_key(client, upstream):
 
 
 def test_author_known_but_no_works_is_unknown_author_answer(client, upstream):
-    upstream.get(f"{OL}/search/authors.json", json=shared("openlibrary/search_authors_j_k_rowling.json"))
+    upstream.get(f"{OL}/search/authors.json", json=sample_json("openlibrary/search_authors_j_k_rowling.json"))
     upstream.get(WORKS_URL, json={"size": 0, "entries": []})
     body = client.get("/search/author", {"q": "J. K. Rowling"}).json()
     assert body["success"] is False and body["works"] == [] and body["pagination"] is None
@@ -188,7 +183,7 @@ def test_author_unknown_is_200_success_false(client, upstream, ttls):
 
 
 def test_v3_book_isbn10_and_isbn13_same_answer(client, upstream):
-    upstream.get(f"{GOOGLE}/volumes", json=shared("google_books/volumes_q_isbn_9780374104092.json"))
+    upstream.get(f"{GOOGLE}/volumes", json=sample_json("google_books/volumes_q_isbn_9780374104092.json"))
     upstream.get(f"{OL}/api/books", json={})
     by13 = client.get("/v3/books/9780374104092")
     by10 = client.get("/v3/books/0374104093")
@@ -222,8 +217,8 @@ def test_v3_enrich_asks_openlibrary_for_many_isbns_in_one_call(client, upstream)
     upstream.get(
         f"{OL}/api/books",
         json={
-            **shared("openlibrary/api_books_jscmd_data_ISBN_9780316030571.json"),
-            **shared("openlibrary/api_books_jscmd_data_ISBN_9782070427796.json"),
+            **sample_json("openlibrary/api_books_jscmd_data_ISBN_9780316030571.json"),
+            **sample_json("openlibrary/api_books_jscmd_data_ISBN_9782070427796.json"),
         },
     )
     body = client.post(

@@ -1,20 +1,17 @@
-"""Every real upstream sample in ../shared/fixtures goes through the normalizers."""
+"""Every real upstream sample in tests/fixtures/upstream goes through the normalizers."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from search.dto import FORMATS
 from search.providers import google_books, isbndb, openlibrary
+from tests.samples import UPSTREAM_FIXTURES, sample_json, sample_lines
 
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures"
-
-
-def load(relative: str):
-    return json.loads((SHARED / relative).read_text(encoding="utf-8-sig"))
+SHARED = UPSTREAM_FIXTURES
+load = sample_json
 
 
 def assert_clean_hit(hit):
@@ -211,7 +208,7 @@ def test_ol_reading_log():
 
 
 def test_isbndb_dump_records_quirks():
-    lines = (SHARED / "isbndb/isbndb_dump_book_records.jsonl").read_text(encoding="utf-8").splitlines()
+    lines = sample_lines("isbndb/isbndb_dump_book_records.jsonl")
     hits = [isbndb.normalize_book(json.loads(line)) for line in lines if line.strip()]
     first, second, third = hits
     assert first.edition.publication_date == "2015"  # int date_published

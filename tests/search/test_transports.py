@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -18,8 +17,8 @@ from search import services
 from search.providers.google_books import GoogleBooksProvider
 from search.providers.isbndb import IsbndbProvider
 from search.providers.openlibrary import OpenLibraryProvider
+from tests.samples import sample_json, sample_lines
 
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures"
 GOOGLE = "http://upstream.test/google/books/v1"
 OL = "http://upstream.test/openlibrary"
 ISBNDB = "http://upstream.test/isbndb"
@@ -29,10 +28,6 @@ ANY_ISBNDB = re.compile(re.escape(ISBNDB) + r"/.*")
 
 OL_EMPTY_SEARCH = {"numFound": 0, "docs": []}
 GOOGLE_EMPTY = {"kind": "books#volumes", "totalItems": 0}
-
-
-def shared(relative: str):
-    return json.loads((SHARED / relative).read_text(encoding="utf-8-sig"))
 
 
 def query_of(call) -> dict[str, list[str]]:
@@ -64,7 +59,7 @@ def no_keys(settings):
 
 
 def test_google_isbn_search_sends_q_isbn_without_key(upstream, no_keys):
-    upstream.get(f"{GOOGLE}/volumes", json=shared("google_books/volumes_q_isbn_9780374104092.json"))
+    upstream.get(f"{GOOGLE}/volumes", json=sample_json("google_books/volumes_q_isbn_9780374104092.json"))
     page = GoogleBooksProvider().search_isbn(isbn13="9780374104092", deadline=None)
     assert [h.edition.isbn for h in page.hits] == ["9780374104092"]
     (call,) = upstream.calls
@@ -76,8 +71,8 @@ def test_google_isbn_search_sends_q_isbn_without_key(upstream, no_keys):
 
 def test_google_sends_key_only_when_configured(upstream, settings):
     settings.GOOGLE_BOOKS_API_KEY = "g-key-123"
-    upstream.get(f"{GOOGLE}/volumes", json=shared("google_books/volumes_q_isbn_9780374104092.json"))
-    upstream.get(f"{GOOGLE}/volumes/2cl7AgAAQBAJ", json=shared("google_books/volume_by_id_2cl7AgAAQBAJ.json"))
+    upstream.get(f"{GOOGLE}/volumes", json=sample_json("google_books/volumes_q_isbn_9780374104092.json"))
+    upstream.get(f"{GOOGLE}/volumes/2cl7AgAAQBAJ", json=sample_json("google_books/volume_by_id_2cl7AgAAQBAJ.json"))
     provider = GoogleBooksProvider()
     provider.search_isbn(isbn13="9780374104092", deadline=None)
     provider.search_title(query="Annihilation", limit=5, offset=0, deadline=None)
@@ -101,7 +96,7 @@ def test_google_advanced_uses_intitle_and_inauthor(upstream, no_keys):
 
 
 def test_google_title_search_pages_with_start_index(upstream, no_keys):
-    upstream.get(f"{GOOGLE}/volumes", json=shared("google_books/volumes_search_children_of_time.json"))
+    upstream.get(f"{GOOGLE}/volumes", json=sample_json("google_books/volumes_search_children_of_time.json"))
     page = GoogleBooksProvider().search_title(query="Children of Time", limit=20, offset=40, deadline=None)
     assert page.hits and page.total == 1499
     params = query_of(upstream.calls[0])
@@ -113,7 +108,7 @@ def test_google_title_search_pages_with_start_index(upstream, no_keys):
 
 
 def test_openlibrary_search_asks_for_explicit_fields_including_isbn(upstream):
-    upstream.get(f"{OL}/search.json", json=shared("openlibrary/search_title_lord_of_the_rings.json"))
+    upstream.get(f"{OL}/search.json", json=sample_json("openlibrary/search_title_lord_of_the_rings.json"))
     provider = OpenLibraryProvider()
     page = provider.search_title(query="The Lord of the Rings", limit=5, offset=10, deadline=None)
     provider.search_advanced(title="Dune", author="Frank Herbert", limit=5, deadline=None)
@@ -129,8 +124,8 @@ def test_openlibrary_search_asks_for_explicit_fields_including_isbn(upstream):
 
 def test_openlibrary_many_isbns_in_one_api_books_call(upstream):
     body = {
-        **shared("openlibrary/api_books_jscmd_data_ISBN_9780316030571.json"),
-        **shared("openlibrary/api_books_jscmd_data_ISBN_9782070427796.json"),
+        **sample_json("openlibrary/api_books_jscmd_data_ISBN_9780316030571.json"),
+        **sample_json("openlibrary/api_books_jscmd_data_ISBN_9782070427796.json"),
     }
     upstream.get(f"{OL}/api/books", json=body)
     page = OpenLibraryProvider().books_by_isbns(isbns=["9780316030571", "9782070427796"], deadline=None)
@@ -150,7 +145,7 @@ def test_openlibrary_isbn_json_follows_the_redirect_to_the_edition(upstream, set
         status=302,
         headers={"Location": f"{OL}/books/OL7353617M.json"},
     )
-    upstream.get(f"{OL}/books/OL7353617M.json", json=shared("openlibrary/isbn_9780140328721_edition.json"))
+    upstream.get(f"{OL}/books/OL7353617M.json", json=sample_json("openlibrary/isbn_9780140328721_edition.json"))
     hit = OpenLibraryProvider().edition_by_isbn(isbn="9780140328721", deadline=None)
     assert hit is not None and hit.work.title == "Fantastic Mr. Fox"
     assert hit.edition.isbn == "9780140328721" and hit.edition.open_library_edition_id == "OL7353617M"
@@ -172,7 +167,7 @@ def test_openlibrary_unknown_isbn_404_is_not_found_not_an_error(upstream):
 
 def test_isbndb_sends_raw_key_in_authorization_header(upstream, settings):
     settings.ISBNDB_API_KEY = "isbndb-secret"
-    record = json.loads((SHARED / "isbndb/isbndb_dump_book_records.jsonl").read_text().splitlines()[2])
+    record = json.loads(sample_lines("isbndb/isbndb_dump_book_records.jsonl")[2])
     upstream.get(f"{ISBNDB}/book/9780000000101", json={"book": record})
     upstream.get(re.compile(re.escape(ISBNDB) + r"/books/.*"), json={"total": 0, "data": []})
     provider = IsbndbProvider()
@@ -190,7 +185,7 @@ def test_isbndb_sends_raw_key_in_authorization_header(upstream, settings):
 
 @pytest.mark.django_db
 def test_isbndb_without_key_is_disabled_no_request_no_error(upstream, no_keys):
-    upstream.get(f"{GOOGLE}/volumes", json=shared("google_books/volumes_q_isbn_9780374104092.json"))
+    upstream.get(f"{GOOGLE}/volumes", json=sample_json("google_books/volumes_q_isbn_9780374104092.json"))
     upstream.get(f"{OL}/api/books", json={})
     upstream.get(ANY_ISBNDB, status=500)
     assert not IsbndbProvider().enabled()
@@ -206,8 +201,8 @@ def test_isbndb_without_key_is_disabled_no_request_no_error(upstream, no_keys):
 @pytest.mark.django_db
 def test_every_upstream_call_names_the_app_and_a_contact(upstream, settings):
     settings.ISBNDB_API_KEY = "isbndb-secret"
-    upstream.get(f"{GOOGLE}/volumes", json=shared("google_books/volumes_search_children_of_time.json"))
-    upstream.get(f"{OL}/search.json", json=shared("openlibrary/search_time_war_2020_format.json"))
+    upstream.get(f"{GOOGLE}/volumes", json=sample_json("google_books/volumes_search_children_of_time.json"))
+    upstream.get(f"{OL}/search.json", json=sample_json("openlibrary/search_time_war_2020_format.json"))
     upstream.get(ANY_ISBNDB, json={"total": 0, "data": []})
     result = services.book_search_by_title(query="Children of Time")
     assert result.hits and result.degraded == ()
@@ -229,7 +224,7 @@ def test_every_upstream_call_names_the_app_and_a_contact(upstream, settings):
 )
 def test_google_429_retry_after_beyond_our_wait_degrades_to_openlibrary(client, upstream, no_keys, retry_after):
     upstream.get(f"{GOOGLE}/volumes", status=429, headers={"Retry-After": retry_after}, json={"error": {}})
-    upstream.get(f"{OL}/search.json", json=shared("openlibrary/search_title_lord_of_the_rings.json"))
+    upstream.get(f"{OL}/search.json", json=sample_json("openlibrary/search_title_lord_of_the_rings.json"))
     started = time.monotonic()
     response = client.get("/v1/search/title", {"q": "The Lord of the Rings"})
     assert time.monotonic() - started < 3.0  # did not sleep for the Retry-After
@@ -243,7 +238,7 @@ def test_google_429_retry_after_beyond_our_wait_degrades_to_openlibrary(client, 
 @pytest.mark.django_db
 def test_google_429_retry_after_within_our_wait_is_honoured(upstream, no_keys):
     stamps: list[float] = []
-    found = json.dumps(shared("google_books/volumes_q_isbn_9780374104092.json"))
+    found = json.dumps(sample_json("google_books/volumes_q_isbn_9780374104092.json"))
 
     def google(request):
         stamps.append(time.monotonic())
@@ -263,7 +258,7 @@ def test_google_429_retry_after_within_our_wait_is_honoured(upstream, no_keys):
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
 def test_google_5xx_retried_then_degraded(upstream, no_keys, settings, status):
     upstream.get(f"{GOOGLE}/volumes", status=status, body="<html>backend error</html>")
-    upstream.get(f"{OL}/search.json", json=shared("openlibrary/search_title_lord_of_the_rings.json"))
+    upstream.get(f"{OL}/search.json", json=sample_json("openlibrary/search_title_lord_of_the_rings.json"))
     result = services.book_search_by_title(query="The Lord of the Rings")
     assert result.hits, "OpenLibrary still answers"
     assert result.degraded == ("google-books",)
@@ -275,7 +270,7 @@ def test_google_5xx_retried_then_degraded(upstream, no_keys, settings, status):
 @pytest.mark.django_db
 def test_google_single_5xx_recovers_on_retry(upstream, no_keys):
     upstream.get(f"{GOOGLE}/volumes", status=503)
-    upstream.get(f"{GOOGLE}/volumes", json=shared("google_books/volumes_q_isbn_9780374104092.json"))
+    upstream.get(f"{GOOGLE}/volumes", json=sample_json("google_books/volumes_q_isbn_9780374104092.json"))
     upstream.get(f"{OL}/api/books", json={})
     result = services.book_search_by_isbn(isbn="9780374104092")
     assert result.degraded == () and result.provider == "google-books"
@@ -291,7 +286,7 @@ def test_google_429_retry_after_pauses_google_for_later_searches(upstream, no_ke
     now = [1_700_000_000.0]
     monkeypatch.setattr(budgets, "default_clock", budgets.Clock(wall=lambda: now[0]))
     upstream.get(f"{GOOGLE}/volumes", status=429, headers={"Retry-After": "30"}, json={})
-    upstream.get(f"{OL}/search.json", json=shared("openlibrary/search_title_lord_of_the_rings.json"))
+    upstream.get(f"{OL}/search.json", json=sample_json("openlibrary/search_title_lord_of_the_rings.json"))
     first = services.book_search_by_title(query="The Lord of the Rings")
     assert first.degraded == ("google-books",) and first.hits
     now[0] += 29
@@ -301,7 +296,7 @@ def test_google_429_retry_after_pauses_google_for_later_searches(upstream, no_ke
 
     now[0] += 2
     upstream.remove(responses.GET, f"{GOOGLE}/volumes")
-    upstream.get(f"{GOOGLE}/volumes", json=shared("google_books/volumes_search_children_of_time.json"))
+    upstream.get(f"{GOOGLE}/volumes", json=sample_json("google_books/volumes_search_children_of_time.json"))
     third = services.book_search_by_title(query="Children of Time")
     assert third.degraded == () and "google-books" in third.provider
     assert len(calls_to(upstream, GOOGLE)) == 2
