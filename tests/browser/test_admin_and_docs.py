@@ -72,7 +72,7 @@ def log_in(driver, site) -> None:
     WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.ID, "user-tools"))
 
 
-def test_admin_login_page_is_styled_and_logs_in(site, browser, screenshot):
+def test_admin_login_page_is_styled_and_logs_in(browser, site, screenshot):
     open_login_page(browser, site)
     assert browser.find_elements(By.ID, "login-form")
     assert_admin_styled(browser)
@@ -84,7 +84,7 @@ def test_admin_login_page_is_styled_and_logs_in(site, browser, screenshot):
     assert_admin_styled(browser)
 
 
-def test_admin_catalog_and_job_lists_are_styled(site, browser, screenshot):
+def test_admin_catalog_and_job_lists_are_styled(browser, site, screenshot):
     open_login_page(browser, site)
     log_in(browser, site)
     for path, name in CATALOG_LISTS.items():
@@ -102,7 +102,7 @@ def test_admin_catalog_and_job_lists_are_styled(site, browser, screenshot):
     screenshot(browser, "admin-jobs")
 
 
-def test_api_docs_draw_the_operations(site, browser, screenshot):
+def test_api_docs_draw_the_operations(browser, site, screenshot):
     browser.get(site.url("/api/docs/"))
     WebDriverWait(browser, 30).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".opblock")) > 10)
     paths = set(
