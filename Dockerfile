@@ -18,6 +18,10 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 COPY --chown=app:app . .
+# Static files (admin, Swagger UI) are collected at build into /app/staticfiles by WhiteNoise's
+# CompressedManifestStaticFilesStorage: content-hashed names (cache-busting; WhiteNoise serves them
+# with a ten-year immutable Cache-Control) plus .gz variants, served by the app itself (no nginx).
+# .dockerignore keeps a developer's own staticfiles/ (and .venv, var, .env) out of the image.
 RUN SECRET_KEY=build-only python manage.py collectstatic --noinput \
     && mkdir -p /app/var && chown -R app:app /app/var
 

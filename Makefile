@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test test-unit test-integration lint format schema bench fakes serve worker beat migrate install clean
+.PHONY: run test test-unit test-integration lint format schema bench fakes serve worker beat migrate static install clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -18,8 +18,18 @@ install: $(VENV)/.installed
 migrate: install
 	$(PY) manage.py migrate --noinput
 
+## static: collect the admin and Swagger UI files into STATIC_ROOT (gzip-compressed, content-hashed
+## names) for WhiteNoise to serve. They come from the installed packages (and any app's static/
+## folder), so they are collected again only when those change (~5 s).
+STATIC_ROOT ?= staticfiles
+$(STATIC_ROOT)/staticfiles.json: $(VENV)/.installed $(shell find booktrack search enrichment scanning jobs harvest -path '*/static/*' -type f 2>/dev/null)
+	STATIC_ROOT=$(abspath $(STATIC_ROOT)) $(PY) manage.py collectstatic --noinput -v 0
+	@touch $@
+
+static: $(STATIC_ROOT)/staticfiles.json
+
 ## run: one process serves HTTP + WebSocket + an in-process Celery worker (SQLite, no Redis needed)
-run: migrate
+run: migrate static
 	$(VENV)/bin/uvicorn booktrack.asgi:application --host $(HOST) --port $(PORT) --lifespan off --no-proxy-headers
 
 ## test: the whole suite (unit + integration on PostgreSQL, Redis, a worker process, an ASGI server)
@@ -59,7 +69,7 @@ fakes: install
 	$(PY) -m tests.fakes --port 8765
 
 ## service mode: separate processes (set REDIS_URL and DATABASE_URL first)
-serve: migrate
+serve: migrate static
 	$(VENV)/bin/uvicorn booktrack.asgi:application --host $(HOST) --port $(PORT) --workers 2 --lifespan off --no-proxy-headers
 
 worker: install
@@ -69,4 +79,4 @@ beat: install
 	$(VENV)/bin/celery -A booktrack beat --loglevel INFO
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var staticfiles .pytest_cache
