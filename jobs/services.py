@@ -85,13 +85,17 @@ def job_get(*, job_id: object) -> Job:
 def job_authenticate(*, job_id: object, token: str | None, allow_expired: bool = False) -> Job:
     """The job, if `token` is its current token (constant-time compare); 404 unknown, 401 otherwise."""
     job = job_get(job_id=job_id)
+    _token_check(job=job, token=token, allow_expired=allow_expired)
+    return job
+
+
+def _token_check(*, job: Job, token: str | None, allow_expired: bool) -> None:
     if not token:
         raise Unauthorized("A job token is required (Authorization: Bearer <token>).")
     if not token_matches(raw=token, stored_hash=job.token_hash):
         raise Unauthorized("Invalid token for this job.")
     if not allow_expired and job.token_expires_at <= timezone.now():
         raise Unauthorized("The job token has expired.")
-    return job
 
 
 def _epoch_ms(value: datetime | None) -> int | None:
@@ -249,13 +253,17 @@ def job_cancel(*, job_id: object, token: str | None) -> Job:
     return job
 
 
-def job_results(*, job_id: object, pipeline: str, token: str | None) -> JsonValue:
+def job_results(*, job_id: object, pipeline: str, token: str | None, require_token: bool) -> JsonValue:
     """A finished job's results, for 24 hours after it ended; 404 after that or before they exist.
 
-    The token is checked, but its 2-hour expiry is not: results outlive the live token by design and
-    holding the job's token still proves the caller started the job.
+    Without a token the results are served unless `require_token` (CONTRACT 5: the results routes carry
+    no auth, and the apps fetch them without one; the job id is 122 random bits handed only to the
+    job's owner). A token that is sent is always checked, so a wrong one is 401; its 2-hour expiry is
+    not: results outlive the live token by design.
     """
-    job = job_authenticate(job_id=job_id, token=token, allow_expired=True)
+    job = job_get(job_id=job_id)
+    if token or require_token:
+        _token_check(job=job, token=token, allow_expired=True)
     if job.pipeline != pipeline or job.results is None:
         raise NotFound(f"No results for job {job.id}.")
     if job.results_expire_at is not None and job.results_expire_at <= timezone.now():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.request import Request
@@ -14,6 +15,16 @@ from jobs.models import Pipeline
 from jobs.services import job_authenticate, job_cancel, job_results, job_state_wire, token_refresh
 
 AUTH = OpenApiParameter("Authorization", str, OpenApiParameter.HEADER, required=True, description="Bearer <job token>")
+RESULTS_AUTH = OpenApiParameter(
+    "Authorization",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "Bearer <job token>: optional (the job id is the secret) unless JOB_RESULTS_REQUIRE_TOKEN; "
+        "a token that is sent must be the job's"
+    ),
+)
 ERRORS = {
     401: OpenApiResponse(OpenApiTypes.OBJECT, description="UNAUTHORIZED: missing, wrong or expired token"),
     404: OpenApiResponse(OpenApiTypes.OBJECT, description="NOT_FOUND: unknown job (or results expired)"),
@@ -71,14 +82,17 @@ class JobResultsView(APIView):
     pipeline: str = ""
 
     @extend_schema(
-        summary="A finished job's results (kept 24 hours)",
-        parameters=[AUTH],
+        summary="A finished job's results (kept 24 hours); the job token is optional unless configured",
+        parameters=[RESULTS_AUTH],
         responses={200: OpenApiTypes.OBJECT, **ERRORS},
         tags=["jobs"],
     )
     def get(self, request: Request, job_id) -> Response:
         token = bearer_token(request) or request.query_params.get("token")
-        return success(request, job_results(job_id=job_id, pipeline=self.pipeline, token=token))
+        results = job_results(
+            job_id=job_id, pipeline=self.pipeline, token=token, require_token=settings.JOB_RESULTS_REQUIRE_TOKEN
+        )
+        return success(request, results)
 
 
 class ScanResultsView(JobResultsView):
