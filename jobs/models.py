@@ -77,7 +77,11 @@ class Job(models.Model):
 
     @property
     def results_url(self) -> str:
-        return RESULTS_PATHS[Pipeline(self.pipeline)].format(id=self.id)
+        return self.results_url_for(str(self.id))
+
+    def results_url_for(self, job_id: str) -> str:
+        """The results route of this job, with the id spelled as `job_id` (any case routes)."""
+        return RESULTS_PATHS[Pipeline(self.pipeline)].format(id=job_id)
 
 
 class JobEvent(models.Model):

@@ -34,6 +34,21 @@ def job_id_parse(value: object) -> uuid.UUID:
         raise InvalidRequest("jobId must be a UUID.") from exc
 
 
+def job_id_as_sent(*, sent: object, job_id: uuid.UUID) -> str:
+    """The id to answer with: the client's spelling when it names this job (any case), else canonical.
+
+    Storage, channel groups and logs use the canonical lower-case form; answers to a request echo the
+    id as that request wrote it (CONTRACT 5: a client matches the answer against the id it holds).
+    """
+    if isinstance(sent, str) and sent:
+        try:
+            if uuid.UUID(sent) == job_id:
+                return sent
+        except ValueError:
+            pass
+    return str(job_id)
+
+
 def job_create(
     *,
     pipeline: str,
@@ -102,9 +117,11 @@ def _epoch_ms(value: datetime | None) -> int | None:
     return int(value.timestamp() * 1000) if value else None
 
 
-def job_state_wire(*, job: Job) -> dict[str, JsonValue]:
+def job_state_wire(*, job: Job, sent_id: object = None) -> dict[str, JsonValue]:
+    """The raw job-state body; `sent_id` is the id as the request wrote it (echoed, see job_id_as_sent)."""
+    job_id = job_id_as_sent(sent=sent_id, job_id=job.id)
     body: dict[str, JsonValue] = {
-        "jobId": str(job.id),
+        "jobId": job_id,
         "pipeline": job.pipeline,
         "status": job.status,
         "progress": round(job.progress, 4),
@@ -118,7 +135,7 @@ def job_state_wire(*, job: Job) -> dict[str, JsonValue]:
     if job.error_message:
         body["error"] = job.error_message
     if job.results is not None:
-        body["resultsUrl"] = job.results_url
+        body["resultsUrl"] = job.results_url_for(job_id)
     return body
 
 
@@ -156,7 +173,7 @@ def token_refresh(*, job_id: object, old_token: str | None) -> RefreshedToken:
         job.token_hash = token_hash(raw)
         job.token_expires_at = now + timedelta(seconds=TOKEN_TTL_SECONDS)
         job.save(update_fields=["token_hash", "token_expires_at"])
-    return RefreshedToken(job_id=str(job.id), token=raw, expires_in=TOKEN_TTL_SECONDS)
+    return RefreshedToken(job_id=job_id_as_sent(sent=job_id, job_id=job.id), token=raw, expires_in=TOKEN_TTL_SECONDS)
 
 
 def _last_progress(job: Job) -> tuple[int, float, int]:

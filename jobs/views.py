@@ -12,7 +12,14 @@ from rest_framework.views import APIView
 from booktrack.core.envelope import success
 from booktrack.core.permissions import bearer_token
 from jobs.models import Pipeline
-from jobs.services import job_authenticate, job_cancel, job_results, job_state_wire, token_refresh
+from jobs.services import (
+    job_authenticate,
+    job_cancel,
+    job_id_as_sent,
+    job_results,
+    job_state_wire,
+    token_refresh,
+)
 
 AUTH = OpenApiParameter("Authorization", str, OpenApiParameter.HEADER, required=True, description="Bearer <job token>")
 RESULTS_AUTH = OpenApiParameter(
@@ -44,7 +51,7 @@ class JobStateView(APIView):
     )
     def get(self, request: Request, job_id) -> Response:
         job = job_authenticate(job_id=job_id, token=bearer_token(request))
-        return Response(job_state_wire(job=job))
+        return Response(job_state_wire(job=job, sent_id=job_id))
 
 
 class TokenRefreshView(APIView):
@@ -74,8 +81,9 @@ class JobCancelView(APIView):
     def post(self, request: Request) -> Response:
         body = _body(request)
         token = bearer_token(request) or body.get("token")
-        job = job_cancel(job_id=body.get("jobId") or request.query_params.get("jobId"), token=token)
-        return Response({"jobId": str(job.id), "status": job.status})
+        sent_id = body.get("jobId") or request.query_params.get("jobId")
+        job = job_cancel(job_id=sent_id, token=token)
+        return Response({"jobId": job_id_as_sent(sent=sent_id, job_id=job.id), "status": job.status})
 
 
 class JobResultsView(APIView):

@@ -104,3 +104,16 @@ def test_batch_route_is_rate_limited_as_expensive(client, send_task, settings):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "expensive": (2, 60)}
     codes = [_post(client, {"jobId": str(uuid.uuid4()), "books": [{"title": "x"}]}).status_code for _ in range(3)]
     assert codes == [202, 202, 429]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/v1/enrichment/batch", "/api/enrichment/start"])
+def test_batch_start_answers_an_upper_case_job_id_as_sent(client, send_task, path):
+    job_id = uuid.uuid4()
+    sent = str(job_id).upper()
+    body = {"jobId": sent, "books": [{"title": "Dune"}]} if "batch" in path else {"jobId": sent, "workIds": ["Dune"]}
+    response = _post(client, body, path=path)
+    assert response.status_code == 202 and response.json()["data"]["jobId"] == sent
+    assert Job.objects.filter(pk=job_id).exists()  # stored canonical: any spelling finds it
+    again = _post(client, {**body, "jobId": str(job_id)}, path=path)
+    assert again.status_code == 409
