@@ -131,11 +131,11 @@ def _event_latency(base: str, ctx) -> list[str]:
 
     reporter.complete(
         summary=JobSummary(
-            totalProcessed=LATENCY_EVENTS,
-            successCount=LATENCY_EVENTS,
-            failureCount=0,
+            total_processed=LATENCY_EVENTS,
+            success_count=LATENCY_EVENTS,
+            failure_count=0,
             duration=0,
-            resourceId=str(job.id),
+            resource_id=str(job.id),
         ),
         results={"books": []},
     )
@@ -253,11 +253,11 @@ def _db_writes(ctx) -> list[str]:
         with CaptureQueriesContext(connection) as captured:
             reporter.complete(
                 summary=JobSummary(
-                    totalProcessed=WRITE_CALLS,
-                    successCount=WRITE_CALLS,
-                    failureCount=0,
+                    total_processed=WRITE_CALLS,
+                    success_count=WRITE_CALLS,
+                    failure_count=0,
                     duration=int(elapsed * 1000),
-                    resourceId=str(job.id),
+                    resource_id=str(job.id),
                 ),
                 results={},
             )

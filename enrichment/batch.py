@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
@@ -208,17 +208,17 @@ def batch_enrichment_run(
             results.append(_entry(book, error="Canceled before this book was processed."))
     successes = sum(1 for outcome in done.values() if outcome.success)
     summary = JobSummary(
-        totalProcessed=len(done),
-        successCount=successes,
-        failureCount=len(done) - successes,
+        total_processed=len(done),
+        success_count=successes,
+        failure_count=len(done) - successes,
         duration=int((time.monotonic() - started) * 1000),
-        resourceId=str(job_id),
+        resource_id=str(job_id),
     )
     canceled = canceled or reporter.is_canceled()
     if canceled:
-        reporter.canceled(results={"books": results, "canceled": True, "summary": asdict(summary)})
+        reporter.canceled(results={"books": results, "canceled": True, "summary": summary.to_wire()})
     else:
-        reporter.complete(summary=summary, results={"books": results, "summary": asdict(summary)})
+        reporter.complete(summary=summary, results={"books": results, "summary": summary.to_wire()})
     return BatchOutcome(results=results, summary=summary, canceled=canceled)
 
 

@@ -26,7 +26,6 @@ from jobs.events import (
     events_after,
     group_name,
     is_closing_event,
-    payload_wire,
     progress_latest,
 )
 from jobs.models import ACTIVE_STATUSES, Job, JobStatus
@@ -258,12 +257,12 @@ class JobProgressConsumer(AsyncWebsocketConsumer):
         payload = JobProgress(
             progress=fields["progress"],
             status=fields["status"],
-            processedCount=fields["processedCount"],
-            totalCount=fields["totalCount"],
-            currentItem=fields["currentItem"],
-            keepAlive=True,
+            processed_count=fields["processedCount"],
+            total_count=fields["totalCount"],
+            current_item=fields["currentItem"],
+            keep_alive=True,
         )
-        await self.send(text_data=self._ephemeral("job_progress", payload_wire(payload)))
+        await self.send(text_data=self._ephemeral("job_progress", payload.to_wire()))
 
     async def _keepalive_loop(self) -> None:
         interval = float(getattr(settings, "JOB_KEEPALIVE_SECONDS", 25))

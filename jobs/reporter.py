@@ -139,7 +139,7 @@ class JobProgressReporter:
             return
         event_append(
             job_id=self.job_id,
-            payload=JobStarted(totalCount=self.total),
+            payload=JobStarted(total_count=self.total),
             state={"status": JobStatus.RUNNING, "started_at": now, "last_update": now, "total_count": self.total},
         )
         record_job(self.pipeline, status="started")
@@ -155,9 +155,9 @@ class JobProgressReporter:
             payload=JobProgress(
                 progress=round(self.fraction, 4),
                 status=self._status_text,
-                processedCount=self.processed,
-                totalCount=self.total,
-                currentItem=self._current_item,
+                processed_count=self.processed,
+                total_count=self.total,
+                current_item=self._current_item,
             ),
         )
         if self.throttle.should_write():
@@ -202,10 +202,10 @@ class JobProgressReporter:
         job = Job(id=self.job_id, pipeline=self.pipeline)
         event = event_append(
             job_id=self.job_id,
-            payload=JobComplete(resultsUrl=job.results_url, summary=summary, extra=dict(extra or {})),
+            payload=JobComplete(results_url=job.results_url, summary=summary, extra=dict(extra or {})),
             state={
                 "status": JobStatus.COMPLETE,
-                "processed_count": max(self.processed, summary.totalProcessed),
+                "processed_count": max(self.processed, summary.total_processed),
                 "total_count": self.total,
                 "progress": 1.0,
                 "current_item": "",

@@ -243,9 +243,9 @@ def job_cancel(*, job_id: object, token: str | None) -> Job:
         payload=JobProgress(
             progress=round(progress, 4),
             status="canceled",
-            processedCount=processed,
-            totalCount=total,
-            currentItem="",
+            processed_count=processed,
+            total_count=total,
+            current_item="",
             canceled=True,
         ),
         state={

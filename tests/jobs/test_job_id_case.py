@@ -41,7 +41,7 @@ def _complete(job):
     reporter = JobProgressReporter(job_id=job.id)
     reporter.started(total=1)
     reporter.complete(
-        summary=JobSummary(totalProcessed=1, successCount=1, failureCount=0, duration=1, resourceId=str(job.id)),
+        summary=JobSummary(total_processed=1, success_count=1, failure_count=0, duration=1, resource_id=str(job.id)),
         results={"books": []},
     )
 

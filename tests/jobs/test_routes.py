@@ -27,7 +27,7 @@ def _complete(job, results=None):
     reporter = JobProgressReporter(job_id=job.id)
     reporter.started(total=job.total_count)
     reporter.complete(
-        summary=JobSummary(totalProcessed=1, successCount=1, failureCount=0, duration=1, resourceId=str(job.id)),
+        summary=JobSummary(total_processed=1, success_count=1, failure_count=0, duration=1, resource_id=str(job.id)),
         results=results if results is not None else {"books": [{"title": "Dune", "success": True}]},
     )
 
