@@ -231,13 +231,14 @@ def _db_writes(ctx) -> list[str]:
 
     from jobs.events import JobSummary
     from jobs.models import Pipeline
-    from jobs.reporter import THROTTLES, JobProgressReporter
+    from jobs.pipelines import pipeline_get
+    from jobs.reporter import JobProgressReporter
     from jobs.services import job_create
 
     rows = []
     ok = True
     for pipeline in (Pipeline.CSV_IMPORT, Pipeline.BATCH_ENRICHMENT, Pipeline.AI_SCAN):
-        every, seconds = THROTTLES[pipeline]
+        every, seconds = pipeline_get(pipeline).state_every, pipeline_get(pipeline).state_seconds
         job, _ = job_create(pipeline=pipeline, total=WRITE_CALLS)
         reporter = JobProgressReporter(job_id=job.id)
         reporter.started(total=WRITE_CALLS)

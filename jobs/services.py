@@ -8,14 +8,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from celery import current_app
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from booktrack.core.exceptions import Conflict, InvalidRequest, MissingParameter, NotFound, Unauthorized
 from booktrack.core.metrics import record_job
-from jobs.events import JobProgress, JsonValue, event_append, progress_latest
-from jobs.models import ACTIVE_STATUSES, Job, JobItem, JobStatus, Pipeline
+from jobs.events import JobProgress, JobSummary, JsonValue, event_append, progress_latest
+from jobs.models import ACTIVE_STATUSES, Job, JobItem, JobStatus
+from jobs.pipelines import CanceledJob, pipeline_get, pipelines_registered
 from jobs.reporter import JobProgressReporter
 from jobs.tokens import REFRESH_WINDOW_SECONDS, TOKEN_TTL_SECONDS, token_generate, token_hash, token_matches
 
@@ -55,13 +55,12 @@ def job_create(
     job_id: uuid.UUID | str | None = None,
     total: int = 0,
     params: dict[str, JsonValue] | None = None,
-    task_name: str = "",
 ) -> tuple[Job, str]:
     """Create a queued job and its token. Returns (job, raw token): the raw token is never stored.
 
     A client-supplied jobId that already exists is a 409 CONFLICT (never a takeover of that job).
     """
-    Pipeline(pipeline)  # ValueError on a pipeline that does not exist: a programming error
+    pipeline_get(pipeline)  # LookupError on a pipeline no app registered: a programming error
     raw = token_generate()
     now = timezone.now()
     job = Job(
@@ -71,7 +70,6 @@ def job_create(
         token_hash=token_hash(raw),
         token_expires_at=now + timedelta(seconds=TOKEN_TTL_SECONDS),
         params=params or {},
-        task_name=task_name,
     )
     try:
         with transaction.atomic():
@@ -83,11 +81,11 @@ def job_create(
 
 
 def job_enqueue(*, job: Job) -> None:
-    """Queue the job's task (by name, so this app imports no feature app) once the transaction commits."""
-    if not job.task_name:
-        raise ValueError(f"job {job.id} has no task_name")
-    job_id, name = str(job.id), job.task_name
-    transaction.on_commit(lambda: current_app.send_task(name, args=[job_id]))
+    """Queue the job's task, the one its pipeline registered (jobs.pipelines), once the transaction commits."""
+    task = pipeline_get(job.pipeline).task
+    if task is None:
+        raise ValueError(f"pipeline {job.pipeline} registered no task to run job {job.id}")
+    task.delay_on_commit(str(job.id))
 
 
 def job_get(*, job_id: object) -> Job:
@@ -135,7 +133,7 @@ def job_state_wire(*, job: Job, sent_id: object = None) -> dict[str, JsonValue]:
     if job.error_message:
         body["error"] = job.error_message
     if job.results is not None:
-        body["resultsUrl"] = job.results_url_for(job_id)
+        body["resultsUrl"] = pipeline_get(job.pipeline).results_url(job_id)
     return body
 
 
@@ -189,46 +187,30 @@ def _last_progress(job: Job) -> tuple[int, float, int]:
     )
 
 
-CANCELED_BEFORE_PROCESSED = "Canceled before this book was processed."
-
-
-def _canceled_results(*, job: Job, now: datetime) -> dict[str, JsonValue]:
+def _canceled_results(*, job: Job, now: datetime) -> JsonValue:
     """The results a canceled job answers with until (unless) its worker stores the partial ones.
 
     A job canceled while queued never runs its task, so nothing else would ever store results and the
-    results route would answer 404. Built from what the job row holds (pipeline, params, finished
-    items), so this app still imports no feature app; the shapes are those of CONTRACT 5.
+    results route would answer 404. The shape is the pipeline's: its registered `canceled_results`
+    builds them from the job's params and finished items (jobs.pipelines).
     """
-    timestamp = now.isoformat()
-    items = {item.index: item for item in JobItem.objects.filter(job_id=job.id)}
-    successes = sum(1 for item in items.values() if item.success)
-    summary: dict[str, JsonValue] = {
-        "totalProcessed": len(items),
-        "successCount": successes,
-        "failureCount": len(items) - successes,
-        "duration": int((now - (job.started_at or job.created_at)).total_seconds() * 1000),
-        "resourceId": str(job.id),
-    }
-    if job.pipeline == Pipeline.BATCH_ENRICHMENT:
-        books: list[JsonValue] = []
-        for index, book in enumerate(job.params.get("books") or []):
-            item = items.get(index)
-            if item is not None and isinstance(item.result, dict):
-                books.append(item.result)
-            elif isinstance(book, dict):
-                books.append({**book, "success": False, "error": CANCELED_BEFORE_PROCESSED})
-        return {"books": books, "canceled": True, "summary": summary}
-    if job.pipeline == Pipeline.CSV_IMPORT:
-        return {"books": [], "errors": [], "successRate": "0/0", "timestamp": timestamp, "canceled": True}
-    return {  # ai_scan
-        "totalDetected": 0,
-        "approved": 0,
-        "needsReview": 0,
-        "books": [],
-        "photos": [],
-        "metadata": {"modelUsed": "", "processingTime": summary["duration"], "timestamp": timestamp},
-        "canceled": True,
-    }
+    finished = {item.index: item for item in JobItem.objects.filter(job_id=job.id)}
+    successes = sum(1 for item in finished.values() if item.success)
+    summary = JobSummary(
+        total_processed=len(finished),
+        success_count=successes,
+        failure_count=len(finished) - successes,
+        duration=int((now - (job.started_at or job.created_at)).total_seconds() * 1000),
+        resource_id=str(job.id),
+    )
+    canceled = CanceledJob(
+        job_id=str(job.id),
+        params=job.params or {},
+        finished={index: item.result for index, item in finished.items()},
+        summary=summary,
+        canceled_at=now,
+    )
+    return pipeline_get(job.pipeline).canceled_results(canceled)
 
 
 def job_cancel(*, job_id: object, token: str | None) -> Job:
@@ -319,7 +301,8 @@ def jobs_requeue_stalled(*, stalled_for: timedelta, now: datetime | None = None)
     """
     now = now or timezone.now()
     cutoff = now - stalled_for
-    stale = Job.objects.filter(status__in=ACTIVE_STATUSES, last_update__lte=cutoff).exclude(task_name="")
+    with_task = [spec.name for spec in pipelines_registered() if spec.task is not None]
+    stale = Job.objects.filter(status__in=ACTIVE_STATUSES, last_update__lte=cutoff, pipeline__in=with_task)
     requeued: list[str] = []
     to_fail: list[Job] = []
     for job_id in stale.values_list("id", flat=True)[:500]:

@@ -11,7 +11,6 @@ from rest_framework.views import APIView
 
 from booktrack.core.envelope import success
 from booktrack.core.permissions import bearer_token
-from jobs.models import Pipeline
 from jobs.services import (
     job_authenticate,
     job_cancel,
@@ -87,10 +86,17 @@ class JobCancelView(APIView):
 
 
 class JobResultsView(APIView):
+    """One pipeline's results route; each feature app mounts it with `jobs.urls.results_route`."""
+
     pipeline: str = ""
 
     @extend_schema(
         summary="A finished job's results (kept 24 hours); the job token is optional unless configured",
+        description=(
+            "The job id (any letter case) is enough unless JOB_RESULTS_REQUIRE_TOKEN is set; a token that is "
+            "sent (Bearer or ?token=) must be the job's. 404 when the job is unknown, unfinished, of another "
+            "pipeline, or its results expired."
+        ),
         parameters=[RESULTS_AUTH],
         responses={200: OpenApiTypes.OBJECT, **ERRORS},
         tags=["jobs"],
@@ -101,15 +107,3 @@ class JobResultsView(APIView):
             job_id=job_id, pipeline=self.pipeline, token=token, require_token=settings.JOB_RESULTS_REQUIRE_TOKEN
         )
         return success(request, results)
-
-
-class ScanResultsView(JobResultsView):
-    pipeline = Pipeline.AI_SCAN
-
-
-class CsvResultsView(JobResultsView):
-    pipeline = Pipeline.CSV_IMPORT
-
-
-class EnrichmentResultsView(JobResultsView):
-    pipeline = Pipeline.BATCH_ENRICHMENT

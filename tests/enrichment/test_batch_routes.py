@@ -7,6 +7,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from booktrack.core.ratelimit import reset_local_windows
+from enrichment.tasks import run_batch_enrichment
 from jobs.models import Job
 
 
@@ -19,8 +20,9 @@ def client():
 
 @pytest.fixture
 def send_task():
-    with mock.patch("jobs.services.current_app.send_task") as send:
-        yield send
+    """The batch task's `delay`, which `delay_on_commit` calls once the transaction commits."""
+    with mock.patch.object(run_batch_enrichment, "delay") as delay:
+        yield delay
 
 
 def _post(client, body, path="/v1/enrichment/batch"):
@@ -39,7 +41,7 @@ def test_batch_route_starts_job_and_queues_task_after_commit(client, send_task):
     data = body["data"]
     assert data["success"] is True and data["processedCount"] == 0 and data["totalCount"] == 1
     assert data["jobId"] == job_id and len(data["token"]) >= 32
-    send_task.assert_called_once_with("enrichment.run_batch_enrichment", args=[job_id])
+    send_task.assert_called_once_with(job_id)
     job = Job.objects.get(pk=job_id)
     assert job.params == {"books": [{"title": "Dune", "author": "Frank Herbert", "isbn": "9780441013593"}]}
     assert job.token_hash != data["token"]

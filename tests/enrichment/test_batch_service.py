@@ -126,7 +126,6 @@ def test_batch_execute_persists_items_results_and_skips_finished_jobs():
         pipeline="batch_enrichment",
         total=3,
         params={"books": [{"title": "Dune", "author": "Frank Herbert"}, {"title": "Nope"}, {"title": "Emma"}]},
-        task_name="enrichment.run_batch_enrichment",
     )
     outcome = batch_enrichment_execute(job_id=str(job.id), lookup=fake_lookup(missing_titles={"Nope"}))
     assert [e["success"] for e in outcome.results] == [True, False, True]
