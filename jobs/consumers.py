@@ -204,7 +204,9 @@ class JobProgressConsumer(AsyncWebsocketConsumer):
             "processedCount": fields["processedCount"],
             "totalCount": fields["totalCount"],
             "lastUpdate": int(fields["at"].timestamp() * 1000),
-            "message": f"Reconnected to job {self.sent_id} ({job.status}); replaying events after seq {self.last_sent_seq}.",
+            "message": (
+                f"Reconnected to job {self.sent_id} ({job.status}); replaying events after seq {self.last_sent_seq}."
+            ),
         }
         await self.send(text_data=self._ephemeral("reconnected", payload))
 

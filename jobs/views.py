@@ -57,7 +57,9 @@ class TokenRefreshView(APIView):
     rate_limit_scope = "expensive"
 
     @extend_schema(
-        summary="Replace a job token in its last 30 minutes of validity: {jobId, oldToken} -> {jobId, token, expiresIn}",
+        summary=(
+            "Replace a job token in its last 30 minutes of validity: {jobId, oldToken} -> {jobId, token, expiresIn}"
+        ),
         request=OpenApiTypes.OBJECT,
         responses={200: OpenApiTypes.OBJECT, **ERRORS},
         tags=["jobs"],
