@@ -312,6 +312,9 @@ OUTBOUND_HTTP = {
 SCAN_CONFIDENCE_THRESHOLD = env.float("SCAN_CONFIDENCE_THRESHOLD", default=0.7)
 # WebSocket keep-alive while a job runs (CONTRACT 6: at least every 30 s).
 JOB_KEEPALIVE_SECONDS = env.float("JOB_KEEPALIVE_SECONDS", default=25)
+# The results routes answer without the job token (CONTRACT 5; the job id is the secret); true makes
+# them require it, for a deployment whose clients all send it (docs/jobs.md).
+JOB_RESULTS_REQUIRE_TOKEN = env.bool("JOB_RESULTS_REQUIRE_TOKEN", default=False)
 # Batch enrichment: books enriched at once per job, and one book's time budget (seconds).
 ENRICHMENT_BATCH_CONCURRENCY = env.int("ENRICHMENT_BATCH_CONCURRENCY", default=8)
 ENRICHMENT_BOOK_TIMEOUT_SECONDS = env.float("ENRICHMENT_BOOK_TIMEOUT_SECONDS", default=20)

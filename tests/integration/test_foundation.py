@@ -196,8 +196,8 @@ def test_embedded_mode_finishes_a_job_its_previous_process_left_queued(stack, tm
     env["DATA_DIR"] = str(data_dir)
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
     create = (
-        "import json; from jobs.services import job_create; from enrichment.batch import TASK_NAME; "
-        "job, token = job_create(pipeline='batch_enrichment', total=1, task_name=TASK_NAME, "
+        "import json; from jobs.services import job_create; "
+        "job, token = job_create(pipeline='batch_enrichment', total=1, "
         "params={'books': [{'title': 'Dune', 'author': 'Frank Herbert'}]}); "
         "print(json.dumps({'id': str(job.id), 'token': token}))"
     )
