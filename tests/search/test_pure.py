@@ -11,8 +11,9 @@ from search.cache import cache_ttl
 from search.dto import AuthorDTO, EditionDTO, ProviderPage, SearchHit, SearchResult, WorkDTO, provider_label
 from search.isbn import isbn_clean, isbn_normalize, isbn_to_10, isbn_to_13
 from search.merge import merge_pages
-from search.providers.base import clean_description, normalize_date, normalize_format, normalize_language
-from search.ranking import rank_hits, title_key
+from search.normalize import clean_description, normalize_date, normalize_format, normalize_language
+from search.ranking import rank_hits
+from search.text import title_key
 
 
 def test_isbn_clean_and_convert():
