@@ -59,7 +59,7 @@ AUDIENCES: Final = frozenset({CHILDRENS, YOUNG_ADULT, MIDDLE_GRADE})
 # Synonyms, keyed by `_key()` form (casefolded, accent-free, "&" -> "and", punctuation dropped).
 # Shared by every provider: Google's BISAC levels, LC headings (ISBNdb, OpenLibrary), folksonomy tags.
 SYNONYMS: Final[Mapping[str, tuple[str, ...]]] = {
-    k: tuple(v) if isinstance(v, tuple) else (v,)
+    k: (v,) if isinstance(v, str) else tuple(v)
     for k, v in {
         # fiction, generic
         "fiction": FICTION, "novel": FICTION, "novels": FICTION, "general fiction": FICTION,
@@ -196,17 +196,33 @@ NOISE_PATTERNS: Final = tuple(
 )
 
 AGE_RULES: Final = (
-    (re.compile(r"\b(young adult|teen|12 ?(-|\+)? ?up|ages? 1[2-4] ?(-|to|\+)|gr(ades?|\.)? ?[7-9] ?(-|to) ?(9|1[0-2]))\b", re.I), YOUNG_ADULT),  # noqa: E501
-    (re.compile(r"\b(middle grade|ages? [89] ?(-|to) ?1[12]|9 ?- ?12|8 ?- ?12|gr(ades?|\.)? ?[34] ?(-|to) ?[67])\b", re.I), MIDDLE_GRADE),  # noqa: E501
-)  # fmt: skip
+    (
+        re.compile(
+            r"\b(young adult|teen|12 ?(-|\+)? ?up|ages? 1[2-4] ?(-|to|\+)"
+            r"|gr(ades?|\.)? ?[7-9] ?(-|to) ?(9|1[0-2]))\b",
+            re.I,
+        ),
+        YOUNG_ADULT,
+    ),
+    (
+        re.compile(
+            r"\b(middle grade|ages? [89] ?(-|to) ?1[12]|9 ?- ?12|8 ?- ?12"
+            r"|gr(ades?|\.)? ?[34] ?(-|to) ?[67])\b",
+            re.I,
+        ),
+        MIDDLE_GRADE,
+    ),
+)
 
 SMALL_WORDS: Final = frozenset(
     {"a", "an", "and", "as", "at", "but", "by", "for", "in", "of", "on", "or", "the", "to", "with"}
-)  # noqa: E501
+)
 
 
-def normalize_genres(raw: Iterable[str], *, provider: str | None = None) -> list[str]:
-    """Canonical genres (and cleaned pass-through subjects) for raw provider categories, sorted."""
+def normalize_genres(raw: Iterable[object], *, provider: str | None = None) -> list[str]:
+    """Canonical genres (and cleaned pass-through subjects) for raw provider categories, sorted.
+
+    Anything that is not a string (upstream JSON can hold numbers or nulls) is skipped."""
     out: set[str] = set()
     for item in raw or ():
         if not isinstance(item, str):

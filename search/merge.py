@@ -90,10 +90,10 @@ def _source(dto: Any, name: str) -> str | None:
 def _merge_dtos(dtos: Sequence[Any], cls: type) -> Any:
     """One DTO from several of the same type; `dtos` are in provider-priority order."""
     values: dict[str, Any] = {}
-    provenance: dict[str, str] = {}
+    provenance: dict[str, str | None] = {}
     # Providers that added items to a union field (identifiers, subjects): `provenance` names one
     # provider per field, but every one of them is a contributor (CONTRACT 3).
-    unioned: set[str] = set()
+    unioned: set[str | None] = set()
     for f in fields(cls):
         name = f.name
         if name in SKIP_FIELDS:
@@ -156,7 +156,8 @@ def _merge_dtos(dtos: Sequence[Any], cls: type) -> Any:
     # Merging already-merged DTOs (the catalog merges a new answer into the stored one): their
     # contributors stay contributors.
     earlier = {p for d in dtos for p in (d.contributors or ())}
-    known = list(dict.fromkeys([*order, *counts, *sorted(unioned - {None}), *sorted(earlier)]))
+    named = sorted(p for p in unioned if p)
+    known = list(dict.fromkeys([*order, *counts, *named, *sorted(earlier)]))
     contributors = tuple(p for p in known if p in counts or p in unioned or p in earlier)
     return cls(
         **values,

@@ -58,8 +58,8 @@ def normalize_date(raw: Any) -> str | None:
     if raw is None or isinstance(raw, bool):
         return None
     if isinstance(raw, int | float):
-        year = int(raw)
-        return f"{year:04d}" if 0 < year < 3000 else None
+        number = int(raw)
+        return f"{number:04d}" if 0 < number < 3000 else None
     text = str(raw).strip()
     if not text:
         return None
