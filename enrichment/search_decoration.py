@@ -43,8 +43,8 @@ from enrichment.authors import (
     author_facts_queue_claim,
 )
 from enrichment.genres import normalize_genres
-from enrichment.wikidata import normalize_person_name
 from search.dto import GENDERS, AuthorDTO, SearchHit, SearchResult, WorkDTO
+from search.text import name_key
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ def _hit_decorated(hit: SearchHit, facts: dict[str, AuthorFacts | None]) -> Sear
 
 @lru_cache(maxsize=8192)
 def _name_key(name: str) -> str:
-    return normalize_person_name(name)
+    return name_key(name)
 
 
 def _author_queries(hits: Sequence[SearchHit]) -> dict[str, AuthorQuery]:
@@ -226,10 +226,10 @@ def _author_filled(author: AuthorDTO, facts: AuthorFacts) -> AuthorDTO:
         changes["gender"] = facts.gender
     for field, value in (
         ("nationality", facts.nationality),
-        ("cultural_region", facts.culturalRegion),
-        ("birth_year", facts.birthYear),
-        ("death_year", facts.deathYear),
-        ("wikidata_id", facts.wikidataID),
+        ("cultural_region", facts.cultural_region),
+        ("birth_year", facts.birth_year),
+        ("death_year", facts.death_year),
+        ("wikidata_id", facts.wikidata_id),
     ):
         if value is not None and getattr(author, field) is None:
             changes[field] = value

@@ -13,7 +13,7 @@ from search import conf
 from search.dto import AuthorDTO, EditionDTO, SearchHit, WorkDTO, from_wire, hit_to_record
 from search.isbn import isbn_to_10
 from search.merge import merge_cluster
-from search.ranking import text_key, title_key
+from search.text import text_key, title_key
 
 logger = logging.getLogger(__name__)
 

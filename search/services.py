@@ -24,7 +24,8 @@ from search.isbn import isbn_normalize
 from search.merge import merge_pages, merged_providers
 from search.providers import PRIORITY, provider_get, providers_enabled
 from search.providers.base import Provider
-from search.ranking import author_key, rank_hits, text_key, title_similarity
+from search.ranking import rank_hits, title_similarity
+from search.text import surname_key, text_key
 
 MAX_QUERY_LENGTH = 500
 _lookup_pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="search-lookup")
@@ -234,9 +235,9 @@ def _advanced_from_providers(title: str | None, author: str | None, limit: int, 
     )
     hits = merge_pages(outcome.pages, priority=PRIORITY)
     if author:
-        wanted = author_key(author)
+        wanted = surname_key(author)
         # Keep books by the author when any provider told us authors (drop unrelated title matches).
-        matching = [h for h in hits if not h.authors or any(author_key(a) == wanted for a in h.author_names)]
+        matching = [h for h in hits if not h.authors or any(surname_key(a) == wanted for a in h.author_names)]
         hits = matching or hits
     hits = rank_hits(hits, query=title, author=author)[:limit]
     total = max((p.total for p in outcome.pages), default=0)
@@ -307,12 +308,12 @@ def editions_search_result(
             pages.extend(more.pages)
             failed.extend(f for f in more.failed if f not in failed)
         hits = merge_pages(pages, priority=PRIORITY)
-        wanted = author_key(author_text) if author_text else None
+        wanted = surname_key(author_text) if author_text else None
         hits = [
             h
             for h in hits
             if title_similarity(title_text, h.work.title) >= EDITION_MATCH_THRESHOLD
-            and (not wanted or not h.authors or any(author_key(a) == wanted for a in h.author_names))
+            and (not wanted or not h.authors or any(surname_key(a) == wanted for a in h.author_names))
         ]
         _require_an_answer("search_advanced", hits, failed)
         return _result(hits[:100], total=len(hits), failed=failed)

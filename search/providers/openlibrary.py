@@ -10,8 +10,7 @@ from django.conf import settings
 
 from search.dto import AuthorDTO, EditionDTO, ProviderPage, SearchHit, WorkDTO, clean_text
 from search.isbn import isbn_to_13, isbn_variants, isbns_collect
-from search.providers.base import (
-    Provider,
+from search.normalize import (
     clean_author_name,
     clean_description,
     clean_subjects,
@@ -24,6 +23,7 @@ from search.providers.base import (
     provenance_of,
     year_of,
 )
+from search.providers.base import Provider
 
 NAME = "openlibrary"
 # `search.json` no longer returns `isbn` by default (openlibrary#10412): ask for every field we read.

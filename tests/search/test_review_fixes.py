@@ -124,7 +124,7 @@ def test_provenance_keys_are_camel_case_on_the_wire_and_round_trip():
     ],
 )
 def test_clean_author_name_uninverts_catalogue_form(raw, expected):
-    from search.providers.base import clean_author_name
+    from search.normalize import clean_author_name
 
     assert clean_author_name(raw) == expected
 
