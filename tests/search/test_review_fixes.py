@@ -388,6 +388,7 @@ def test_consecutive_pages_neither_repeat_nor_skip_a_book(client, fake):
     expected = [w["title"] + "|" + (e.get("isbn") or "") for w, e in zip(whole["works"], whole["editions"])]
     assert paged == expected and len(set(paged)) == len(paged)
     assert {p["totalResults"] for p in pages} == {whole["totalResults"]}
+
     # Only search calls: background work (author facts, covers) may reach other upstreams meanwhile.
     def searches():
         return sum(fake.count(p) for p in ("GET /google/books/v1/volumes", "GET /openlibrary/search", "GET /isbndb"))
