@@ -295,7 +295,8 @@ def format_parse(cell: str | None) -> str | None:
 def name_unflip(name: str) -> str:
     """``Cortazar, Julio`` -> ``Julio Cortazar``; a name without exactly one comma is kept."""
     parts = [part.strip() for part in name.split(",")]
-    if len(parts) == 2 and all(parts) and " " not in parts[0].strip(". "):
+    # "Little, Brown and Company" is not a flipped name: every given-name word is capitalised.
+    if len(parts) == 2 and all(parts) and all(word[:1].isupper() for word in parts[1].split()):
         return f"{parts[1]} {parts[0]}"
     return name.strip()
 

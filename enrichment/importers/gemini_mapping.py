@@ -118,14 +118,17 @@ def _ask(rows: list[list[str]]) -> dict:
     config = types.GenerateContentConfig(
         response_mime_type="application/json", response_schema=_schema(), temperature=0.0
     )
+    client = _client()  # held: the SDK closes its HTTP client when the Client object is collected
     try:
-        response = _client().models.generate_content(model=settings.GEMINI_MODEL, contents=[prompt], config=config)
+        response = client.models.generate_content(model=settings.GEMINI_MODEL, contents=[prompt], config=config)
     except errors.APIError as exc:
         log.warning("gemini column mapping failed: %s %s", exc.code, exc.message)
         raise ProviderUnavailable(
             "The AI column mapping for this file's layout is unavailable right now; try again later.",
             details={"provider": "gemini", "status": exc.code},
         ) from exc
+    finally:
+        client.close()
     try:
         return json.loads(response.text or "")
     except (ValueError, TypeError) as exc:

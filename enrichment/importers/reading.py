@@ -176,17 +176,23 @@ def sniff_delimiter(line: str, *, tsv: bool = False) -> str:
 
 
 def repair_cell(cell: str) -> str:
-    """Decode the escaped non-UTF-8 bytes of a cell: MARC-8 combining marks, else cp1252."""
+    """Decode the escaped non-UTF-8 bytes of a cell: as MARC-8 when every stray byte is a MARC-8
+    combining mark that composes with the letter after it (``Cort\\xe2azar`` -> Cortázar), else as
+    cp1252 (``Caf\\xe9`` -> Café)."""
+    runs = list(_DAMAGE_AND_NEXT.finditer(cell))
+    if all(_marc8_composes(m.group(1), m.group(2)) for m in runs):
+        return unicodedata.normalize("NFC", _DAMAGE_AND_NEXT.sub(_marc8, cell))
+    return _SURROGATE.sub(lambda m: m.group(0).encode("utf-8", "surrogateescape").decode("cp1252", "replace"), cell)
 
-    def fix(match: re.Match[str]) -> str:
-        out: list[str] = []
-        marks = ""  # a MARC-8 mark precedes its letter; Unicode's combining mark follows it
-        for byte in match.group(1).encode("utf-8", errors="surrogateescape"):
-            if byte in _ANSEL_MARKS:
-                marks += _ANSEL_MARKS[byte]
-            else:
-                out.append(bytes([byte]).decode("cp1252", errors="replace") + marks)
-                marks = ""
-        return "".join(out) + match.group(2) + marks
 
-    return unicodedata.normalize("NFC", _DAMAGE_AND_NEXT.sub(fix, cell))
+def _marc8_composes(run: str, letter: str) -> bool:
+    raw = run.encode("utf-8", errors="surrogateescape")
+    if not letter.isascii() or not letter.isalpha() or any(b not in _ANSEL_MARKS for b in raw):
+        return False
+    return len(unicodedata.normalize("NFC", letter + "".join(_ANSEL_MARKS[b] for b in raw))) == 1
+
+
+def _marc8(match: re.Match[str]) -> str:
+    # A MARC-8 mark precedes its letter; Unicode's combining mark follows it.
+    raw = match.group(1).encode("utf-8", errors="surrogateescape")
+    return match.group(2) + "".join(_ANSEL_MARKS[b] for b in raw)

@@ -11,7 +11,6 @@ import itertools
 from collections.abc import Iterator
 
 from booktrack.core.exceptions import InvalidFile
-from enrichment.importers.base import Plan
 from enrichment.importers.dto import ImportPreview, ImportRow, RowProblem
 from enrichment.importers.gemini_mapping import SAMPLE_ROWS, columns_map
 from enrichment.importers.reading import CsvReader, Record
