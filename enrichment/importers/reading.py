@@ -5,8 +5,8 @@ flat in the file size. Encodings people really send:
 
 - UTF-8 with or without a BOM; UTF-16 with a BOM (Excel's "Unicode text"), or without one when
   the first bytes show the NUL pattern;
-- a whole file in cp1252 (Excel on Windows): decided once from the first 64 KB, when no line there
-  decodes as UTF-8 but some fail;
+- a cp1252 file (Excel on Windows): decided once from the first 64 KB, when more non-ASCII lines
+  there fail UTF-8 than pass; even then a line that is valid UTF-8 is read as UTF-8;
 - a UTF-8 file with a few stray bytes that are not UTF-8 (LibraryThing exports carry MARC-8 ANSEL
   diacritics, e.g. ``Cort\\xe2azar``): each such line is decoded with ``surrogateescape`` so the row
   is not lost, and the damaged cells are repaired (MARC-8 combining marks, else cp1252) and named
@@ -21,6 +21,8 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+
+from booktrack.core.exceptions import InvalidFile
 
 # Descriptions (Openreads) and comments (Calibre) can be long; the csv default is 128 KB.
 csv.field_size_limit(16 * 1024 * 1024)
@@ -85,7 +87,13 @@ class CsvReader:
             return
         self.delimiter = sniff_delimiter(first[0], tsv=self._filename.endswith((".tsv", ".tab")))
         reader = csv.reader(_chain(first, lines), delimiter=self.delimiter)
-        for cells in reader:
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise InvalidFile(f"The file is not readable CSV near line {reader.line_num}: {exc}.") from exc
             if not any(cell.strip() for cell in cells):
                 self.blank_lines += 1
                 continue
@@ -100,21 +108,25 @@ class CsvReader:
             return
         data = self._data
         start = 3 if self.encoding == "utf-8-sig" else 0
-        fallback = "cp1252" if self.encoding == "cp1252" else None
+        cp1252 = self.encoding == "cp1252"
+        # Old Mac exports end lines with a lone CR.
+        newline = b"\r" if b"\n" not in data[:_SNIFF_BYTES] and b"\r" in data[:_SNIFF_BYTES] else b"\n"
         size = len(data)
         while start < size:
-            end = data.find(b"\n", start)
+            end = data.find(newline, start)
             end = size if end < 0 else end + 1
             raw = data[start:end]
             start = end
-            if fallback:
-                yield raw.decode(fallback, errors="replace")
-                continue
             try:
+                # Even in a cp1252 file a line that decodes as UTF-8 is UTF-8 (cp1252 text almost
+                # never forms valid multi-byte sequences): a file mixing both reads right.
                 yield raw.decode("utf-8")
             except UnicodeDecodeError:
-                self.damaged_lines += 1
-                yield raw.decode("utf-8", errors="surrogateescape")
+                if cp1252:
+                    yield raw.decode("cp1252", errors="replace")
+                else:
+                    self.damaged_lines += 1
+                    yield raw.decode("utf-8", errors="surrogateescape")
 
 
 def _chain(first: list[str], rest: Iterator[str]) -> Iterator[str]:
@@ -157,7 +169,7 @@ def _encoding_of(data: bytes) -> str:
             good += 1
         except UnicodeDecodeError:
             bad += 1
-    return "cp1252" if bad and not good else "utf-8"
+    return "cp1252" if bad > good else "utf-8"
 
 
 def sniff_delimiter(line: str, *, tsv: bool = False) -> str:

@@ -99,3 +99,16 @@ def test_reader_is_lazy():
     reader = iter(CsvReader((HEADER + ROWS * 50_000).encode()))
     assert next(reader).cells == ("Title", "Author", "ISBN")
     assert next(reader).cells[0] == "Cien años de soledad"
+
+
+def test_cp1252_file_with_a_later_utf8_line_reads_both_right(parse):
+    data = (HEADER + ROWS).encode("cp1252") + "Ænima,Ørjan Ås,\n".encode()
+    stream, books, _ = parse(data)
+    assert stream.reader.encoding == "cp1252"
+    assert [b.title for b in books] == ["Cien años de soledad", "L'Étranger", "Ænima"]
+    assert books[2].author == "Ørjan Ås"
+
+
+def test_old_mac_lone_cr_line_endings(parse):
+    _, books, _ = parse((HEADER + ROWS).replace("\n", "\r").encode())
+    assert [b.row for b in books] == [1, 2] and books[1].author == "Albert Camus"
