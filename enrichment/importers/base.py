@@ -158,10 +158,11 @@ class Plan:
     importer: Importer
     header: tuple[str, ...]
     index: dict[str, int]
+    format_name: str | None = None  # a mapping applied by the generic importer names its origin
 
     @property
     def format(self) -> str:
-        return self.importer.name
+        return self.format_name or self.importer.name
 
     def mapping(self) -> dict[str, str]:
         """Column as written in the file -> the wire field it feeds (the preview's ``mapping``)."""

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+Wire = dict[str, object]
+
 ReadingStatus = Literal["read", "currently-reading", "to-read", "dnf"]
 
 
@@ -51,10 +53,10 @@ class ImportRow:
         finished = [span.finished for span in self.reads if span.finished]
         return max(finished) if finished else None
 
-    def to_wire(self) -> dict:
+    def to_wire(self) -> Wire:
         """The CONTRACT 9 CSV book fields (camelCase); optional fields are omitted when empty."""
-        out: dict = {"row": self.row, "title": self.title, "author": self.author}
-        optional = {
+        out: Wire = {"row": self.row, "title": self.title, "author": self.author}
+        optional: Wire = {
             "isbn": self.isbn,
             "isbn13": self.isbn13,
             "publisher": self.publisher,
@@ -91,8 +93,8 @@ class RowProblem:
     error: str
     title: str | None = None
 
-    def to_wire(self) -> dict:
-        out: dict = {"row": self.row, "error": self.error}
+    def to_wire(self) -> Wire:
+        out: Wire = {"row": self.row, "error": self.error}
         if self.title:
             out["title"] = self.title
         return out
@@ -112,7 +114,7 @@ class ImportPreview:
     delimiter: str = ","
     problems_truncated: bool = False
 
-    def to_wire(self) -> dict:
+    def to_wire(self) -> Wire:
         return {
             "format": self.format,
             "mapping": dict(self.mapping),

@@ -13,12 +13,17 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.cache import cache
 
 from booktrack.core.exceptions import InvalidFile, ProviderUnavailable
 from enrichment.importers.base import header_key
+
+if TYPE_CHECKING:
+    from google import genai
+    from google.genai import types
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +87,7 @@ def columns_map(*, header: Sequence[str], samples: Sequence[Sequence[str]]) -> C
     return mapping
 
 
-def _client():
+def _client() -> genai.Client:
     from google import genai
     from google.genai import types
 
@@ -93,7 +98,7 @@ def _client():
     return genai.Client(api_key=settings.GEMINI_API_KEY, http_options=options)
 
 
-def _schema():
+def _schema() -> types.Schema:
     from google.genai import types
 
     index = types.Schema(type=types.Type.INTEGER, nullable=True)
@@ -111,7 +116,7 @@ def _schema():
     )
 
 
-def _ask(rows: list[list[str]]) -> dict:
+def _ask(rows: list[list[str]]) -> Any:
     from google.genai import errors, types
 
     prompt = PROMPT.format(samples=SAMPLE_ROWS, rows=json.dumps(rows, ensure_ascii=False))
@@ -120,7 +125,7 @@ def _ask(rows: list[list[str]]) -> dict:
     )
     client = _client()  # held: the SDK closes its HTTP client when the Client object is collected
     try:
-        response = client.models.generate_content(model=settings.GEMINI_MODEL, contents=[prompt], config=config)
+        response = client.models.generate_content(model=settings.GEMINI_MODEL, contents=prompt, config=config)
     except errors.APIError as exc:
         log.warning("gemini column mapping failed: %s %s", exc.code, exc.message)
         raise ProviderUnavailable(

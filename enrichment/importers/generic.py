@@ -47,12 +47,8 @@ class GenericImporter(Importer):
 
     def bind_indices(self, labels: Sequence[str], index: Mapping[str, int], *, name: str = "gemini") -> Plan:
         """A plan from a column mapping by index (labels are the header, or ``column N``)."""
-        return Plan(_Named(name), tuple(labels), {key: i for key, i in index.items() if 0 <= i < len(labels)})
-
-
-class _Named(GenericImporter):
-    def __init__(self, name: str) -> None:
-        self.name = name
+        columns = {key: i for key, i in index.items() if 0 <= i < len(labels)}
+        return Plan(self, tuple(labels), columns, format_name=name)
 
 
 def generic_keys(header: Sequence[str]) -> frozenset[str]:

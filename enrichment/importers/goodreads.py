@@ -12,13 +12,13 @@ from enrichment.importers import cells
 from enrichment.importers.base import Importer, Values
 from enrichment.importers.dto import ReadingSpan
 
-CURRENT_HEADER = (
+CURRENT_HEADER: tuple[str, ...] = (
     "book id", "title", "author", "author l-f", "additional authors", "isbn", "isbn13", "my rating",
     "publisher", "binding", "number of pages", "year published", "original publication year",
     "date read", "date added", "bookshelves", "bookshelves with positions", "exclusive shelf",
     "my review", "spoiler", "private notes", "read count", "owned copies",
 )  # fmt: skip
-LEGACY_EXTRA = (
+LEGACY_EXTRA: tuple[str, ...] = (
     "average rating", "recommended for", "recommended by", "original purchase date",
     "original purchase location", "condition", "condition description", "bcid",
 )  # fmt: skip

@@ -11,14 +11,17 @@ from __future__ import annotations
 from enrichment.importers import cells
 from enrichment.importers.base import Importer, Values
 
+CURRENT_HEADER: tuple[str, ...] = (
+    "work id", "title", "authors", "first publish year", "edition id", "edition count", "bookshelf",
+    "my ratings", "ratings average", "ratings count", "has ebook", "subjects", "subject people",
+    "subject places", "subject times",
+)  # fmt: skip
+LEGACY_HEADER: tuple[str, ...] = ("work id", "edition id", "bookshelf")
+
 
 class OpenLibraryImporter(Importer):
     name = "openlibrary"
-    signature = (
-        "work id", "title", "authors", "first publish year", "edition id", "edition count", "bookshelf",
-        "my ratings", "ratings average", "ratings count", "has ebook", "subjects", "subject people",
-        "subject places", "subject times",
-    )  # fmt: skip
+    signature = CURRENT_HEADER
     columns = {
         "work_id": ("work id",),
         "edition_id": ("edition id",),
@@ -41,4 +44,4 @@ class OpenLibraryImporter(Importer):
 
 class OpenLibraryLegacyImporter(OpenLibraryImporter):
     name = "openlibrary-legacy"
-    signature = ("work id", "edition id", "bookshelf")
+    signature = LEGACY_HEADER

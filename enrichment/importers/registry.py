@@ -15,6 +15,8 @@ from enrichment.importers.openlibrary import OpenLibraryImporter, OpenLibraryLeg
 from enrichment.importers.openreads import OpenreadsImporter
 from enrichment.importers.storygraph import StoryGraphImporter
 
+GENERIC = GenericImporter()
+
 IMPORTERS: tuple[Importer, ...] = (
     GoodreadsImporter(),
     GoodreadsLegacyImporter(),
@@ -25,10 +27,8 @@ IMPORTERS: tuple[Importer, ...] = (
     OpenLibraryLegacyImporter(),
     OpenreadsImporter(),
     BookWyrmImporter(),
-    GenericImporter(),
+    GENERIC,  # last: any header naming a title or ISBN column
 )
-
-GENERIC = IMPORTERS[-1]
 
 
 def detect(header: Sequence[str]) -> Importer | None:
