@@ -28,6 +28,7 @@ from booktrack.core.exceptions import InvalidFile
 csv.field_size_limit(16 * 1024 * 1024)
 
 DELIMITERS = (",", "\t", ";")
+MAX_RECORD_LINES = 500  # one record spanning more lines than this is an unclosed quote
 _SNIFF_BYTES = 64 * 1024
 _CHUNK = 64 * 1024
 _SURROGATE = re.compile("[\udc80-\udcff]+")
@@ -88,12 +89,19 @@ class CsvReader:
         self.delimiter = sniff_delimiter(first[0], tsv=self._filename.endswith((".tsv", ".tab")))
         reader = csv.reader(_chain(first, lines), delimiter=self.delimiter)
         while True:
+            started = reader.line_num + 1
             try:
                 cells = next(reader)
             except StopIteration:
                 return
             except csv.Error as exc:
                 raise InvalidFile(f"The file is not readable CSV near line {reader.line_num}: {exc}.") from exc
+            if reader.line_num - started >= MAX_RECORD_LINES:
+                # csv swallows everything after a quote that never closes; say so rather than lose rows.
+                raise InvalidFile(
+                    f"A quoted field opened on line {started} runs for {reader.line_num - started + 1} lines: "
+                    "a quote is probably never closed."
+                )
             if not any(cell.strip() for cell in cells):
                 self.blank_lines += 1
                 continue

@@ -112,3 +112,13 @@ def test_cp1252_file_with_a_later_utf8_line_reads_both_right(parse):
 def test_old_mac_lone_cr_line_endings(parse):
     _, books, _ = parse((HEADER + ROWS).replace("\n", "\r").encode())
     assert [b.row for b in books] == [1, 2] and books[1].author == "Albert Camus"
+
+
+def test_unclosed_quote_is_an_invalid_file_not_lost_rows():
+    from booktrack.core.exceptions import InvalidFile
+    from enrichment.importers.service import parse_import
+
+    data = b'Title,Author\n"Dune,Frank Herbert\n' + b"Emma,Jane Austen\n" * 600
+    with pytest.raises(InvalidFile) as raised:
+        list(parse_import(data))
+    assert "line 2" in raised.value.message
