@@ -6,10 +6,10 @@ import logging
 from collections.abc import Sequence
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from search import conf
 from search.dto import AuthorDTO, EditionDTO, SearchHit, WorkDTO, from_wire, hit_to_record
 from search.isbn import isbn_to_10
 from search.merge import merge_cluster
@@ -22,7 +22,7 @@ def catalog_lookup_isbn(*, isbn13: str, max_age_days: int | None = None) -> Sear
     """A fresh catalog record for an ISBN-13, or None (missing or older than CATALOG_FRESH_DAYS)."""
     from search.models import Edition
 
-    max_age = conf.CATALOG_FRESH_DAYS if max_age_days is None else max_age_days
+    max_age = settings.SEARCH_CATALOG_FRESH_DAYS if max_age_days is None else max_age_days
     edition = (
         Edition.objects.select_related("work")
         .prefetch_related("work__authors")
@@ -110,7 +110,7 @@ def catalog_upsert_hits(*, hits: Sequence[SearchHit]) -> int:
             # Stored values are merged in for CATALOG_FRESH_DAYS from the chain's first answer; then the
             # next answer starts a new chain, so a value no provider gives any more does not stay forever.
             chain = [row.merged_since or row.fetched_at for row in (edition, work) if row is not None]
-            continuing = bool(chain) and now - min(chain) < timedelta(days=conf.CATALOG_FRESH_DAYS)
+            continuing = bool(chain) and now - min(chain) < timedelta(days=settings.SEARCH_CATALOG_FRESH_DAYS)
             if continuing:
                 hit = _merged_with_stored(hit, edition=edition, work=work)
             merged_since = min(chain) if continuing else now

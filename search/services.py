@@ -13,8 +13,9 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 
+from django.conf import settings
+
 from booktrack.core.exceptions import InvalidQuery, ProviderUnavailable
-from search import conf
 from search.cache import cache_key, cached_fetch, cached_fetch_many, query_key
 from search.catalog import catalog_lookup_isbn, catalog_schedule_upsert
 from search.dto import ProviderPage, SearchHit, SearchResult, WorkDTO, clean_text, provider_label
@@ -32,7 +33,7 @@ _lookup_pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="search-loo
 
 
 def _deadline(deadline: float | None) -> float:
-    return deadline if deadline is not None else time.monotonic() + conf.DEADLINE_SECONDS
+    return deadline if deadline is not None else time.monotonic() + settings.SEARCH_DEADLINE_SECONDS
 
 
 def _clean_query(value: str | None, *, name: str = "q") -> str:
