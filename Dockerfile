@@ -14,8 +14,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 RUN groupadd --system app && useradd --system --gid app --home-dir /app app
 
-COPY requirements.txt .
-RUN pip install -r requirements.txt
+# The runtime lock: exact versions with hashes (requirements.txt holds the ranges it was resolved from).
+COPY requirements.lock .
+RUN pip install --require-hashes -r requirements.lock
 
 COPY --chown=app:app . .
 # Static files (admin, Swagger UI) are collected at build into /app/staticfiles by WhiteNoise's

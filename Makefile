@@ -5,15 +5,31 @@ PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test test-unit test-integration lint format schema bench fakes serve worker beat migrate static install clean
+.PHONY: run test test-unit test-integration lint format schema bench fakes serve worker beat migrate static install lock lock-upgrade clean
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+## install: the exact versions (and hashes) of requirements-dev.lock, so installs a month apart match
+$(VENV)/.installed: requirements-dev.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock
 	@touch $@
 
 install: $(VENV)/.installed
+
+## lock: resolve the ranges (requirements*.txt) into the locks, keeping every pin that still fits;
+## run it after changing a range. The dev lock is constrained by the runtime lock, so both agree.
+## It uses the pip index pip is configured with and writes no index address into the locks.
+PIP_COMPILE = $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links
+lock:
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	@test -x $(VENV)/bin/pip-compile || $(PY) -m pip install --quiet "pip-tools>=7.5,<8"
+	$(PIP_COMPILE) $(LOCK_FLAGS) --output-file requirements.lock requirements.txt
+	$(PIP_COMPILE) $(LOCK_FLAGS) --constraint requirements.lock --output-file requirements-dev.lock requirements-dev.txt
+
+## lock-upgrade: the same, taking the newest versions the ranges allow
+lock-upgrade:
+	$(MAKE) --no-print-directory lock LOCK_FLAGS=--upgrade
 
 migrate: install
 	$(PY) manage.py migrate --noinput
