@@ -78,6 +78,17 @@ def result_quality(result: Any) -> str:
     return "high" if present == 3 else "low" if present <= 1 else "normal"
 
 
+# A provisional answer (SearchResult.provisional: a background task is completing it and writes the
+# completed answer to the shared tier) is fresh on the edge for a few seconds only, so every process
+# revalidates it from the shared tier and serves the completed answer seconds after the task wrote it
+# (while a hot answer is still served from the edge: a revalidation is one background read); it is
+# stored in the shared tier only where nothing is (the task may have finished first), and briefly, like
+# a degraded answer: if the task's write is lost, a miss after this reads the catalog, which the task
+# completed.
+PROVISIONAL_EDGE_FRESH_SECONDS = 5
+PROVISIONAL_TTL_SECONDS = 300
+
+
 def cache_ttl(*, kind: str, result: Any, rng: random.Random | None = None) -> int:
     """Seconds to keep an answer in the shared tier."""
     rng = rng or random
@@ -85,6 +96,8 @@ def cache_ttl(*, kind: str, result: Any, rng: random.Random | None = None) -> in
         base = float(conf.DEGRADED_TTL)
     elif not getattr(result, "found", True):
         base = float(conf.NOT_FOUND_TTL)
+    elif getattr(result, "provisional", False):
+        base = float(PROVISIONAL_TTL_SECONDS)
     else:
         base = float(conf.TTL_SECONDS.get(kind, conf.TTL_SECONDS["title"]))
         base *= {"high": 2.0, "low": 0.5}.get(result_quality(result), 1.0)
@@ -136,6 +149,8 @@ class EdgeCache:
     def set(self, key: str, value: Any, ttl: int) -> None:
         now = self.clock()
         fresh = min(ttl, conf.EDGE_FRESH_SECONDS)
+        if getattr(value, "provisional", False):
+            fresh = min(fresh, PROVISIONAL_EDGE_FRESH_SECONDS)
         stale = max(fresh, min(ttl, conf.EDGE_STALE_SECONDS))
         entry = _EdgeEntry(value, now + fresh, now + stale, _weight(value))
         with self._lock:
@@ -185,6 +200,14 @@ def kv_get_many(keys: Sequence[str]) -> dict[str, Any]:
     except Exception:  # noqa: BLE001 - a cache outage degrades to the next tier
         logger.warning("shared cache read failed", exc_info=True)
         return {}
+
+
+def kv_add(key: str, value: Any, ttl: int) -> None:
+    """Store `value` only where the shared cache holds nothing for `key`."""
+    try:
+        django_cache.add(key, value, ttl)
+    except Exception:  # noqa: BLE001
+        logger.warning("shared cache write failed", exc_info=True)
 
 
 def kv_set(key: str, value: Any, ttl: int) -> None:
@@ -271,8 +294,9 @@ def _coalesce_across_processes(
 
 def _store(kind: str, key: str, result: SearchResult) -> None:
     ttl = cache_ttl(kind=kind, result=result)
-    kv_set(key, result.with_cache(cached=False, cache_source=None), ttl)
-    edge.set(key, result.with_cache(cached=False, cache_source=None), ttl)
+    value = result.with_cache(cached=False, cache_source=None)
+    (kv_add if getattr(result, "provisional", False) else kv_set)(key, value, ttl)
+    edge.set(key, value, ttl)
 
 
 # Keys with a background edge refresh running: a burst of stale hits starts one refresh, not a

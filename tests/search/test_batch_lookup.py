@@ -39,15 +39,18 @@ FIFTY = KNOWN + unknown_isbns(50 - len(KNOWN))
 
 @pytest.fixture
 def stored(monkeypatch):
-    """(key, value, ttl) of every write to the shared tier."""
+    """(key, value, ttl) of every write to the shared tier (a provisional answer is added, not set)."""
     written: list[tuple[str, object, int]] = []
-    original = tiers.kv_set
 
-    def spy(key, value, ttl):
-        written.append((key, value, ttl))
-        original(key, value, ttl)
+    def spy(original):
+        def write(key, value, ttl):
+            written.append((key, value, ttl))
+            original(key, value, ttl)
 
-    monkeypatch.setattr(tiers, "kv_set", spy)
+        return write
+
+    monkeypatch.setattr(tiers, "kv_set", spy(tiers.kv_set))
+    monkeypatch.setattr(tiers, "kv_add", spy(tiers.kv_add))
     return written
 
 

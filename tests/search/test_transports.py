@@ -134,7 +134,7 @@ def test_openlibrary_many_isbns_in_one_api_books_call(upstream):
     assert path_of(call) == "/openlibrary/api/books"
     assert query_of(call) == {
         "bibkeys": ["ISBN:9780316030571,ISBN:9782070427796"],
-        "jscmd": ["data"],
+        "jscmd": ["details"],
         "format": ["json"],
     }
 
