@@ -13,7 +13,8 @@ Security rules (the old proxy was an open relay and collapsed every Google cover
 - The URL's path and query are fetched through the source's configured base URL
   (`GOOGLE_BOOKS_COVERS_BASE_URL`, ...), so tests and offline demos point at local fakes. A base URL
   on one of the public cover hosts is resolved before every connection and each address it resolves
-  to must be public; any other base URL is operator configuration (a fake, a mirror) and is trusted.
+  to must be public, and the address actually connected to is checked again before anything is read
+  (DNS rebinding); any other base URL is operator configuration (a fake, a mirror) and is trusted.
   Such a base is only ever reached as the configured base, never through the `url` parameter.
 - Redirects are followed by hand, at most `IMAGE_PROXY_MAX_REDIRECTS`, and only to the host that
   answered (or the original URL's host, mapped through the base again); anything else is 403.
@@ -259,11 +260,31 @@ def _host_check_resolves_public(host: str, port: int) -> None:
             raise Forbidden(f"{host} resolves to a non-public address.", details={"reason": "address", "host": host})
 
 
+def _is_public_cover_host(url: str) -> bool:
+    return (urlsplit(url).hostname or "").rstrip(".").lower() in PUBLIC_COVER_HOSTS
+
+
 def _connection_check(url: str) -> None:
     parts = urlsplit(url)
-    host = (parts.hostname or "").rstrip(".").lower()
-    if host in PUBLIC_COVER_HOSTS:
-        _host_check_resolves_public(host, parts.port or (443 if parts.scheme == "https" else 80))
+    if _is_public_cover_host(url):
+        _host_check_resolves_public(parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80))
+
+
+def _peer_check(response, url: str) -> None:
+    """The address actually connected to must be public too (DNS may change between check and connect)."""
+    if not _is_public_cover_host(url):
+        return
+    try:
+        # urllib3 2 keeps the live connection on a streamed response; nothing has been read yet.
+        peer = response.raw.connection.sock.getpeername()[0]
+    except (AttributeError, OSError, IndexError, TypeError):
+        peer = None
+    address = _literal_ip(str(peer)) if peer is not None else None
+    if address is None:
+        raise ProviderUnavailable("The image host's address could not be verified.", details={"reason": "peer"})
+    if not ip_is_public(address):
+        host = urlsplit(url).hostname or ""
+        raise Forbidden(f"{host} connected to a non-public address.", details={"reason": "address", "host": host})
 
 
 def _redirect_target(*, current: str, location: str, target: ProxyTarget, base: str) -> str:
@@ -312,6 +333,7 @@ def image_fetch(*, target: ProxyTarget) -> bytes:
         _connection_check(url)
         response = client.get(url, headers={"Accept": "image/*"}, allow_redirects=False, stream=True)
         try:
+            _peer_check(response, url)
             status = response.status_code
             if status in REDIRECT_STATUSES:
                 location = response.headers.get("Location")

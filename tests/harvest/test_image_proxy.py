@@ -490,3 +490,21 @@ def test_proxy_target_forbids_private_literal_with_reason():
     with pytest.raises(Forbidden) as caught:
         proxy_target_parse("http://[::ffff:192.168.0.1]/x.jpg")
     assert caught.value.details["reason"] == "address"
+
+
+def test_image_proxy_checks_the_connected_address_against_dns_rebinding(proxy, client, settings, monkeypatch):
+    # First resolution (the check) says public; the connection then resolves to the local fake.
+    settings.AMAZON_IMAGES_BASE_URL = "http://m.media-amazon.com"
+    answers = iter([("93.184.216.34", 80), ("127.0.0.1", proxy.port)])
+
+    def rebinding(host, port, *args, **kwargs):
+        address, real_port = next(answers)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, real_port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+
+    response = get(client, AMAZON, "small")
+
+    assert response.status_code == 403
+    assert response.json()["error"]["details"]["reason"] == "address"
+    assert not default_storage.exists(storage_key(AMAZON, "small"))
