@@ -27,8 +27,10 @@ from __future__ import annotations
 import hashlib
 import io
 import ipaddress
+import logging
 import socket
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from django.conf import settings
@@ -45,12 +47,18 @@ from booktrack.core.exceptions import (
 )
 from booktrack.core.http import upstream_client
 
+if TYPE_CHECKING:
+    import requests
+    from PIL.Image import Image as PilImage
+
 SIZES = ("small", "medium", "large")
 DEFAULT_SIZE = "medium"
 MAX_URL_LENGTH = 2048
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 STORAGE_PREFIX = "image-proxy"
 _CHUNK = 64 * 1024
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -189,7 +197,7 @@ def etag_of(content: bytes) -> str:
     return '"' + hashlib.sha256(content).hexdigest()[:32] + '"'
 
 
-def image_decode(data: bytes, *, max_pixels: int):
+def image_decode(data: bytes, *, max_pixels: int) -> PilImage:
     """Decode upstream bytes into an upright RGB/RGBA Pillow image (EXIF orientation applied).
 
     Raises ProviderError for bytes that are not a decodable image or have too many pixels.
@@ -222,7 +230,7 @@ def image_decode(data: bytes, *, max_pixels: int):
         ) from exc
 
 
-def image_resize(image, *, longest_edge: int) -> RenderedImage:
+def image_resize(image: PilImage, *, longest_edge: int) -> RenderedImage:
     """Shrink to `longest_edge` (never enlarge) and re-encode: JPEG, or PNG when there is alpha.
 
     Nothing of the source's metadata (EXIF, GPS, ICC comments) is copied.
@@ -270,7 +278,7 @@ def _connection_check(url: str) -> None:
         _host_check_resolves_public(parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80))
 
 
-def _peer_check(response, url: str) -> None:
+def _peer_check(response: requests.Response, url: str) -> None:
     """The address actually connected to must be public too (DNS may change between check and connect)."""
     if not _is_public_cover_host(url):
         return
@@ -306,7 +314,7 @@ def _redirect_target(*, current: str, location: str, target: ProxyTarget, base: 
     )
 
 
-def _read_capped(response, *, max_bytes: int) -> bytes:
+def _read_capped(response: requests.Response, *, max_bytes: int) -> bytes:
     declared = response.headers.get("Content-Length")
     too_large = ProviderError(
         "The upstream image is larger than the proxy accepts.",
@@ -360,18 +368,31 @@ def image_fetch(*, target: ProxyTarget) -> bytes:
 
 
 def _stored(key: str) -> bytes | None:
-    if not default_storage.exists(key):
+    """The stored bytes, or None on a miss; a storage outage counts as a miss (the image is refetched)."""
+    try:
+        if not default_storage.exists(key):
+            return None
+        with default_storage.open(key, "rb") as handle:
+            content: bytes = handle.read()
+            return content
+    except Exception:  # S3/R2 errors are botocore's, the filesystem's OSError: serving goes on
+        logger.exception("Image proxy storage read failed for %s", key)
         return None
-    with default_storage.open(key, "rb") as handle:
-        return handle.read()
+
+
+def _store(key: str, content: bytes) -> None:
+    try:
+        if not default_storage.exists(key):
+            default_storage.save(key, ContentFile(content))
+    except Exception:
+        logger.exception("Image proxy storage write failed for %s", key)
 
 
 def image_proxy_get(*, url: str | None, size: str | None) -> ProxiedImage:
     """The resized image for an allowed cover URL, from storage or fetched, resized and stored."""
     target = proxy_target_parse(url)
     size = size_parse(size)
-    key = storage_key(target.url, size)
-    content = _stored(key)
+    content = _stored(storage_key(target.url, size))
     if content is not None:
         return ProxiedImage(content, content_type_of(content), etag_of(content), cached=True)
     data = image_fetch(target=target)
@@ -379,8 +400,6 @@ def image_proxy_get(*, url: str | None, size: str | None) -> ProxiedImage:
     rendered: dict[str, bytes] = {}
     for each in SIZES:  # one fetch fills every size
         rendered[each] = image_resize(image, longest_edge=settings.IMAGE_PROXY_SIZES[each]).content
-        each_key = storage_key(target.url, each)
-        if not default_storage.exists(each_key):
-            default_storage.save(each_key, ContentFile(rendered[each]))
+        _store(storage_key(target.url, each), rendered[each])
     content = rendered[size]
     return ProxiedImage(content, content_type_of(content), etag_of(content), cached=False)

@@ -508,3 +508,18 @@ def test_image_proxy_checks_the_connected_address_against_dns_rebinding(proxy, c
     assert response.status_code == 403
     assert response.json()["error"]["details"]["reason"] == "address"
     assert not default_storage.exists(storage_key(AMAZON, "small"))
+
+
+def test_image_proxy_serves_when_storage_is_down(proxy, client, monkeypatch):
+    class BrokenStorage:
+        def exists(self, name):
+            raise OSError("storage unavailable")
+
+    monkeypatch.setattr(images, "default_storage", BrokenStorage())
+
+    first = get(client, AMAZON, "small")
+    second = get(client, AMAZON, "small")
+
+    assert first.status_code == second.status_code == 200
+    assert pixels(first).height == 128
+    assert proxy.count("amazon-images") == 2  # nothing could be cached, so it was fetched again
