@@ -15,7 +15,7 @@ import pytest
 from django.core.files.storage import default_storage
 from PIL import Image
 
-from booktrack.core.exceptions import Forbidden, ProviderError
+from booktrack.core.exceptions import Forbidden, ProviderError, ProviderUnavailable
 from harvest import images
 from harvest.images import ip_is_public, proxy_target_parse, storage_key
 from harvest.views import ImageProxyView
@@ -523,3 +523,22 @@ def test_image_proxy_serves_when_storage_is_down(proxy, client, monkeypatch):
     assert first.status_code == second.status_code == 200
     assert pixels(first).height == 128
     assert proxy.count("amazon-images") == 2  # nothing could be cached, so it was fetched again
+
+
+def _connected_to(peer):
+    sock = type("Sock", (), {"getpeername": lambda self: peer})()
+    connection = type("Conn", (), {"sock": sock})()
+    raw = type("Raw", (), {"connection": connection})()
+    return type("Resp", (), {"raw": raw})()
+
+
+def test_peer_check_accepts_a_public_peer_and_fails_closed_without_one():
+    images._peer_check(_connected_to(("93.184.216.34", 443)), AMAZON)  # no exception
+    images._peer_check(_connected_to(("2606:2800:220:1::1", 443, 0, 0)), AMAZON)
+
+    with pytest.raises(Forbidden):
+        images._peer_check(_connected_to(("10.0.0.8", 443)), AMAZON)
+    with pytest.raises(ProviderUnavailable):
+        images._peer_check(type("Resp", (), {"raw": None})(), AMAZON)
+    # A configured non-public base (the fakes, a mirror) is not a public cover host: not checked.
+    images._peer_check(_connected_to(("127.0.0.1", 8765)), "http://127.0.0.1:8765/amazon-images/x.jpg")
