@@ -1,3 +1,9 @@
 """Routes of the harvest app (full paths; included at the root)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from harvest import views
+
+urlpatterns: list = [
+    path("images/proxy", views.ImageProxyView.as_view(), name="images-proxy"),
+]

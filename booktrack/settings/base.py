@@ -290,6 +290,10 @@ GOOGLE_BOOKS_BASE_URL = env.str("GOOGLE_BOOKS_BASE_URL", default="https://www.go
 OPENLIBRARY_BASE_URL = env.str("OPENLIBRARY_BASE_URL", default="https://openlibrary.org")
 OPENLIBRARY_COVERS_BASE_URL = env.str("OPENLIBRARY_COVERS_BASE_URL", default="https://covers.openlibrary.org")
 ISBNDB_BASE_URL = env.str("ISBNDB_BASE_URL", default="https://api2.isbndb.com")
+# Cover image hosts the image proxy fetches through (harvest/images.py; docs/api.md "Images").
+GOOGLE_BOOKS_COVERS_BASE_URL = env.str("GOOGLE_BOOKS_COVERS_BASE_URL", default="https://books.google.com")
+ISBNDB_IMAGES_BASE_URL = env.str("ISBNDB_IMAGES_BASE_URL", default="https://images.isbndb.com")
+AMAZON_IMAGES_BASE_URL = env.str("AMAZON_IMAGES_BASE_URL", default="https://m.media-amazon.com")
 WIKIDATA_BASE_URL = env.str("WIKIDATA_BASE_URL", default="https://www.wikidata.org")
 GEMINI_BASE_URL = env.str("GEMINI_BASE_URL", default="") or None
 GEMINI_MODEL = env.str("GEMINI_MODEL", default="gemini-2.5-flash")
@@ -371,3 +375,17 @@ LOGGING = {
         "celery": {"level": "WARNING"},
     },
 }
+
+# --- image proxy (docs/api.md "Images") --------------------------------------------------------
+# Longest edge in pixels of each size; images are only ever shrunk.
+IMAGE_PROXY_SIZES = {
+    "small": env.int("IMAGE_PROXY_SMALL_PX", default=128),
+    "medium": env.int("IMAGE_PROXY_MEDIUM_PX", default=320),
+    "large": env.int("IMAGE_PROXY_LARGE_PX", default=640),
+}
+# Upstream body cap (bytes, counted while streaming), decoded pixel cap, redirects followed by hand,
+# and the browser/CDN cache lifetime of a served image (seconds).
+IMAGE_PROXY_MAX_BYTES = env.int("IMAGE_PROXY_MAX_BYTES", default=8 * 1024 * 1024)
+IMAGE_PROXY_MAX_PIXELS = env.int("IMAGE_PROXY_MAX_PIXELS", default=40_000_000)
+IMAGE_PROXY_MAX_REDIRECTS = env.int("IMAGE_PROXY_MAX_REDIRECTS", default=3)
+IMAGE_PROXY_MAX_AGE = env.int("IMAGE_PROXY_MAX_AGE", default=30 * 24 * 3600)

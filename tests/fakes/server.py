@@ -26,11 +26,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from tests.fakes import covers, gemini, google_books, isbndb, openlibrary, wikidata
+from tests.fakes import cover_hosts, covers, gemini, google_books, isbndb, openlibrary, wikidata
 from tests.fakes.routing import Request, Response, Route, compile_route, json_response
 from tests.samples import sample_json
 
-UPSTREAM_MODULES = (google_books, openlibrary, covers, isbndb, wikidata, gemini)
+UPSTREAM_MODULES = (google_books, openlibrary, covers, isbndb, wikidata, gemini, *cover_hosts.UPSTREAMS)
 UPSTREAMS = tuple(module.NAME for module in UPSTREAM_MODULES)
 
 # env var name (contract section 1) -> upstream name
@@ -41,6 +41,9 @@ ENV_VARS = {
     "ISBNDB_BASE_URL": "isbndb",
     "WIKIDATA_BASE_URL": "wikidata",
     "GEMINI_BASE_URL": "gemini",
+    "GOOGLE_BOOKS_COVERS_BASE_URL": "google-covers",
+    "ISBNDB_IMAGES_BASE_URL": "isbndb-images",
+    "AMAZON_IMAGES_BASE_URL": "amazon-images",
 }
 
 

@@ -57,6 +57,9 @@ def test_server_base_urls_use_the_contract_env_names(fake):
         "ISBNDB_BASE_URL",
         "WIKIDATA_BASE_URL",
         "GEMINI_BASE_URL",
+        "GOOGLE_BOOKS_COVERS_BASE_URL",
+        "ISBNDB_IMAGES_BASE_URL",
+        "AMAZON_IMAGES_BASE_URL",
     }
     assert fake.base_urls["GOOGLE_BOOKS_BASE_URL"].endswith("/google/books/v1")
 
