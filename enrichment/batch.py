@@ -187,7 +187,7 @@ def batch_enrichment_run(
                 book = books[index]
                 try:
                     enriched = future.result()
-                except Exception as error:  # noqa: BLE001 - one failed book never fails the batch
+                except Exception as error:  # one failed book never fails the batch
                     logger.warning("enrichment of book %s of job %s failed: %s", index, job_id, error)
                     record(index, _entry(book, error=f"Lookup failed: {error}"[:300]), success=False)
                 else:

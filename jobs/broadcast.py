@@ -58,7 +58,7 @@ class Broadcaster:
             try:
                 if layer is not None and group is not None:
                     await layer.group_send(group, message)
-            except Exception:  # noqa: BLE001 - the log has the event; sockets catch up from it
+            except Exception:  # the log has the event; sockets catch up from it
                 logger.warning("could not broadcast to %s", group, exc_info=True)
             finally:
                 if done is not None and not done.done():

@@ -274,7 +274,7 @@ class JobProgressConsumer(AsyncWebsocketConsumer):
                 await self._send_keepalive()
         except asyncio.CancelledError:
             pass
-        except Exception:  # noqa: BLE001 - a dead socket ends the loop; nothing else to do
+        except Exception:  # a dead socket ends the loop; nothing else to do
             logger.debug("keep-alive loop ended for %s", self.job.id if self.job else None, exc_info=True)
 
     # -- client frames -----------------------------------------------------------------------

@@ -103,7 +103,7 @@ def current_priority() -> str:
 
         if current_task and current_task.request.id:
             return "background"
-    except Exception:  # noqa: BLE001, S110 - no Celery context: interactive
+    except Exception:  # noqa: S110 - no Celery context: interactive
         pass
     return "interactive"
 
@@ -137,7 +137,7 @@ def budget_cooldown(*, upstream: str, seconds: float | None, clock: Clock | None
         return
     try:
         client.set(_cooldown_key(upstream), repr(until), px=max(1, int(seconds * 1000)))
-    except Exception:  # noqa: BLE001 - the local pause still applies
+    except Exception:  # the local pause still applies
         logger.warning("could not share the %s cooldown", upstream, exc_info=True)
 
 
@@ -152,7 +152,7 @@ def budget_cooldown_remaining(upstream: str, *, clock: Clock | None = None) -> f
             shared = client.get(_cooldown_key(upstream))
             if shared:
                 until = max(until, float(shared))
-        except Exception:  # noqa: BLE001
+        except Exception:
             logger.debug("cooldown store unavailable", exc_info=True)
     return max(0.0, until - now)
 

@@ -204,7 +204,7 @@ def catalog_schedule_upsert(*, hits: Sequence[SearchHit], complete_works: Sequen
                 upsert_catalog.delay(records, complete_works=list(complete_works))
             else:
                 upsert_catalog.delay(records)
-        except Exception:  # noqa: BLE001 - the catalog is a cache of searches: losing one write is fine
+        except Exception:  # the catalog is a cache of searches: losing one write is fine
             logger.warning("could not queue search.upsert_catalog", exc_info=True)
 
     transaction.on_commit(_enqueue)
@@ -268,7 +268,7 @@ def work_completion_states(work_ids: Sequence[str]) -> dict[str, str]:
         return {}
     try:
         found = django_cache.get_many([_completion_key(w) for w in work_ids])
-    except Exception:  # noqa: BLE001 - no shared cache: treat as never completed
+    except Exception:  # no shared cache: treat as never completed
         logger.warning("work completion state unreadable", exc_info=True)
         return {}
     return {w: found[_completion_key(w)] for w in work_ids if _completion_key(w) in found}
@@ -286,7 +286,7 @@ def catalog_schedule_work_completion(*, work_ids: Sequence[str]) -> list[str]:
         try:
             if django_cache.add(_completion_key(work_id), "queued", COMPLETION_QUEUED_SECONDS):
                 claimed.append(work_id)
-        except Exception:  # noqa: BLE001 - no shared cache: completion waits for a later lookup
+        except Exception:  # no shared cache: completion waits for a later lookup
             logger.warning("could not claim work completion of %s", work_id, exc_info=True)
     if not claimed:
         return []
@@ -297,7 +297,7 @@ def catalog_schedule_work_completion(*, work_ids: Sequence[str]) -> list[str]:
         for work_id in claimed:
             try:
                 complete_work.delay(work_id)
-            except Exception:  # noqa: BLE001 - a later lookup queues it again once the claim expires
+            except Exception:  # a later lookup queues it again once the claim expires
                 logger.warning("could not queue search.complete_work", exc_info=True)
 
     transaction.on_commit(_enqueue)
@@ -316,7 +316,7 @@ def catalog_work_facts(*, work_ids: Sequence[str]) -> dict[str, WorkDTO]:
         for row in rows:
             if row.open_library_work_id not in out:
                 out[row.open_library_work_id] = work_facts_only(from_wire(WorkDTO, row.record))
-    except Exception:  # noqa: BLE001 - a database hiccup: the answer goes without stored facts
+    except Exception:  # a database hiccup: the answer goes without stored facts
         logger.warning("catalog work facts unreadable", exc_info=True)
     return out
 

@@ -68,7 +68,7 @@ def fanout_run(*, calls: Mapping[str, Callable[[], ProviderPage]], deadline: flo
             continue
         try:
             pages.append(future.result())
-        except Exception as exc:  # noqa: BLE001 - a provider failure degrades the answer, never fails it
+        except Exception as exc:  # a provider failure degrades the answer, never fails it
             failed.append(name)
             metrics.record_event(f"search_provider_failed:{name}")
             logger.info("provider %s failed: %s", name, exc)

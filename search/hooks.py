@@ -51,7 +51,7 @@ def decorate_result(result: SearchResult) -> SearchResult:
     for fn in _decorators:
         try:
             decorated = fn(result)
-        except Exception:  # noqa: BLE001 - decoration is best effort; the answer itself is fine
+        except Exception:  # decoration is best effort; the answer itself is fine
             logger.exception("search result decorator %r failed", getattr(fn, "__qualname__", fn))
             continue
         if isinstance(decorated, SearchResult):

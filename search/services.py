@@ -527,7 +527,7 @@ def _isbns_from_providers(isbns13: list[str], deadline: float) -> dict[str, Sear
             chunk = isbns13[start : start + provider.batch_size]
             try:
                 page = provider.search_isbns(isbns13=chunk, deadline=deadline)
-            except Exception as exc:  # noqa: BLE001 - this chunk is degraded; the next one may answer
+            except Exception as exc:  # this chunk is degraded; the next one may answer
                 error = exc
                 continue
             for isbn13 in chunk:  # an ISBN left out of the answer is "not found" from this provider

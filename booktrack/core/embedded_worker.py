@@ -42,7 +42,7 @@ def start_embedded_worker() -> bool:
         )
         try:
             worker.start()
-        except Exception:  # noqa: BLE001
+        except Exception:
             logger.exception("embedded Celery worker stopped")
 
     threading.Thread(target=run, name="embedded-celery-worker", daemon=True).start()
@@ -64,5 +64,5 @@ def embedded_startup_tasks() -> None:
     for name, kwargs in (("jobs.requeue_stalled_jobs", requeue), ("jobs.cleanup_expired_jobs", {})):
         try:
             app.send_task(name, kwargs=kwargs)
-        except Exception:  # noqa: BLE001 - never keep the server from starting
+        except Exception:  # never keep the server from starting
             logger.exception("could not queue %s at start", name)

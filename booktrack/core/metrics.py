@@ -184,7 +184,7 @@ def flush() -> None:
                         pipe.hincrbyfloat(TOTAL_KEY, name, value)
             pipe.expire(key, MINUTE_TTL if minute else HOUR_TTL)
         pipe.execute()
-    except Exception:  # noqa: BLE001 - metrics never break a request; keep the data for next time
+    except Exception:  # metrics never break a request; keep the data for next time
         logger.warning("metrics flush failed; keeping the buffer", exc_info=True)
         with _lock:
             for key, fields in pending.items():
@@ -196,7 +196,7 @@ def _flush_forever() -> None:
         time.sleep(1.0)
         try:
             flush()
-        except Exception:  # noqa: BLE001
+        except Exception:
             logger.exception("metrics flusher error")
 
 
@@ -233,7 +233,7 @@ def read_totals(period: str) -> Counter[str]:
                 for name, value in fields.items():
                     name = name.decode() if isinstance(name, bytes) else name
                     totals[name] += float(value)
-        except Exception:  # noqa: BLE001
+        except Exception:
             logger.warning("metrics read failed", exc_info=True)
     with _lock:
         for key in keys:
@@ -252,7 +252,7 @@ def read_cumulative() -> Counter[str]:
         try:
             for name, value in client.hgetall(TOTAL_KEY).items():
                 totals[name.decode() if isinstance(name, bytes) else name] += float(value)
-        except Exception:  # noqa: BLE001
+        except Exception:
             logger.warning("metrics read failed", exc_info=True)
     with _lock:
         for key, fields in _buffer.items():

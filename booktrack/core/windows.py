@@ -104,7 +104,7 @@ class FixedWindowCounter:
                 pipe.incr(key)
                 pipe.expire(key, window + 1)
                 count = int(pipe.execute()[0])
-        except Exception:  # noqa: BLE001 - fail open: a broken counter store must not stop the caller
+        except Exception:  # fail open: a broken counter store must not stop the caller
             logger.warning("window store unavailable; allowing %s:%s", self.prefix, name, exc_info=True)
             return WindowState(0, limit, reset_at, now, store_ok=False)
         return WindowState(count, limit, reset_at, now)
@@ -119,7 +119,7 @@ class FixedWindowCounter:
             else:
                 value = client.get(key)
                 count = int(value) if value else 0
-        except Exception:  # noqa: BLE001 - same rule as hit: unknown counts as unused
+        except Exception:  # same rule as hit: unknown counts as unused
             logger.debug("window store unavailable for %s:%s", self.prefix, name, exc_info=True)
             return WindowState(0, limit, reset_at, now, store_ok=False)
         return WindowState(count, limit, reset_at, now)

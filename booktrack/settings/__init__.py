@@ -1,3 +1,3 @@
 """Default settings module (`booktrack.settings`): the environment decides everything."""
 
-from .base import *  # noqa: F403
+from .base import *

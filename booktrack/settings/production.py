@@ -1,6 +1,6 @@
 """Production: the same settings with the deployment checks' hardening switched on."""
 
-from .base import *  # noqa: F403
+from .base import *
 from .base import env
 
 DEBUG = False

@@ -1,9 +1,9 @@
 """Unit-test settings: embedded mode, a throwaway database, fast hashing, no real upstreams."""
 
-from .base import *  # noqa: F403
+from .base import *
 from .base import OUTBOUND_HTTP, STORAGES
 
-SECRET_KEY = "test-secret-key"  # noqa: S105 - test-only
+SECRET_KEY = "test-secret-key"  # test-only
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMBEDDED_WORKER = False
 # Pages render with plain static URLs: unit tests never run collectstatic (tests/browser does).
