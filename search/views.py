@@ -32,7 +32,7 @@ from booktrack.core.lean import LeanGetMixin
 from booktrack.core.permissions import IsStaffOrOpsToken
 from search import services, wire
 from search.budgets import budget_remaining
-from search.cache import cache_tier_stats
+from search.cache.tiers import cache_tier_stats
 from search.isbn import isbn_normalize
 from search.openapi import limit_param
 from search.serializers import (
@@ -115,8 +115,8 @@ class V1TitleSearch(SearchView):
     )
     def get(self, request: Request) -> Response:
         query = TitleQuery.parse(request.query_params)
-        result = services.book_search_by_title(query=query.q, limit=query.limit, offset=query.offset)
-        return success(request, wire.v1_payload(result), meta=_meta(result))
+        answer = services.book_answer_by_title(query=query.q, limit=query.limit, offset=query.offset)
+        return success(request, answer.payload, meta=_meta(answer.result))
 
 
 class V1IsbnSearch(SearchView):
@@ -128,8 +128,8 @@ class V1IsbnSearch(SearchView):
     )
     def get(self, request: Request) -> Response:
         query = IsbnQuery.parse(request.query_params)  # missing -> MISSING_PARAMETER, bad -> INVALID_ISBN
-        result = services.book_search_by_isbn(isbn=query.isbn13)
-        return success(request, wire.v1_payload(result), meta=_meta(result))
+        answer = services.book_answer_by_isbn(isbn=query.isbn13)
+        return success(request, answer.payload, meta=_meta(answer.result))
 
 
 class V1AdvancedSearch(SearchView):
@@ -141,8 +141,8 @@ class V1AdvancedSearch(SearchView):
     )
     def get(self, request: Request) -> Response:
         query = AdvancedQuery.parse(request.query_params)
-        result = services.book_search_advanced(title=query.title, author=query.author, limit=query.limit)
-        return success(request, wire.v1_payload(result), meta=_meta(result))
+        answer = services.book_answer_advanced(title=query.title, author=query.author, limit=query.limit)
+        return success(request, answer.payload, meta=_meta(answer.result))
 
 
 # --- legacy (raw bodies) -----------------------------------------------------------------------------
