@@ -9,6 +9,8 @@ import hashlib
 import json
 
 from django.conf import settings
+from django.utils.cache import get_conditional_response
+from django.utils.http import quote_etag
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.request import Request
@@ -331,12 +333,12 @@ class V3BookByIsbn(SearchView):
         if book is None:
             raise NotFound(f"No book with ISBN {isbn}.")
         digest = hashlib.sha256(json.dumps(book, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:32]
-        etag = f'"{digest}"'
-        headers = {"ETag": etag, "Cache-Control": "public, max-age=3600"}
-        candidates = [t.strip() for t in request.headers.get("If-None-Match", "").split(",") if t.strip()]
-        if etag in candidates or f"W/{etag}" in candidates or "*" in candidates:
-            return Response(status=304, headers=headers)
-        return success(request, book, meta=_meta(result), headers=headers)
+        etag = quote_etag(digest)
+        response = success(
+            request, book, meta=_meta(result), headers={"ETag": etag, "Cache-Control": "public, max-age=3600"}
+        )
+        # If-None-Match (weak comparison, lists, "*") -> 304 carrying ETag and Cache-Control: Django's rules.
+        return get_conditional_response(request, etag=etag, response=response)
 
 
 class V3Enrich(SearchView):
