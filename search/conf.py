@@ -1,7 +1,9 @@
 """Search settings read from the environment (documented in docs/search.md), with sane defaults.
 
-Kept here, not in booktrack/settings, so the search app owns its knobs. Read lazily (functions), so
-tests can monkeypatch the environment or these attributes.
+Kept here, not in booktrack/settings, so the search app owns its knobs. Read once, when this module is
+imported: changing the environment afterwards changes nothing. The search modules read `conf.NAME`
+when they use it, so tests monkeypatch these attributes (the edge tier's size is fixed when
+search.cache.tiers is imported).
 """
 
 from __future__ import annotations
