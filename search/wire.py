@@ -1,4 +1,4 @@
-"""Renderings of search results for the legacy, external and v3 bodies (pure)."""
+"""Renderings of search results for the v1, legacy, external and v3 bodies (pure)."""
 
 from __future__ import annotations
 

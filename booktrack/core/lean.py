@@ -42,8 +42,9 @@ class LeanRequest:
 
 
 class LeanGetMixin:
-    """GETs skip DRF's dispatch (see the module docstring). Mix in before APIView, and declare
-    `authentication_classes = []` and `permission_classes = []` (DRF's defaults are not empty)."""
+    # GETs skip DRF's dispatch (see the module docstring). Mix in before APIView, and declare
+    # `authentication_classes = []` and `permission_classes = []` (DRF's defaults are not empty). A
+    # comment, not a docstring: drf-spectacular would show it as every view's description.
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
