@@ -81,7 +81,8 @@ def _cached_vs_floor(base: str, ctx) -> list[str]:
     errors = sum(c.errors for _, c in rounds)
     lines += [
         "",
-        f"Median ratio: **{ratio:.2f}x** (mean throughput {cached_rps:,.0f} vs {floor_rps:,.0f} req/s; errors: {errors}).",
+        f"Median ratio: **{ratio:.2f}x** (mean throughput {cached_rps:,.0f} vs {floor_rps:,.0f} req/s; "
+        f"errors: {errors}).",
         "",
     ]
     return harness.section(lines)

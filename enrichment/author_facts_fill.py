@@ -65,7 +65,7 @@ def author_facts_fill_schedule(*, queries: Sequence[AuthorQuery]) -> list[str]:
         try:
             if author_facts_queue_claim(name=query.name, ttl=PENDING_TTL):
                 claimed.append(query)
-        except Exception:  # noqa: BLE001
+        except Exception:
             logger.warning("could not mark author %r as queued", query.name, exc_info=True)
             return []
         if len(_tried) > _TRIED_MAX:
@@ -86,7 +86,7 @@ def _send(payload: list[dict[str, Any]]) -> None:
 
     try:
         fill_author_facts.apply_async(args=[payload], retry=False)
-    except Exception:  # noqa: BLE001 - the markers expire; a later answer queues these names again
+    except Exception:  # the markers expire; a later answer queues these names again
         logger.warning("could not queue %s for %d authors", FILL_TASK_NAME, len(payload), exc_info=True)
 
 

@@ -68,7 +68,7 @@ def author_facts_memoized(
         return {}, [], math.inf
     try:
         entries, valid_until = _entries([q.name for q in queries.values()])
-    except Exception:  # noqa: BLE001 - no cache: no facts, and nothing queued (no way to dedupe)
+    except Exception:  # no cache: no facts, and nothing queued (no way to dedupe)
         logger.warning("author facts cache read failed", exc_info=True)
         return {}, [], 0.0
     facts: dict[str, AuthorFacts | None] = {}

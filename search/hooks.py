@@ -81,7 +81,7 @@ def decorate(result: SearchResult) -> Decoration:
     for fn in _decorators:
         try:
             decorated = fn(result)
-        except Exception:  # noqa: BLE001 - decoration is best effort; the answer itself is fine
+        except Exception:  # decoration is best effort; the answer itself is fine
             logger.exception("search result decorator %r failed", getattr(fn, "__qualname__", fn))
             valid_until = 0.0  # try again next time
             continue

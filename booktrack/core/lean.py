@@ -63,7 +63,7 @@ class LeanGetMixin:
         self.args, self.kwargs, self.request, self.headers = args, kwargs, request, {}
         try:
             response = self.get(LeanRequest(request), *args, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - the one handler decides (domain error, or a logged 500)
+        except Exception as exc:  # the one handler decides (domain error, or a logged 500)
             response = exception_handler(exc, {"request": request, "view": self})
         return json_rendering(response)
 

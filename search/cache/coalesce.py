@@ -62,7 +62,7 @@ def coalesce_across_processes(
     token = f"{time.time()}:{threading.get_ident()}:{random.random()}"
     try:
         acquired = bool(client.set(lock_key, token, nx=True, px=int(conf.COALESCE_LOCK_SECONDS * 1000)))
-    except Exception:  # noqa: BLE001 - no lock store: just load
+    except Exception:  # no lock store: just load
         acquired = True
         client = None
     if not acquired:
@@ -77,7 +77,7 @@ def coalesce_across_processes(
                     if value is not None:
                         return value, True
                     break  # the leader gave up without an answer: load ourselves
-            except Exception:  # noqa: BLE001
+            except Exception:
                 break
     try:
         return load(), False
@@ -86,7 +86,7 @@ def coalesce_across_processes(
             try:
                 if client.get(lock_key) == token.encode():
                     client.delete(lock_key)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 logger.debug("could not release %s", lock_key, exc_info=True)
 
 

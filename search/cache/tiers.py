@@ -42,7 +42,7 @@ edge = EdgeCache(conf.EDGE_MAX_ENTRIES, max_weight=conf.EDGE_MAX_HITS)
 def kv_get(key: str) -> Any:
     try:
         return django_cache.get(key)
-    except Exception:  # noqa: BLE001 - a cache outage degrades to the next tier
+    except Exception:  # a cache outage degrades to the next tier
         logger.warning("shared cache read failed", exc_info=True)
         return None
 
@@ -53,7 +53,7 @@ def kv_get_many(keys: Sequence[str]) -> dict[str, Any]:
         return {}
     try:
         return django_cache.get_many(list(keys))
-    except Exception:  # noqa: BLE001 - a cache outage degrades to the next tier
+    except Exception:  # a cache outage degrades to the next tier
         logger.warning("shared cache read failed", exc_info=True)
         return {}
 
@@ -61,7 +61,7 @@ def kv_get_many(keys: Sequence[str]) -> dict[str, Any]:
 def kv_set(key: str, value: Any, ttl: int) -> None:
     try:
         django_cache.set(key, value, ttl)
-    except Exception:  # noqa: BLE001
+    except Exception:
         logger.warning("shared cache write failed", exc_info=True)
 
 
@@ -124,7 +124,7 @@ def _revalidate(kind: str, key: str, loader: Callable[[float], Any]) -> None:
                     key, load=lambda: load(deadline), poll=lambda: _shared_answer(key), deadline=deadline
                 ),
             )
-        except Exception:  # noqa: BLE001
+        except Exception:
             logger.info("edge revalidation of %s failed", key, exc_info=True)
         finally:
             with _refreshing_lock:
@@ -144,7 +144,7 @@ def _from_catalog(read: Callable[[], Any], *, kind: str, key: str) -> CachedAnsw
     """The catalog tier: an answer it holds is stored in the tiers above."""
     try:
         value = read()
-    except Exception:  # noqa: BLE001 - a database hiccup falls through to the providers
+    except Exception:  # a database hiccup falls through to the providers
         logger.warning("catalog read failed", exc_info=True)
         value = None
     metrics.record_cache("catalog", hit=value is not None)
@@ -250,7 +250,7 @@ def _revalidate_many(
             deadline = time.monotonic() + conf.DEADLINE_SECONDS
             # A partial (degraded) refresh never replaces the complete answer being served.
             _load_claimed(kind, todo, led, loader, deadline, lambda r: keep(r) and not r.degraded)
-        except Exception:  # noqa: BLE001
+        except Exception:
             logger.info("batch edge revalidation failed", exc_info=True)
         finally:
             with _refreshing_lock:
@@ -322,7 +322,7 @@ def cached_fetch_many(
     for item, future in awaited.items():
         try:
             answer, from_shared = future.result(timeout=max(0.0, deadline - time.monotonic()))
-        except (FutureTimeout, Exception):  # noqa: BLE001 - the other load failed or is late: no answer
+        except (FutureTimeout, Exception):  # the other load failed or is late: no answer
             logger.info("concurrent load of %s gave no answer in time", misses[item], exc_info=True)
             continue
         out[item] = answer.labelled(cached=from_shared, cache_source="KV" if from_shared else None)
