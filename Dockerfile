@@ -14,10 +14,15 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 RUN groupadd --system app && useradd --system --gid app --home-dir /app app
 
-COPY requirements.txt .
-RUN pip install -r requirements.txt
+# The runtime lock: exact versions with hashes (requirements.txt holds the ranges it was resolved from).
+COPY requirements.lock .
+RUN pip install --require-hashes -r requirements.lock
 
 COPY --chown=app:app . .
+# Static files (admin, Swagger UI) are collected at build into /app/staticfiles by WhiteNoise's
+# CompressedManifestStaticFilesStorage: content-hashed names (cache-busting; WhiteNoise serves them
+# with a ten-year immutable Cache-Control) plus .gz variants, served by the app itself (no nginx).
+# .dockerignore keeps a developer's own staticfiles/ (and .venv, var, .env) out of the image.
 RUN SECRET_KEY=build-only python manage.py collectstatic --noinput \
     && mkdir -p /app/var && chown -R app:app /app/var
 

@@ -131,11 +131,11 @@ def _event_latency(base: str, ctx) -> list[str]:
 
     reporter.complete(
         summary=JobSummary(
-            totalProcessed=LATENCY_EVENTS,
-            successCount=LATENCY_EVENTS,
-            failureCount=0,
+            total_processed=LATENCY_EVENTS,
+            success_count=LATENCY_EVENTS,
+            failure_count=0,
             duration=0,
-            resourceId=str(job.id),
+            resource_id=str(job.id),
         ),
         results={"books": []},
     )
@@ -231,13 +231,14 @@ def _db_writes(ctx) -> list[str]:
 
     from jobs.events import JobSummary
     from jobs.models import Pipeline
-    from jobs.reporter import THROTTLES, JobProgressReporter
+    from jobs.pipelines import pipeline_get
+    from jobs.reporter import JobProgressReporter
     from jobs.services import job_create
 
     rows = []
     ok = True
     for pipeline in (Pipeline.CSV_IMPORT, Pipeline.BATCH_ENRICHMENT, Pipeline.AI_SCAN):
-        every, seconds = THROTTLES[pipeline]
+        every, seconds = pipeline_get(pipeline).state_every, pipeline_get(pipeline).state_seconds
         job, _ = job_create(pipeline=pipeline, total=WRITE_CALLS)
         reporter = JobProgressReporter(job_id=job.id)
         reporter.started(total=WRITE_CALLS)
@@ -253,11 +254,11 @@ def _db_writes(ctx) -> list[str]:
         with CaptureQueriesContext(connection) as captured:
             reporter.complete(
                 summary=JobSummary(
-                    totalProcessed=WRITE_CALLS,
-                    successCount=WRITE_CALLS,
-                    failureCount=0,
+                    total_processed=WRITE_CALLS,
+                    success_count=WRITE_CALLS,
+                    failure_count=0,
                     duration=int(elapsed * 1000),
-                    resourceId=str(job.id),
+                    resource_id=str(job.id),
                 ),
                 results={},
             )

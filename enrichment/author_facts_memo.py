@@ -15,8 +15,8 @@ from functools import lru_cache
 from typing import Final
 
 from enrichment.authors import AuthorCacheEntry, AuthorFacts, AuthorQuery, author_facts_cached_many
-from enrichment.wikidata import normalize_person_name
 from search.hooks import decorations_expire
+from search.text import name_key as text_name_key
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ _memo: dict[str, tuple[float, AuthorCacheEntry | None]] = {}
 @lru_cache(maxsize=8192)
 def name_key(name: str) -> str:
     """The key one author goes by in an answer, however a provider wrote the name."""
-    return normalize_person_name(name)
+    return text_name_key(name)
 
 
 def _entries(names: list[str]) -> tuple[dict[str, AuthorCacheEntry | None], float]:

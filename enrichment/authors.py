@@ -16,9 +16,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Final
 
 from django.conf import settings
@@ -36,11 +36,11 @@ from enrichment.wikidata import (
     candidate_score,
     entity_label,
     names_match,
-    normalize_person_name,
-    normalize_title,
     parse_entity,
     parse_search_hits,
 )
+from search.dto import AuthorDTO, field_wire_names
+from search.text import name_key, title_key, uninvert_name
 
 logger = logging.getLogger(__name__)
 
@@ -58,15 +58,30 @@ _UPSTREAM_ERRORS = (ProviderError, ProviderTimeout, ProviderUnavailable)
 
 @dataclass(frozen=True, slots=True)
 class AuthorFacts:
-    """Author facts as the contract's AuthorDTO fields (camelCase to mirror the wire)."""
+    """Author facts: a subset of the contract's AuthorDTO fields, named as on `AuthorDTO`.
+
+    `to_wire()` gives the contract's names (`wikidataID`, `culturalRegion`...), which is also the
+    form kept in the cache.
+    """
 
     name: str
-    wikidataID: str  # noqa: N815 - mirrors the contract
+    wikidata_id: str
     gender: str = GENDER_UNKNOWN
     nationality: str | None = None
-    culturalRegion: str | None = None  # noqa: N815
-    birthYear: int | None = None  # noqa: N815
-    deathYear: int | None = None  # noqa: N815
+    cultural_region: str | None = None
+    birth_year: int | None = None
+    death_year: int | None = None
+
+    def to_wire(self) -> dict[str, Any]:
+        """The contract's AuthorDTO names; None fields left out."""
+        names = field_wire_names(AuthorDTO)
+        return {names[f.name]: value for f in fields(self) if (value := getattr(self, f.name)) is not None}
+
+    @classmethod
+    def from_wire(cls, data: Mapping[str, Any]) -> AuthorFacts:
+        """Parse `to_wire()` output back (cache entries); raises TypeError without a name or id."""
+        names = field_wire_names(AuthorDTO)
+        return cls(**{f.name: data[names[f.name]] for f in fields(cls) if names[f.name] in data})
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +120,7 @@ def author_facts_lookup(
     Never raises for upstream trouble: a Wikidata error or timeout returns None (and is not cached).
     `deadline` is a `time.monotonic()` instant.
     """
-    if not normalize_person_name(name):
+    if not name_key(name):
         return None
     titles = tuple(t for t in known_titles if t and t.strip())
     key = _cache_key(name, titles, openlibrary_id)
@@ -121,10 +136,10 @@ def author_facts_lookup(
     if facts is None:
         cache.set(key, {"facts": None}, NEGATIVE_TTL)
     else:
-        cache.set(key, {"facts": asdict(facts)}, POSITIVE_TTL)
+        cache.set(key, {"facts": facts.to_wire()}, POSITIVE_TTL)
         if titles or openlibrary_id:
             # A hinted answer is also the best answer for the bare name; never overwrite one.
-            cache.add(_cache_key(name, (), None), {"facts": asdict(facts)}, POSITIVE_TTL)
+            cache.add(_cache_key(name, (), None), {"facts": facts.to_wire()}, POSITIVE_TTL)
     return facts
 
 
@@ -184,8 +199,8 @@ def _cache_entry(value: Any) -> AuthorCacheEntry | None:
         return None
     raw = value["facts"]
     try:
-        return AuthorCacheEntry(AuthorFacts(**raw) if raw else None)
-    except TypeError:  # an entry written by an older AuthorFacts shape
+        return AuthorCacheEntry(AuthorFacts.from_wire(raw) if raw else None)
+    except TypeError:  # an entry of some older or foreign shape: not an answer
         return None
 
 
@@ -327,12 +342,12 @@ def author_facts_from_entity(entity: Entity, *, fallback_name: str, country_labe
             nationality = country_label or None
     return AuthorFacts(
         name=claims.label or fallback_name.strip(),
-        wikidataID=claims.qid,
+        wikidata_id=claims.qid,
         gender=claims.gender,
         nationality=nationality,
-        culturalRegion=region,
-        birthYear=claims.birth_year,
-        deathYear=claims.death_year,
+        cultural_region=region,
+        birth_year=claims.birth_year,
+        death_year=claims.death_year,
     )
 
 
@@ -355,21 +370,11 @@ def _label(client: UpstreamClient, qid: str, deadline: float | None) -> str | No
 
 def _display_name(name: str) -> str:
     """ "Rowling, J.K." -> "J.K. Rowling": Wikidata labels are in display order."""
-    text = " ".join(name.split())
-    if text.count(",") == 1:
-        last, first = (part.strip() for part in text.split(","))
-        if first and last and first.rstrip(".").lower() not in {"jr", "sr", "ii", "iii", "iv"}:
-            return f"{first} {last}"
-    return text
+    return uninvert_name(" ".join(name.split()))
 
 
 def _cache_key(name: str, known_titles: Sequence[str], openlibrary_id: str | None) -> str:
-    titles = "|".join(sorted({normalize_title(t) for t in known_titles if t and t.strip()}))
+    titles = "|".join(sorted({title_key(t) for t in known_titles if t and t.strip()}))
     ol = (openlibrary_id or "").strip().rstrip("/").rsplit("/", 1)[-1].upper()
-    raw = f"{normalize_person_name(name)}\x1f{titles}\x1f{ol}"
+    raw = f"{name_key(name)}\x1f{titles}\x1f{ol}"
     return CACHE_PREFIX + hashlib.sha256(raw.encode("utf-8")).hexdigest()[:40]
-
-
-def facts_as_dict(facts: AuthorFacts) -> dict[str, Any]:
-    """Wire-ready dict (contract field names; None fields dropped)."""
-    return {k: v for k, v in asdict(facts).items() if v is not None}

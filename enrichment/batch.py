@@ -12,15 +12,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 
 from jobs.events import JobSummary, JsonValue
 from jobs.models import Job, Pipeline
+from jobs.pipelines import CanceledJob
 from jobs.reporter import ItemOutcome, JobProgressReporter, ProgressReporter
 from jobs.services import job_create, job_enqueue
 
@@ -28,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 TASK_NAME = "enrichment.run_batch_enrichment"
 MAX_BOOKS = 100
+CANCELED_BEFORE_PROCESSED = "Canceled before this book was processed."
 
 
 @dataclass(frozen=True)
@@ -199,27 +201,41 @@ def batch_enrichment_run(
     finally:
         executor.shutdown(wait=False, cancel_futures=True)
 
-    results: list[dict[str, JsonValue]] = []
-    for index, book in enumerate(books):
-        outcome = done.get(index)
-        if outcome is not None and isinstance(outcome.result, dict):
-            results.append(outcome.result)
-        else:
-            results.append(_entry(book, error="Canceled before this book was processed."))
+    results = batch_results(books=books, finished={index: outcome.result for index, outcome in done.items()})
     successes = sum(1 for outcome in done.values() if outcome.success)
     summary = JobSummary(
-        totalProcessed=len(done),
-        successCount=successes,
-        failureCount=len(done) - successes,
+        total_processed=len(done),
+        success_count=successes,
+        failure_count=len(done) - successes,
         duration=int((time.monotonic() - started) * 1000),
-        resourceId=str(job_id),
+        resource_id=str(job_id),
     )
     canceled = canceled or reporter.is_canceled()
     if canceled:
-        reporter.canceled(results={"books": results, "canceled": True, "summary": asdict(summary)})
+        reporter.canceled(results={"books": results, "canceled": True, "summary": summary.to_wire()})
     else:
-        reporter.complete(summary=summary, results={"books": results, "summary": asdict(summary)})
+        reporter.complete(summary=summary, results={"books": results, "summary": summary.to_wire()})
     return BatchOutcome(results=results, summary=summary, canceled=canceled)
+
+
+def batch_results(*, books: Sequence[BookRequest], finished: Mapping[int, JsonValue]) -> list[dict[str, JsonValue]]:
+    """One entry per requested book, in request order: its stored result, or not processed (canceled)."""
+    results: list[dict[str, JsonValue]] = []
+    for index, book in enumerate(books):
+        result = finished.get(index)
+        results.append(result if isinstance(result, dict) else _entry(book, error=CANCELED_BEFORE_PROCESSED))
+    return results
+
+
+def batch_enrichment_canceled_results(job: CanceledJob) -> JsonValue:
+    """The results of a batch canceled before its worker stored any (registered in enrichment.pipelines)."""
+    raw_books = job.params.get("books")
+    books = [BookRequest.from_wire(b if isinstance(b, dict) else {}) for b in raw_books or []]
+    return {
+        "books": batch_results(books=books, finished=job.finished),
+        "canceled": True,
+        "summary": job.summary.to_wire(),
+    }
 
 
 def batch_enrichment_start(*, job_id: str | None, books: Sequence[BookRequest]) -> tuple[Job, str]:
@@ -230,7 +246,6 @@ def batch_enrichment_start(*, job_id: str | None, books: Sequence[BookRequest]) 
             job_id=job_id,
             total=len(books),
             params={"books": [book.to_wire() for book in books]},
-            task_name=TASK_NAME,
         )
         job_enqueue(job=job)
     return job, token

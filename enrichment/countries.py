@@ -28,10 +28,12 @@ Region decisions (CONTRACT section 3 enum; only the country-level values are eve
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Final
 
+from search.text import fold
+
+# Values of the contract's culturalRegion enum; the one list of them is `search.dto.CULTURAL_REGIONS`.
 AFRICA: Final = "Africa"
 ASIA: Final = "Asia"
 EUROPE: Final = "Europe"
@@ -43,20 +45,6 @@ CARIBBEAN: Final = "Caribbean"
 CENTRAL_ASIA: Final = "Central Asia"
 INDIGENOUS: Final = "Indigenous"
 INTERNATIONAL: Final = "International"
-
-CULTURAL_REGIONS: Final = (
-    AFRICA,
-    ASIA,
-    EUROPE,
-    NORTH_AMERICA,
-    SOUTH_AMERICA,
-    OCEANIA,
-    MIDDLE_EAST,
-    CARIBBEAN,
-    CENTRAL_ASIA,
-    INDIGENOUS,
-    INTERNATIONAL,
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,9 +350,7 @@ ALL_COUNTRIES: Final[tuple[Country, ...]] = SOVEREIGN_STATES + UK_NATIONS + HIST
 
 def normalize_country_name(name: str) -> str:
     """Casefolded, accent-free, space- and punctuation-free name key ("U.S.A." -> "usa")."""
-    text = unicodedata.normalize("NFKD", name)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
-    text = text.replace("&", " and ")
+    text = fold(name).replace("&", " and ")
     text = re.sub(r"[.'’`]", "", text)
     text = re.sub(r"[^0-9a-z]+", " ", text).strip()
     text = re.sub(r"^the ", "", text)

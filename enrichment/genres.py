@@ -10,8 +10,9 @@ folksonomy full of shelf noise) into a de-duplicated, sorted list:
 2. an item is looked up whole, then by its parts: a path (" / "), a heading (", ", " - ", ": "),
    then "&"/"and" pieces; leading audience words ("Juvenile", "Young adult") and nationality words
    ("English fantasy fiction") are peeled off;
-3. typos are tolerated: similarity >= 0.85 (difflib ratio) AND at most 1 edit (2 for phrases of 10+
-   characters). The edit cap keeps real words apart ("Pottery" is 0.92 similar to "Poetry");
+3. typos are tolerated: similarity >= 0.85 (`search.text.similarity`) AND at most 1 edit (2 for
+   phrases of 10+ characters; a swap of two adjacent letters is one edit). The edit cap keeps real
+   words apart ("romantic fiction" is 0.90 similar to "romance fiction", but 3 edits away);
 4. an item that maps to nothing and is not noise passes through, cleaned and title-cased.
 
 In a Google path only the top level and the first mapped level below it count: deeper levels are
@@ -23,13 +24,12 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
-from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import Final
 
 from enrichment.countries import ALL_COUNTRIES, country_by_name
+from search.text import edit_distance, fold, similarity
 
 ADVENTURE, ART, BIOGRAPHY, BUSINESS = "Adventure", "Art", "Biography", "Business"
 CHILDRENS, CLASSICS, CONTEMPORARY, COOKING = "Children's", "Classics", "Contemporary", "Cooking"
@@ -59,7 +59,7 @@ AUDIENCES: Final = frozenset({CHILDRENS, YOUNG_ADULT, MIDDLE_GRADE})
 # Synonyms, keyed by `_key()` form (casefolded, accent-free, "&" -> "and", punctuation dropped).
 # Shared by every provider: Google's BISAC levels, LC headings (ISBNdb, OpenLibrary), folksonomy tags.
 SYNONYMS: Final[Mapping[str, tuple[str, ...]]] = {
-    k: tuple(v) if isinstance(v, tuple) else (v,)
+    k: (v,) if isinstance(v, str) else tuple(v)
     for k, v in {
         # fiction, generic
         "fiction": FICTION, "novel": FICTION, "novels": FICTION, "general fiction": FICTION,
@@ -196,17 +196,33 @@ NOISE_PATTERNS: Final = tuple(
 )
 
 AGE_RULES: Final = (
-    (re.compile(r"\b(young adult|teen|12 ?(-|\+)? ?up|ages? 1[2-4] ?(-|to|\+)|gr(ades?|\.)? ?[7-9] ?(-|to) ?(9|1[0-2]))\b", re.I), YOUNG_ADULT),  # noqa: E501
-    (re.compile(r"\b(middle grade|ages? [89] ?(-|to) ?1[12]|9 ?- ?12|8 ?- ?12|gr(ades?|\.)? ?[34] ?(-|to) ?[67])\b", re.I), MIDDLE_GRADE),  # noqa: E501
-)  # fmt: skip
+    (
+        re.compile(
+            r"\b(young adult|teen|12 ?(-|\+)? ?up|ages? 1[2-4] ?(-|to|\+)"
+            r"|gr(ades?|\.)? ?[7-9] ?(-|to) ?(9|1[0-2]))\b",
+            re.I,
+        ),
+        YOUNG_ADULT,
+    ),
+    (
+        re.compile(
+            r"\b(middle grade|ages? [89] ?(-|to) ?1[12]|9 ?- ?12|8 ?- ?12"
+            r"|gr(ades?|\.)? ?[34] ?(-|to) ?[67])\b",
+            re.I,
+        ),
+        MIDDLE_GRADE,
+    ),
+)
 
 SMALL_WORDS: Final = frozenset(
     {"a", "an", "and", "as", "at", "but", "by", "for", "in", "of", "on", "or", "the", "to", "with"}
-)  # noqa: E501
+)
 
 
-def normalize_genres(raw: Iterable[str], *, provider: str | None = None) -> list[str]:
-    """Canonical genres (and cleaned pass-through subjects) for raw provider categories, sorted."""
+def normalize_genres(raw: Iterable[object], *, provider: str | None = None) -> list[str]:
+    """Canonical genres (and cleaned pass-through subjects) for raw provider categories, sorted.
+
+    Anything that is not a string (upstream JSON can hold numbers or nulls) is skipped."""
     out: set[str] = set()
     for item in raw or ():
         if not isinstance(item, str):
@@ -315,34 +331,24 @@ def _lookup(key: str) -> list[str] | None:
     return None
 
 
+FUZZY_MIN_SIMILARITY: Final = 0.85
+FUZZY_MIN_LENGTH: Final = 5  # shorter keys ("sf", "ya", "teen") only match exactly
+
+
 def _fuzzy(key: str) -> list[str] | None:
-    if len(key) < 5:
+    """The synonym `key` is a typo of: the most similar within the similarity floor and edit cap."""
+    if len(key) < FUZZY_MIN_LENGTH:
         return None
     max_edits = 1 if len(key) < 10 else 2
     best: tuple[float, str] | None = None
     for candidate in SYNONYMS:
         if abs(len(candidate) - len(key)) > max_edits:
             continue
-        ratio = SequenceMatcher(None, key, candidate).ratio()
-        if ratio >= 0.85 and (best is None or ratio > best[0]) and _edits(key, candidate) <= max_edits:
-            best = (ratio, candidate)
+        ratio = similarity(key, candidate)
+        if ratio >= FUZZY_MIN_SIMILARITY and (best is None or ratio > best[0]):
+            if edit_distance(key, candidate) <= max_edits:
+                best = (ratio, candidate)
     return list(SYNONYMS[best[1]]) if best else None
-
-
-def _edits(a: str, b: str) -> int:
-    """Damerau-Levenshtein (optimal string alignment) distance."""
-    rows = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
-    for i in range(len(a) + 1):
-        rows[i][0] = i
-    for j in range(len(b) + 1):
-        rows[0][j] = j
-    for i in range(1, len(a) + 1):
-        for j in range(1, len(b) + 1):
-            cost = 0 if a[i - 1] == b[j - 1] else 1
-            rows[i][j] = min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                rows[i][j] = min(rows[i][j], rows[i - 2][j - 2] + 1)
-    return rows[-1][-1]
 
 
 # --- cleaning and noise ---------------------------------------------------------------------------
@@ -360,7 +366,7 @@ def _is_noise(text: str) -> bool:
     key = _key(text)
     if not key or key in NOISE_EXACT:
         return True
-    folded = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    folded = fold(text)  # the patterns ignore case; folding drops the accents they are written without
     if any(p.search(text) or p.search(folded) for p in NOISE_PATTERNS):
         return True
     # A bare country or nation is a place, not a genre ("England", "United States").
@@ -386,9 +392,8 @@ def _strip_demonyms(key: str) -> str:
 
 
 def _key(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
-    text = text.replace("&", " and ").replace("'", "").replace("’", "")
+    """`search.text.fold`, "&" as "and", apostrophes dropped, anything but [0-9a-z+] as a space."""
+    text = fold(text).replace("&", " and ").replace("'", "").replace("’", "")
     text = re.sub(r"[^0-9a-z+]+", " ", text)
     return " ".join(text.split())
 

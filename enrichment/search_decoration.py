@@ -99,10 +99,10 @@ def _author_with_facts(author: AuthorDTO, facts: AuthorFacts | None) -> AuthorDT
         changes["gender"] = facts.gender
     for field, value in (
         ("nationality", facts.nationality),
-        ("cultural_region", facts.culturalRegion),
-        ("birth_year", facts.birthYear),
-        ("death_year", facts.deathYear),
-        ("wikidata_id", facts.wikidataID),
+        ("cultural_region", facts.cultural_region),
+        ("birth_year", facts.birth_year),
+        ("death_year", facts.death_year),
+        ("wikidata_id", facts.wikidata_id),
     ):
         if value is not None and getattr(author, field) is None:
             changes[field] = value

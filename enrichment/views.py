@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from booktrack.core.envelope import success
 from enrichment.batch import batch_enrichment_start
 from enrichment.serializers import BatchRequest, batch_request_parse, legacy_start_parse
+from jobs.services import job_id_as_sent
 
 # The deprecated start route goes away after this date (RFC 8594 Sunset header).
 LEGACY_SUNSET = "Wed, 30 Jun 2027 00:00:00 GMT"
@@ -20,7 +21,7 @@ def _started(request: Request, parsed: BatchRequest, headers: dict[str, str] | N
     job, token = batch_enrichment_start(job_id=parsed.job_id, books=parsed.books)
     data = {
         "success": True,
-        "jobId": str(job.id),
+        "jobId": job_id_as_sent(sent=request.data.get("jobId"), job_id=job.id),
         "processedCount": 0,
         "totalCount": job.total_count,
         "token": token,

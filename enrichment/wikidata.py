@@ -13,13 +13,12 @@ Shapes parsed (as Wikidata serves them):
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from difflib import SequenceMatcher
 from typing import Any, Final
 
 from enrichment.countries import Country, country_by_name, country_by_qid
+from search.text import name_key, similarity, title_key
 
 HUMAN: Final = "Q5"
 
@@ -53,9 +52,9 @@ WRITER_OCCUPATIONS: Final = frozenset(
 )
 
 GENDER_UNKNOWN: Final = "Unknown"
-# P21 values -> the contract's gender enum. Identities under the non-binary umbrella map to
-# Non-binary; any other stated value is "Other"; no statement is "Unknown".
-GENDERS: Final[Mapping[str, str]] = {
+# P21 values -> the contract's gender enum (`search.dto.GENDERS`). Identities under the non-binary
+# umbrella map to Non-binary; any other stated value is "Other"; no statement is "Unknown".
+GENDER_BY_QID: Final[Mapping[str, str]] = {
     "Q6581097": "Male",
     "Q6581072": "Female",
     "Q2449503": "Male",  # trans man
@@ -79,11 +78,15 @@ P_END_TIME: Final = "P582"
 
 # Wikidata time precision: 9 = year, 10 = month, 11 = day. Coarser (decade, century) is not a year.
 YEAR_PRECISION: Final = 9
+# `search.text.similarity` of two name keys / title keys at or above which they are the same.
 NAME_SIMILARITY: Final = 0.85
+TITLE_SIMILARITY: Final = 0.9
 
 
 @dataclass(frozen=True, slots=True)
-class SearchHit:
+class WikidataCandidate:
+    """One wbsearchentities hit: an entity that may be the author, before its claims are read."""
+
     qid: str
     label: str
     description: str
@@ -144,56 +147,32 @@ class AuthorClaims:
     death_year: int | None
 
 
-# --- text helpers ---------------------------------------------------------------------------------
-
-
-def normalize_text(text: str) -> str:
-    """Casefolded, accent-free, punctuation-free, single-spaced ("J.K. Rowling" -> "j k rowling")."""
-    text = unicodedata.normalize("NFKD", text or "")
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
-    text = re.sub(r"[^\w]+", " ", text)
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def normalize_person_name(name: str) -> str:
-    """Name key: "Rowling, J.K." and "J. K. Rowling" both become "jkrowling"."""
-    text = (name or "").strip()
-    if text.count(",") == 1:
-        last, first = (part.strip() for part in text.split(","))
-        if first and last and not re.fullmatch(r"(?i)(jr|sr|ii|iii|iv)\.?", first):
-            text = f"{first} {last}"
-    return normalize_text(text).replace(" ", "")
+# --- matching ------------------------------------------------------------------------------------
 
 
 def names_match(name: str, candidates: Iterable[str]) -> bool:
-    """True when `name` equals or nearly equals (ratio >= 0.85) one of the candidate names."""
-    key = normalize_person_name(name)
+    """True when `name` equals or nearly equals (`NAME_SIMILARITY`) one of the candidate names,
+    compared as `search.text.name_key` ("Rowling, J.K." == "J. K. Rowling")."""
+    key = name_key(name)
     if not key:
         return False
     for candidate in candidates:
-        other = normalize_person_name(candidate)
-        if not other:
-            continue
-        if other == key or SequenceMatcher(None, key, other).ratio() >= NAME_SIMILARITY:
+        other = name_key(candidate)
+        if other and (other == key or similarity(key, other) >= NAME_SIMILARITY):
             return True
     return False
 
 
-def normalize_title(title: str) -> str:
-    text = normalize_text(title)
-    text = re.sub(r"^(the|a|an) ", "", text)
-    return text
-
-
 def titles_match(known_titles: Iterable[str], work_labels: Iterable[str]) -> bool:
-    """A known title equals a notable work's label, ignoring case, accents, articles, subtitles."""
-    known = {normalize_title(t.split(":")[0]) for t in known_titles if t and t.strip()}
+    """A known title equals (or nearly, `TITLE_SIMILARITY`) a notable work's label, compared as
+    `search.text.title_key` (case, accents, leading articles and subtitles ignored)."""
+    known = {title_key(t) for t in known_titles if t and t.strip()}
     known.discard("")
     if not known:
         return False
     for label in work_labels:
-        norm = normalize_title((label or "").split(":")[0])
-        if norm and (norm in known or any(SequenceMatcher(None, norm, k).ratio() >= 0.9 for k in known)):
+        norm = title_key(label)
+        if norm and (norm in known or any(similarity(norm, k) >= TITLE_SIMILARITY for k in known)):
             return True
     return False
 
@@ -201,11 +180,11 @@ def titles_match(known_titles: Iterable[str], work_labels: Iterable[str]) -> boo
 # --- payload parsing ------------------------------------------------------------------------------
 
 
-def parse_search_hits(payload: Any) -> list[SearchHit]:
-    """wbsearchentities JSON -> hits in Wikidata's order (malformed entries skipped)."""
+def parse_search_hits(payload: Any) -> list[WikidataCandidate]:
+    """wbsearchentities JSON -> candidates in Wikidata's order (malformed entries skipped)."""
     if not isinstance(payload, Mapping):
         return []
-    hits: list[SearchHit] = []
+    hits: list[WikidataCandidate] = []
     for raw in payload.get("search") or ():
         if not isinstance(raw, Mapping):
             continue
@@ -216,7 +195,7 @@ def parse_search_hits(payload: Any) -> list[SearchHit]:
         description = _str(raw.get("description")) or _str(_get(raw, "display", "description", "value"))
         names = [label, _str(_get(raw, "match", "text"))]
         names += [a for a in raw.get("aliases") or () if isinstance(a, str)]
-        hits.append(SearchHit(qid, label, description, tuple(n for n in dict.fromkeys(names) if n)))
+        hits.append(WikidataCandidate(qid, label, description, tuple(n for n in dict.fromkeys(names) if n)))
     return hits
 
 
@@ -307,7 +286,7 @@ def gender_from_entity(entity: Entity) -> str:
     value = best_statement_value(entity.claims.get(P_GENDER, ()))
     if value is None:
         return GENDER_UNKNOWN
-    return GENDERS.get(value, "Other")
+    return GENDER_BY_QID.get(value, "Other")
 
 
 def year_from_entity(entity: Entity, prop: str) -> int | None:

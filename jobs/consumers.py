@@ -26,11 +26,10 @@ from jobs.events import (
     events_after,
     group_name,
     is_closing_event,
-    payload_wire,
     progress_latest,
 )
 from jobs.models import ACTIVE_STATUSES, Job, JobStatus
-from jobs.services import job_authenticate
+from jobs.services import job_authenticate, job_id_as_sent
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +84,8 @@ def _progress_view(job_id, up_to_seq: int) -> tuple[Job | None, dict | None]:
 
 class JobProgressConsumer(AsyncWebsocketConsumer):
     job: Job | None = None
+    # The job id as the client's query wrote it (any case): every frame of this socket echoes it.
+    sent_id: str = ""
     last_sent_seq: int = 0
     # The highest progress / processedCount this connection has sent: no frame goes below them.
     sent_progress: float = 0.0
@@ -110,6 +111,7 @@ class JobProgressConsumer(AsyncWebsocketConsumer):
             self.last_sent_seq = max(0, int(query.get("lastSeq") or 0))
         except ValueError:
             self.last_sent_seq = 0
+        self.sent_id = job_id_as_sent(sent=job_id, job_id=self.job.id)
         self.group = group_name(self.job.id)
         await self.channel_layer.group_add(self.group, self.channel_name)  # subscribe FIRST
         await self.accept(subprotocol=echo)
@@ -146,7 +148,7 @@ class JobProgressConsumer(AsyncWebsocketConsumer):
     def _ephemeral(self, type_: str, payload: dict) -> str:
         return json.dumps(
             envelope(
-                job_id=self.job.id, pipeline=self.job.pipeline, type=type_, seq=self.last_sent_seq, payload=payload
+                job_id=self.sent_id, pipeline=self.job.pipeline, type=type_, seq=self.last_sent_seq, payload=payload
             )
         )
 
@@ -156,7 +158,8 @@ class JobProgressConsumer(AsyncWebsocketConsumer):
         await self._send_logged_now(message)
 
     async def _send_logged_now(self, message: dict) -> None:
-        await self.send(text_data=json.dumps(message))
+        # Logged events carry the canonical id; this client gets its own spelling.
+        await self.send(text_data=json.dumps({**message, "jobId": self.sent_id}))
         self.last_sent_seq = max(self.last_sent_seq, message["seq"])
         if message["type"] == "job_progress":
             self._note_progress(message["payload"])
@@ -201,7 +204,9 @@ class JobProgressConsumer(AsyncWebsocketConsumer):
             "processedCount": fields["processedCount"],
             "totalCount": fields["totalCount"],
             "lastUpdate": int(fields["at"].timestamp() * 1000),
-            "message": f"Reconnected to job {job.id} ({job.status}); replaying events after seq {self.last_sent_seq}.",
+            "message": (
+                f"Reconnected to job {self.sent_id} ({job.status}); replaying events after seq {self.last_sent_seq}."
+            ),
         }
         await self.send(text_data=self._ephemeral("reconnected", payload))
 
@@ -254,12 +259,12 @@ class JobProgressConsumer(AsyncWebsocketConsumer):
         payload = JobProgress(
             progress=fields["progress"],
             status=fields["status"],
-            processedCount=fields["processedCount"],
-            totalCount=fields["totalCount"],
-            currentItem=fields["currentItem"],
-            keepAlive=True,
+            processed_count=fields["processedCount"],
+            total_count=fields["totalCount"],
+            current_item=fields["currentItem"],
+            keep_alive=True,
         )
-        await self.send(text_data=self._ephemeral("job_progress", payload_wire(payload)))
+        await self.send(text_data=self._ephemeral("job_progress", payload.to_wire()))
 
     async def _keepalive_loop(self) -> None:
         interval = float(getattr(settings, "JOB_KEEPALIVE_SECONDS", 25))

@@ -11,8 +11,8 @@ import json
 import logging
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
-from typing import Union
+from dataclasses import dataclass, field
+from typing import ClassVar, TypeAlias
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
@@ -25,8 +25,8 @@ logger = logging.getLogger(__name__)
 PROTOCOL_VERSION = "1.0.0"
 CHANNEL_MESSAGE_TYPE = "job.event"
 
-JsonScalar = Union[str, int, float, bool, None]  # noqa: UP007
-JsonValue = Union[JsonScalar, list["JsonValue"], dict[str, "JsonValue"]]  # noqa: UP007
+JsonScalar: TypeAlias = str | int | float | bool | None
+JsonValue: TypeAlias = JsonScalar | list["JsonValue"] | dict[str, "JsonValue"]
 
 
 def group_name(job_id: object) -> str:
@@ -34,57 +34,76 @@ def group_name(job_id: object) -> str:
 
 
 # --- payloads: typed, JSON-serialisable by construction ----------------------------------------
+# Snake_case fields like the DTOs; `to_wire()` is the one place that spells the contract's camelCase.
 
 
 @dataclass(frozen=True)
 class JobStarted:
-    totalCount: int  # noqa: N815 - wire names
+    total_count: int
 
-    type = "job_started"
+    type: ClassVar[str] = "job_started"
+
+    def to_wire(self) -> dict[str, JsonValue]:
+        return {"totalCount": self.total_count}
 
 
 @dataclass(frozen=True)
 class JobProgress:
     progress: float
     status: str
-    processedCount: int  # noqa: N815
-    totalCount: int  # noqa: N815
-    currentItem: str  # noqa: N815
-    keepAlive: bool = False  # noqa: N815
+    processed_count: int
+    total_count: int
+    current_item: str
+    keep_alive: bool = False
     canceled: bool = False
 
-    type = "job_progress"
+    type: ClassVar[str] = "job_progress"
 
     def to_wire(self) -> dict[str, JsonValue]:
-        body = asdict(self)
-        body["currentItem"] = str(self.currentItem)
-        if not self.keepAlive:
-            body.pop("keepAlive")
-        if not self.canceled:
-            body.pop("canceled")
+        body: dict[str, JsonValue] = {
+            "progress": self.progress,
+            "status": self.status,
+            "processedCount": self.processed_count,
+            "totalCount": self.total_count,
+            "currentItem": str(self.current_item),  # CONTRACT 6: a string, never an object
+        }
+        if self.keep_alive:
+            body["keepAlive"] = True
+        if self.canceled:
+            body["canceled"] = True
         return body
 
 
 @dataclass(frozen=True)
 class JobSummary:
-    totalProcessed: int  # noqa: N815
-    successCount: int  # noqa: N815
-    failureCount: int  # noqa: N815
+    total_processed: int
+    success_count: int
+    failure_count: int
     duration: int  # ms
-    resourceId: str  # noqa: N815
+    resource_id: str
+
+    def to_wire(self) -> dict[str, JsonValue]:
+        return {
+            "totalProcessed": self.total_processed,
+            "successCount": self.success_count,
+            "failureCount": self.failure_count,
+            "duration": self.duration,
+            "resourceId": self.resource_id,
+        }
 
 
 @dataclass(frozen=True)
 class JobComplete:
-    resultsUrl: str  # noqa: N815
+    results_url: str
     summary: JobSummary
-    # Pipeline-specific extras (ai_scan: totalDetected, approved, ...; csv: booksCount, successRate).
-    extra: dict[str, JsonScalar | dict[str, JsonScalar]] = field(default_factory=dict)
+    # Pipeline-specific extras (ai_scan: totalDetected, approved, ...; csv: booksCount, successRate),
+    # already in wire form: built by the pipeline's registered `complete_extra` (jobs.pipelines).
+    extra: dict[str, JsonValue] = field(default_factory=dict)
 
-    type = "job_complete"
+    type: ClassVar[str] = "job_complete"
 
     def to_wire(self) -> dict[str, JsonValue]:
-        return {**self.extra, "resultsUrl": self.resultsUrl, "summary": asdict(self.summary)}
+        return {**self.extra, "resultsUrl": self.results_url, "summary": self.summary.to_wire()}
 
 
 @dataclass(frozen=True)
@@ -93,15 +112,13 @@ class JobError:
     message: str
     retryable: bool = False
 
-    type = "error"
+    type: ClassVar[str] = "error"
+
+    def to_wire(self) -> dict[str, JsonValue]:
+        return {"code": self.code, "message": self.message, "retryable": self.retryable}
 
 
 Payload = JobStarted | JobProgress | JobComplete | JobError
-
-
-def payload_wire(payload: Payload) -> dict[str, JsonValue]:
-    to_wire = getattr(payload, "to_wire", None)
-    return to_wire() if to_wire else asdict(payload)
 
 
 # --- envelope -----------------------------------------------------------------------------------
@@ -154,7 +171,7 @@ def event_append(*, job_id: object, payload: Payload, state: dict | None = None)
     same transaction as the event. Nothing is logged after a terminal state: a late update from an item
     that was in flight when the job was canceled is dropped. Returns None when dropped.
     """
-    wire = payload_wire(payload)
+    wire = payload.to_wire()
     if not state and connection.vendor == "postgresql" and not connection.in_atomic_block:
         try:
             return _append_in_one_statement(job_id=job_id, type_=payload.type, wire=wire)

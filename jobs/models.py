@@ -14,6 +14,8 @@ from django.db import models
 
 
 class Pipeline(models.TextChoices):
+    """The contract's pipeline names (CONTRACT 5); what each one is, its app registers (jobs.pipelines)."""
+
     AI_SCAN = "ai_scan", "AI bookshelf scan"
     CSV_IMPORT = "csv_import", "CSV import"
     BATCH_ENRICHMENT = "batch_enrichment", "Batch enrichment"
@@ -30,13 +32,6 @@ class JobStatus(models.TextChoices):
 ACTIVE_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
 TERMINAL_STATUSES = (JobStatus.COMPLETE, JobStatus.FAILED, JobStatus.CANCELED)
 
-# Where each pipeline's results are served (one results store, one route per pipeline).
-RESULTS_PATHS = {
-    Pipeline.AI_SCAN: "/v1/scan/results/{id}",
-    Pipeline.CSV_IMPORT: "/v1/csv/results/{id}",
-    Pipeline.BATCH_ENRICHMENT: "/v1/enrichment/results/{id}",
-}
-
 
 class Job(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -50,9 +45,8 @@ class Job(models.Model):
     # Only a SHA-256 of the token is stored; the raw token is shown to the client once.
     token_hash = models.CharField(max_length=64)
     token_expires_at = models.DateTimeField()
-    # What the pipeline needs to (re)run the job: the task takes only the job id.
+    # What the pipeline needs to (re)run the job: its task (jobs.pipelines) takes only the job id.
     params = models.JSONField(default=dict, blank=True)
-    task_name = models.CharField(max_length=200, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     last_update = models.DateTimeField(auto_now_add=True)
@@ -74,10 +68,6 @@ class Job(models.Model):
     @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL_STATUSES
-
-    @property
-    def results_url(self) -> str:
-        return RESULTS_PATHS[Pipeline(self.pipeline)].format(id=self.id)
 
 
 class JobEvent(models.Model):

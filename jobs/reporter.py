@@ -31,17 +31,11 @@ from jobs.events import (
     progress_latest,
 )
 from jobs.models import ACTIVE_STATUSES, Job, JobItem, JobStatus
+from jobs.pipelines import pipeline_get
 
 logger = logging.getLogger(__name__)
 
 RESULTS_TTL = timedelta(hours=24)
-
-# CONTRACT 5: persist the state after N updates or T seconds, whichever comes first.
-THROTTLES: dict[str, tuple[int, float]] = {
-    "csv_import": (20, 30.0),
-    "batch_enrichment": (5, 10.0),
-    "ai_scan": (1, 60.0),
-}
 
 
 @dataclass(frozen=True)
@@ -65,9 +59,10 @@ class ProgressReporter(Protocol):
         """Items already finished (by this run or a previous delivery of the same task)."""
         ...
 
-    def complete(
-        self, *, summary: JobSummary, results: JsonValue, extra: dict[str, JsonValue] | None = None
-    ) -> None: ...
+    def complete(self, *, summary: JobSummary, results: JsonValue) -> None:
+        """Store the results; `job_complete` carries the summary and the pipeline's own fields, which
+        its registered `complete_extra` derives from the results (jobs.pipelines)."""
+        ...
 
     def fail(self, *, code: str, message: str, retryable: bool = False) -> None: ...
 
@@ -122,8 +117,9 @@ class JobProgressReporter:
             self.fraction = max(self.fraction, float(last.payload.get("progress", 0.0)))
         self.state_writes = 0
         self._canceled = False
-        every, seconds = THROTTLES[self.pipeline]
-        self.throttle = StateThrottle(every=every, seconds=seconds, clock=clock)
+        # CONTRACT 5: persist the state after N updates or T seconds (per pipeline), whichever first.
+        self.spec = pipeline_get(self.pipeline)
+        self.throttle = StateThrottle(every=self.spec.state_every, seconds=self.spec.state_seconds, clock=clock)
         self._status_text = ""
         self._current_item = ""
 
@@ -139,7 +135,7 @@ class JobProgressReporter:
             return
         event_append(
             job_id=self.job_id,
-            payload=JobStarted(totalCount=self.total),
+            payload=JobStarted(total_count=self.total),
             state={"status": JobStatus.RUNNING, "started_at": now, "last_update": now, "total_count": self.total},
         )
         record_job(self.pipeline, status="started")
@@ -155,9 +151,9 @@ class JobProgressReporter:
             payload=JobProgress(
                 progress=round(self.fraction, 4),
                 status=self._status_text,
-                processedCount=self.processed,
-                totalCount=self.total,
-                currentItem=self._current_item,
+                processed_count=self.processed,
+                total_count=self.total,
+                current_item=self._current_item,
             ),
         )
         if self.throttle.should_write():
@@ -197,15 +193,18 @@ class JobProgressReporter:
 
     # -- endings -----------------------------------------------------------------------------
 
-    def complete(self, *, summary: JobSummary, results: JsonValue, extra: dict[str, JsonValue] | None = None) -> None:
+    def complete(self, *, summary: JobSummary, results: JsonValue) -> None:
         now = timezone.now()
-        job = Job(id=self.job_id, pipeline=self.pipeline)
         event = event_append(
             job_id=self.job_id,
-            payload=JobComplete(resultsUrl=job.results_url, summary=summary, extra=dict(extra or {})),
+            payload=JobComplete(
+                results_url=self.spec.results_url(str(self.job_id)),
+                summary=summary,
+                extra=self.spec.complete_extra(_json_checked(results)),
+            ),
             state={
                 "status": JobStatus.COMPLETE,
-                "processed_count": max(self.processed, summary.totalProcessed),
+                "processed_count": max(self.processed, summary.total_processed),
                 "total_count": self.total,
                 "progress": 1.0,
                 "current_item": "",
@@ -297,11 +296,11 @@ class FakeProgressReporter:
     def finished_items(self) -> dict[int, ItemOutcome]:
         return {**self.preloaded, **self.items}
 
-    def complete(self, *, summary: JobSummary, results: JsonValue, extra: dict[str, JsonValue] | None = None) -> None:
+    def complete(self, *, summary: JobSummary, results: JsonValue) -> None:
         json.dumps(results, allow_nan=False)
         self.summary = summary
         self.result = results
-        self.calls.append(("complete", {"extra": extra}))
+        self.calls.append(("complete", {}))
 
     def fail(self, *, code: str, message: str, retryable: bool = False) -> None:
         self.calls.append(("fail", {"code": code, "message": message}))

@@ -8,14 +8,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from celery import current_app
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from booktrack.core.exceptions import Conflict, InvalidRequest, MissingParameter, NotFound, Unauthorized
 from booktrack.core.metrics import record_job
-from jobs.events import JobProgress, JsonValue, event_append, progress_latest
-from jobs.models import ACTIVE_STATUSES, Job, JobItem, JobStatus, Pipeline
+from jobs.events import JobProgress, JobSummary, JsonValue, event_append, progress_latest
+from jobs.models import ACTIVE_STATUSES, Job, JobItem, JobStatus
+from jobs.pipelines import CanceledJob, pipeline_get, pipelines_registered
 from jobs.reporter import JobProgressReporter
 from jobs.tokens import REFRESH_WINDOW_SECONDS, TOKEN_TTL_SECONDS, token_generate, token_hash, token_matches
 
@@ -34,19 +34,33 @@ def job_id_parse(value: object) -> uuid.UUID:
         raise InvalidRequest("jobId must be a UUID.") from exc
 
 
+def job_id_as_sent(*, sent: object, job_id: uuid.UUID) -> str:
+    """The id to answer with: the client's spelling when it names this job (any case), else canonical.
+
+    Storage, channel groups and logs use the canonical lower-case form; answers to a request echo the
+    id as that request wrote it (CONTRACT 5: a client matches the answer against the id it holds).
+    """
+    if isinstance(sent, str) and sent:
+        try:
+            if uuid.UUID(sent) == job_id:
+                return sent
+        except ValueError:
+            pass
+    return str(job_id)
+
+
 def job_create(
     *,
     pipeline: str,
     job_id: uuid.UUID | str | None = None,
     total: int = 0,
     params: dict[str, JsonValue] | None = None,
-    task_name: str = "",
 ) -> tuple[Job, str]:
     """Create a queued job and its token. Returns (job, raw token): the raw token is never stored.
 
     A client-supplied jobId that already exists is a 409 CONFLICT (never a takeover of that job).
     """
-    Pipeline(pipeline)  # ValueError on a pipeline that does not exist: a programming error
+    pipeline_get(pipeline)  # LookupError on a pipeline no app registered: a programming error
     raw = token_generate()
     now = timezone.now()
     job = Job(
@@ -56,7 +70,6 @@ def job_create(
         token_hash=token_hash(raw),
         token_expires_at=now + timedelta(seconds=TOKEN_TTL_SECONDS),
         params=params or {},
-        task_name=task_name,
     )
     try:
         with transaction.atomic():
@@ -68,11 +81,11 @@ def job_create(
 
 
 def job_enqueue(*, job: Job) -> None:
-    """Queue the job's task (by name, so this app imports no feature app) once the transaction commits."""
-    if not job.task_name:
-        raise ValueError(f"job {job.id} has no task_name")
-    job_id, name = str(job.id), job.task_name
-    transaction.on_commit(lambda: current_app.send_task(name, args=[job_id]))
+    """Queue the job's task, the one its pipeline registered (jobs.pipelines), once the transaction commits."""
+    task = pipeline_get(job.pipeline).task
+    if task is None:
+        raise ValueError(f"pipeline {job.pipeline} registered no task to run job {job.id}")
+    task.delay_on_commit(str(job.id))
 
 
 def job_get(*, job_id: object) -> Job:
@@ -85,22 +98,28 @@ def job_get(*, job_id: object) -> Job:
 def job_authenticate(*, job_id: object, token: str | None, allow_expired: bool = False) -> Job:
     """The job, if `token` is its current token (constant-time compare); 404 unknown, 401 otherwise."""
     job = job_get(job_id=job_id)
+    _token_check(job=job, token=token, allow_expired=allow_expired)
+    return job
+
+
+def _token_check(*, job: Job, token: str | None, allow_expired: bool) -> None:
     if not token:
         raise Unauthorized("A job token is required (Authorization: Bearer <token>).")
     if not token_matches(raw=token, stored_hash=job.token_hash):
         raise Unauthorized("Invalid token for this job.")
     if not allow_expired and job.token_expires_at <= timezone.now():
         raise Unauthorized("The job token has expired.")
-    return job
 
 
 def _epoch_ms(value: datetime | None) -> int | None:
     return int(value.timestamp() * 1000) if value else None
 
 
-def job_state_wire(*, job: Job) -> dict[str, JsonValue]:
+def job_state_wire(*, job: Job, sent_id: object = None) -> dict[str, JsonValue]:
+    """The raw job-state body; `sent_id` is the id as the request wrote it (echoed, see job_id_as_sent)."""
+    job_id = job_id_as_sent(sent=sent_id, job_id=job.id)
     body: dict[str, JsonValue] = {
-        "jobId": str(job.id),
+        "jobId": job_id,
         "pipeline": job.pipeline,
         "status": job.status,
         "progress": round(job.progress, 4),
@@ -114,7 +133,7 @@ def job_state_wire(*, job: Job) -> dict[str, JsonValue]:
     if job.error_message:
         body["error"] = job.error_message
     if job.results is not None:
-        body["resultsUrl"] = job.results_url
+        body["resultsUrl"] = pipeline_get(job.pipeline).results_url(job_id)
     return body
 
 
@@ -152,7 +171,7 @@ def token_refresh(*, job_id: object, old_token: str | None) -> RefreshedToken:
         job.token_hash = token_hash(raw)
         job.token_expires_at = now + timedelta(seconds=TOKEN_TTL_SECONDS)
         job.save(update_fields=["token_hash", "token_expires_at"])
-    return RefreshedToken(job_id=str(job.id), token=raw, expires_in=TOKEN_TTL_SECONDS)
+    return RefreshedToken(job_id=job_id_as_sent(sent=job_id, job_id=job.id), token=raw, expires_in=TOKEN_TTL_SECONDS)
 
 
 def _last_progress(job: Job) -> tuple[int, float, int]:
@@ -168,46 +187,30 @@ def _last_progress(job: Job) -> tuple[int, float, int]:
     )
 
 
-CANCELED_BEFORE_PROCESSED = "Canceled before this book was processed."
-
-
-def _canceled_results(*, job: Job, now: datetime) -> dict[str, JsonValue]:
+def _canceled_results(*, job: Job, now: datetime) -> JsonValue:
     """The results a canceled job answers with until (unless) its worker stores the partial ones.
 
     A job canceled while queued never runs its task, so nothing else would ever store results and the
-    results route would answer 404. Built from what the job row holds (pipeline, params, finished
-    items), so this app still imports no feature app; the shapes are those of CONTRACT 5.
+    results route would answer 404. The shape is the pipeline's: its registered `canceled_results`
+    builds them from the job's params and finished items (jobs.pipelines).
     """
-    timestamp = now.isoformat()
-    items = {item.index: item for item in JobItem.objects.filter(job_id=job.id)}
-    successes = sum(1 for item in items.values() if item.success)
-    summary: dict[str, JsonValue] = {
-        "totalProcessed": len(items),
-        "successCount": successes,
-        "failureCount": len(items) - successes,
-        "duration": int((now - (job.started_at or job.created_at)).total_seconds() * 1000),
-        "resourceId": str(job.id),
-    }
-    if job.pipeline == Pipeline.BATCH_ENRICHMENT:
-        books: list[JsonValue] = []
-        for index, book in enumerate(job.params.get("books") or []):
-            item = items.get(index)
-            if item is not None and isinstance(item.result, dict):
-                books.append(item.result)
-            elif isinstance(book, dict):
-                books.append({**book, "success": False, "error": CANCELED_BEFORE_PROCESSED})
-        return {"books": books, "canceled": True, "summary": summary}
-    if job.pipeline == Pipeline.CSV_IMPORT:
-        return {"books": [], "errors": [], "successRate": "0/0", "timestamp": timestamp, "canceled": True}
-    return {  # ai_scan
-        "totalDetected": 0,
-        "approved": 0,
-        "needsReview": 0,
-        "books": [],
-        "photos": [],
-        "metadata": {"modelUsed": "", "processingTime": summary["duration"], "timestamp": timestamp},
-        "canceled": True,
-    }
+    finished = {item.index: item for item in JobItem.objects.filter(job_id=job.id)}
+    successes = sum(1 for item in finished.values() if item.success)
+    summary = JobSummary(
+        total_processed=len(finished),
+        success_count=successes,
+        failure_count=len(finished) - successes,
+        duration=int((now - (job.started_at or job.created_at)).total_seconds() * 1000),
+        resource_id=str(job.id),
+    )
+    canceled = CanceledJob(
+        job_id=str(job.id),
+        params=job.params or {},
+        finished={index: item.result for index, item in finished.items()},
+        summary=summary,
+        canceled_at=now,
+    )
+    return pipeline_get(job.pipeline).canceled_results(canceled)
 
 
 def job_cancel(*, job_id: object, token: str | None) -> Job:
@@ -222,9 +225,9 @@ def job_cancel(*, job_id: object, token: str | None) -> Job:
         payload=JobProgress(
             progress=round(progress, 4),
             status="canceled",
-            processedCount=processed,
-            totalCount=total,
-            currentItem="",
+            processed_count=processed,
+            total_count=total,
+            current_item="",
             canceled=True,
         ),
         state={
@@ -249,13 +252,17 @@ def job_cancel(*, job_id: object, token: str | None) -> Job:
     return job
 
 
-def job_results(*, job_id: object, pipeline: str, token: str | None) -> JsonValue:
+def job_results(*, job_id: object, pipeline: str, token: str | None, require_token: bool) -> JsonValue:
     """A finished job's results, for 24 hours after it ended; 404 after that or before they exist.
 
-    The token is checked, but its 2-hour expiry is not: results outlive the live token by design and
-    holding the job's token still proves the caller started the job.
+    Without a token the results are served unless `require_token` (CONTRACT 5: the results routes carry
+    no auth, and the apps fetch them without one; the job id is 122 random bits handed only to the
+    job's owner). A token that is sent is always checked, so a wrong one is 401; its 2-hour expiry is
+    not: results outlive the live token by design.
     """
-    job = job_authenticate(job_id=job_id, token=token, allow_expired=True)
+    job = job_get(job_id=job_id)
+    if token or require_token:
+        _token_check(job=job, token=token, allow_expired=True)
     if job.pipeline != pipeline or job.results is None:
         raise NotFound(f"No results for job {job.id}.")
     if job.results_expire_at is not None and job.results_expire_at <= timezone.now():
@@ -294,7 +301,8 @@ def jobs_requeue_stalled(*, stalled_for: timedelta, now: datetime | None = None)
     """
     now = now or timezone.now()
     cutoff = now - stalled_for
-    stale = Job.objects.filter(status__in=ACTIVE_STATUSES, last_update__lte=cutoff).exclude(task_name="")
+    with_task = [spec.name for spec in pipelines_registered() if spec.task is not None]
+    stale = Job.objects.filter(status__in=ACTIVE_STATUSES, last_update__lte=cutoff, pipeline__in=with_task)
     requeued: list[str] = []
     to_fail: list[Job] = []
     for job_id in stale.values_list("id", flat=True)[:500]:

@@ -1,8 +1,9 @@
 """Outbound budgets shared by all processes: OpenLibrary and ISBNdb per second, Google per day.
 
 Installed as the `before_request` hook of the provider clients, so every attempt (retries included)
-is counted. Counters are fixed windows: Redis INCR + EXPIRE in service mode (atomic across
-processes), an in-process counter in embedded mode.
+is counted. The counts are the shared fixed-window counter (`booktrack.core.windows`, the one the
+per-IP rate limits use): atomic across processes in service mode, in-process in embedded mode, and
+failing open when the store is down. A daily window is the UTC day.
 
 Priority: interactive requests may use the whole budget; background callers (Celery tasks, or code
 inside `background_priority()`) may use only `BACKGROUND_SHARE` of it, and wait at most
@@ -20,12 +21,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+
+from django.conf import settings
 
 from booktrack.core import metrics
 from booktrack.core.exceptions import ProviderUnavailable
 from booktrack.core.redis import get_redis
-from search import conf
+from booktrack.core.windows import FixedWindowCounter
 
 logger = logging.getLogger(__name__)
 
@@ -61,12 +63,16 @@ class Budget:
 
 
 def budgets() -> dict[str, Budget]:
-    """The budgets as data (read at call time so tests can change `search.conf`)."""
+    """The budgets as data (read from settings at call time, so a settings override applies)."""
     return {
-        "openlibrary": Budget("openlibrary", conf.OPENLIBRARY_RPS, 1),
-        "isbndb": Budget("isbndb", conf.ISBNDB_RPS, 1),
-        "google-books": Budget("google-books", conf.GOOGLE_BOOKS_DAILY_QUOTA, 86400),
+        "openlibrary": Budget("openlibrary", settings.SEARCH_OPENLIBRARY_RPS, 1),
+        "isbndb": Budget("isbndb", settings.SEARCH_ISBNDB_RPS, 1),
+        "google-books": Budget("google-books", settings.SEARCH_GOOGLE_BOOKS_DAILY_QUOTA, 86400),
     }
+
+
+def _background_limit(budget: Budget) -> int:
+    return max(1, math.floor(budget.limit * settings.SEARCH_BUDGET_BACKGROUND_SHARE))
 
 
 @contextlib.contextmanager
@@ -102,31 +108,7 @@ def current_priority() -> str:
     return "interactive"
 
 
-class _LocalCounters:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._counts: dict[str, tuple[int, float]] = {}
-
-    def incr(self, key: str, ttl: int, now: float) -> int:
-        with self._lock:
-            count, expires = self._counts.get(key, (0, now + ttl))
-            if expires <= now:
-                count, expires = 0, now + ttl
-            count += 1
-            self._counts[key] = (count, expires)
-            return count
-
-    def get(self, key: str, now: float) -> int:
-        with self._lock:
-            count, expires = self._counts.get(key, (0, 0.0))
-            return count if expires > now else 0
-
-    def clear(self) -> None:
-        with self._lock:
-            self._counts.clear()
-
-
-_local = _LocalCounters()
+_windows = FixedWindowCounter("search:budget")
 
 # Upstream-imposed pauses (a 429's Retry-After): epoch second until which an upstream is not called.
 _cooldowns: dict[str, float] = {}
@@ -175,40 +157,6 @@ def budget_cooldown_remaining(upstream: str, *, clock: Clock | None = None) -> f
     return max(0.0, until - now)
 
 
-def _window_key(budget: Budget, now: float) -> tuple[str, float]:
-    if budget.window >= 86400:
-        day = datetime.fromtimestamp(now, UTC).strftime("%Y%m%d")
-        next_start = (math.floor(now / 86400) + 1) * 86400
-        return f"search:budget:{budget.upstream}:d:{day}", next_start
-    index = int(now // budget.window)
-    return f"search:budget:{budget.upstream}:{index}", (index + 1) * budget.window
-
-
-def _incr(key: str, ttl: int, now: float) -> int | None:
-    client = get_redis()
-    try:
-        if client is None:
-            return _local.incr(key, ttl, now)
-        pipe = client.pipeline(transaction=True)
-        pipe.incr(key)
-        pipe.expire(key, ttl + 1)
-        return int(pipe.execute()[0])
-    except Exception:  # noqa: BLE001 - fail open: a broken counter store must not stop searches
-        logger.warning("budget store unavailable; allowing the call", exc_info=True)
-        return None
-
-
-def _read(key: str, now: float) -> int:
-    client = get_redis()
-    try:
-        if client is None:
-            return _local.get(key, now)
-        value = client.get(key)
-        return int(value) if value else 0
-    except Exception:  # noqa: BLE001
-        return 0
-
-
 def budget_acquire(
     *, upstream: str, deadline: float | None, priority: str | None = None, clock: Clock | None = None
 ) -> None:
@@ -229,28 +177,27 @@ def budget_acquire(
     if budget is None or budget.limit <= 0:
         return
     priority = priority or current_priority()
-    limit = budget.limit
-    if priority == "background":
-        limit = max(1, math.floor(budget.limit * conf.BACKGROUND_SHARE))
+    limit = _background_limit(budget) if priority == "background" else budget.limit
     give_up_at = deadline
     if priority == "background":
-        cap = clock.monotonic() + conf.BACKGROUND_MAX_WAIT
+        cap = clock.monotonic() + settings.SEARCH_BUDGET_BACKGROUND_MAX_WAIT
         give_up_at = cap if give_up_at is None else min(give_up_at, cap)
     while True:
         now = clock.wall()
-        key, next_start = _window_key(budget, now)
-        if priority == "background" and _read(key, now) >= limit:
-            count = limit + 1  # do not consume: the share is spent
-        else:
-            count = _incr(key, budget.window, now)
-            if count is None or count <= (budget.limit if priority == "interactive" else limit):
+        # A background caller whose share is spent looks without counting: it must not eat the rest.
+        state = (
+            _windows.peek(upstream, limit=limit, window=budget.window, now=now) if priority == "background" else None
+        )
+        if state is None or state.count < limit:
+            state = _windows.hit(upstream, limit=limit, window=budget.window, now=now)
+            if state.allowed:
                 return
-        wait = next_start - now
+        wait = state.resets_in
         if budget.window >= 86400 or (give_up_at is not None and clock.monotonic() + wait >= give_up_at):
             metrics.record_event(f"budget_exhausted:{upstream}:{priority}")
             raise BudgetExhausted(
                 f"{upstream}: outbound budget exhausted for {priority} work.",
-                details={"provider": upstream, "retryAfter": max(1, math.ceil(wait))},
+                details={"provider": upstream, "retryAfter": state.retry_after},
             )
         clock.sleep(min(wait + 0.005, 1.0))
 
@@ -265,20 +212,19 @@ def budget_remaining(*, clock: Clock | None = None) -> dict[str, dict[str, int |
     now = (clock or default_clock).wall()
     out: dict[str, dict[str, int | str]] = {}
     for name, budget in budgets().items():
-        key, next_start = _window_key(budget, now)
-        used = _read(key, now)
+        state = _windows.peek(name, limit=budget.limit, window=budget.window, now=now)
         out[name] = {
             "limit": budget.limit,
-            "used": min(used, budget.limit),
-            "remaining": max(0, budget.limit - used),
+            "used": min(state.count, budget.limit),
+            "remaining": state.remaining,
             "window": "day" if budget.window >= 86400 else f"{budget.window}s",
-            "resetsIn": max(0, math.ceil(next_start - now)),
-            "backgroundLimit": max(1, math.floor(budget.limit * conf.BACKGROUND_SHARE)),
+            "resetsIn": math.ceil(state.resets_in),
+            "backgroundLimit": _background_limit(budget),
         }
     return out
 
 
 def budget_reset_local() -> None:
-    _local.clear()
+    _windows.reset_local()
     with _cooldowns_lock:
         _cooldowns.clear()

@@ -1,68 +1,52 @@
-"""Search settings read from the environment (documented in docs/search.md), with sane defaults.
+"""The search app's short names for its settings, read from `django.conf.settings` at each access.
 
-Kept here, not in booktrack/settings, so the search app owns its knobs. Read once, when this module is
-imported: changing the environment afterwards changes nothing. The search modules read `conf.NAME`
-when they use it, so tests monkeypatch these attributes (the edge tier's size is fixed when
-search.cache.tiers is imported).
+The settings themselves live in `booktrack/settings/base.py` (`SEARCH_*`, read from the environment
+through django-environ like every other setting, listed in `.env.example`). New code reads
+`settings.SEARCH_*` directly; this view remains for the modules that still say `conf.NAME`. It is
+read-only: a test changes a value with pytest-django's `settings` fixture (or `override_settings`),
+which this view then sees, instead of patching an attribute here.
 """
 
 from __future__ import annotations
 
-import os
+import sys
+import types
+from typing import Any
 
+from django.conf import settings
 
-def _int(name: str, default: int) -> int:
-    try:
-        return int(os.environ.get(name, default))
-    except ValueError:
-        return default
-
-
-def _float(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name, default))
-    except ValueError:
-        return default
-
-
-# Outbound budgets shared by every process (CONTRACT 4 upstreams; OpenLibrary asks for <= 3 req/s).
-OPENLIBRARY_RPS = _int("SEARCH_OPENLIBRARY_RPS", 3)
-ISBNDB_RPS = _int("SEARCH_ISBNDB_RPS", 1)
-GOOGLE_BOOKS_DAILY_QUOTA = _int("SEARCH_GOOGLE_BOOKS_DAILY_QUOTA", 1000)
-# Share of a budget background callers (Celery workers) may use; the rest is kept for interactive search.
-BACKGROUND_SHARE = _float("SEARCH_BUDGET_BACKGROUND_SHARE", 0.6)
-# Longest a background caller waits for a budget slot before skipping the provider (seconds).
-BACKGROUND_MAX_WAIT = _float("SEARCH_BUDGET_BACKGROUND_MAX_WAIT", 5.0)
-
-# One total deadline for a search fan-out (seconds).
-DEADLINE_SECONDS = _float("SEARCH_DEADLINE_SECONDS", 6.0)
-FANOUT_WORKERS = _int("SEARCH_FANOUT_WORKERS", 32)
-
-# Edge (in-process LRU): entries, and how long an entry is fresh before it is served stale
-# while being revalidated from the shared cache.
-EDGE_MAX_ENTRIES = _int("SEARCH_EDGE_MAX_ENTRIES", 2048)
-# Hits held by the edge tier in all (an answer weighs its hits): bounds its memory (~5-10 KB a hit).
-EDGE_MAX_HITS = _int("SEARCH_EDGE_MAX_HITS", 40_000)
-EDGE_FRESH_SECONDS = _int("SEARCH_EDGE_FRESH_SECONDS", 300)
-EDGE_STALE_SECONDS = _int("SEARCH_EDGE_STALE_SECONDS", 3600)
-
-# Catalog records younger than this answer ISBN lookups without calling a provider (days).
-CATALOG_FRESH_DAYS = _int("SEARCH_CATALOG_FRESH_DAYS", 30)
-
-# Cross-process coalescing: lock lifetime and how long waiters poll the shared cache (seconds).
-COALESCE_LOCK_SECONDS = _float("SEARCH_COALESCE_LOCK_SECONDS", 15.0)
-COALESCE_POLL_SECONDS = _float("SEARCH_COALESCE_POLL_SECONDS", 0.05)
-
-# Cache TTLs (seconds) per kind (CONTRACT 7).
-DAY = 86400
-TTL_SECONDS = {
-    "title": _int("SEARCH_TTL_TITLE", 7 * DAY),
-    "advanced": _int("SEARCH_TTL_TITLE", 7 * DAY),
-    "editions": _int("SEARCH_TTL_TITLE", 7 * DAY),
-    "isbn": _int("SEARCH_TTL_ISBN", 365 * DAY),
-    "author": _int("SEARCH_TTL_AUTHOR", 7 * DAY),
-    "enrichment": _int("SEARCH_TTL_ENRICHMENT", 180 * DAY),
+SETTING_NAMES = {
+    "DEADLINE_SECONDS": "SEARCH_DEADLINE_SECONDS",
+    "FANOUT_WORKERS": "SEARCH_FANOUT_WORKERS",
+    "OPENLIBRARY_RPS": "SEARCH_OPENLIBRARY_RPS",
+    "ISBNDB_RPS": "SEARCH_ISBNDB_RPS",
+    "GOOGLE_BOOKS_DAILY_QUOTA": "SEARCH_GOOGLE_BOOKS_DAILY_QUOTA",
+    "BACKGROUND_SHARE": "SEARCH_BUDGET_BACKGROUND_SHARE",
+    "BACKGROUND_MAX_WAIT": "SEARCH_BUDGET_BACKGROUND_MAX_WAIT",
+    "EDGE_MAX_ENTRIES": "SEARCH_EDGE_MAX_ENTRIES",
+    "EDGE_MAX_HITS": "SEARCH_EDGE_MAX_HITS",
+    "EDGE_FRESH_SECONDS": "SEARCH_EDGE_FRESH_SECONDS",
+    "EDGE_STALE_SECONDS": "SEARCH_EDGE_STALE_SECONDS",
+    "CATALOG_FRESH_DAYS": "SEARCH_CATALOG_FRESH_DAYS",
+    "COALESCE_LOCK_SECONDS": "SEARCH_COALESCE_LOCK_SECONDS",
+    "COALESCE_POLL_SECONDS": "SEARCH_COALESCE_POLL_SECONDS",
+    "TTL_SECONDS": "SEARCH_TTL_SECONDS",
+    "NOT_FOUND_TTL": "SEARCH_TTL_NOT_FOUND",
+    "DEGRADED_TTL": "SEARCH_TTL_DEGRADED",
 }
-NOT_FOUND_TTL = _int("SEARCH_TTL_NOT_FOUND", 300)
-# An answer some provider failed to contribute to is cached briefly, so it heals soon.
-DEGRADED_TTL = _int("SEARCH_TTL_DEGRADED", 300)
+
+
+class _SettingsView(types.ModuleType):
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return getattr(settings, SETTING_NAMES[name])
+        except KeyError:
+            raise AttributeError(f"search.conf has no setting {name!r}") from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in SETTING_NAMES:
+            raise AttributeError(f"search.conf is read-only: set settings.{SETTING_NAMES[name]} instead")
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _SettingsView

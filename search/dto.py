@@ -189,6 +189,9 @@ class SearchResult:
     # True when `hits` hold every result the providers have for the query (a title-search window that
     # every provider answered in full): pages past its end are empty, not asked again. Not on the wire.
     complete: bool = False
+    # True while a background task completes this answer's work-level facts (search.complete_work):
+    # the cache tiers hold it briefly and never over the completed answer (search.cache). Not on the wire.
+    provisional: bool = False
 
     @property
     def works(self) -> list[WorkDTO]:

@@ -14,8 +14,9 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
+from django.conf import settings
+
 from booktrack.core import metrics
-from search import conf
 from search.budgets import _priority, current_priority
 from search.dto import ProviderPage
 
@@ -30,7 +31,9 @@ def _pool() -> ThreadPoolExecutor:
     if _executor is None:
         with _executor_lock:
             if _executor is None:
-                _executor = ThreadPoolExecutor(max_workers=conf.FANOUT_WORKERS, thread_name_prefix="search-fanout")
+                _executor = ThreadPoolExecutor(
+                    max_workers=settings.SEARCH_FANOUT_WORKERS, thread_name_prefix="search-fanout"
+                )
     return _executor
 
 

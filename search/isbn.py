@@ -1,6 +1,7 @@
 """ISBN rules (isbnlib): cleaning, checksum validation, ISBN-10 <-> ISBN-13.
 
-Pure functions, memoized (a hot ISBN is checked once, not per request); `isbn_normalize` is the edge check used by views and services (raises InvalidIsbn).
+Pure functions, memoized (a hot ISBN is checked once, not per request); `isbn_normalize` is the edge
+check used by views and services (raises InvalidIsbn).
 """
 
 from __future__ import annotations

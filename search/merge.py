@@ -22,8 +22,8 @@ from search.dto import (
     SearchHit,
     WorkDTO,
 )
-from search.providers.base import data_quality, dedupe_authors
-from search.ranking import author_key, title_key
+from search.normalize import data_quality, dedupe_authors
+from search.text import surname_key, title_key
 
 ID_UNION_FIELDS = ("goodreads_work_ids", "amazon_asins", "librarything_ids", "google_books_volume_ids", "isbns")
 EARLIEST_FIELDS = ("first_publication_year",)
@@ -63,7 +63,7 @@ def cluster_hits(hits: Sequence[tuple[int, SearchHit]]) -> list[list[SearchHit]]
         isbn13s = {i for i in hit.edition.isbns if len(i) == 13}
         if hit.edition.isbn:
             isbn13s.add(hit.edition.isbn)
-        tkey = (title_key(hit.work.title), author_key(hit.author_names[0]) if hit.author_names else "")
+        tkey = (title_key(hit.work.title), surname_key(hit.author_names[0]) if hit.author_names else "")
         index = next((by_isbn[i] for i in isbn13s if i in by_isbn), None)
         if index is None and tkey[0]:
             index = by_title.get(tkey)
@@ -90,10 +90,10 @@ def _source(dto: Any, name: str) -> str | None:
 def _merge_dtos(dtos: Sequence[Any], cls: type) -> Any:
     """One DTO from several of the same type; `dtos` are in provider-priority order."""
     values: dict[str, Any] = {}
-    provenance: dict[str, str] = {}
+    provenance: dict[str, str | None] = {}
     # Providers that added items to a union field (identifiers, subjects): `provenance` names one
     # provider per field, but every one of them is a contributor (CONTRACT 3).
-    unioned: set[str] = set()
+    unioned: set[str | None] = set()
     for f in fields(cls):
         name = f.name
         if name in SKIP_FIELDS:
@@ -156,7 +156,8 @@ def _merge_dtos(dtos: Sequence[Any], cls: type) -> Any:
     # Merging already-merged DTOs (the catalog merges a new answer into the stored one): their
     # contributors stay contributors.
     earlier = {p for d in dtos for p in (d.contributors or ())}
-    known = list(dict.fromkeys([*order, *counts, *sorted(unioned - {None}), *sorted(earlier)]))
+    named = sorted(p for p in unioned if p)
+    known = list(dict.fromkeys([*order, *counts, *named, *sorted(earlier)]))
     contributors = tuple(p for p in known if p in counts or p in unioned or p in earlier)
     return cls(
         **values,
@@ -173,8 +174,8 @@ def _merge_authors(groups: Sequence[Sequence[AuthorDTO]]) -> tuple[AuthorDTO, ..
     merged = list(groups[0])
     for group in groups[1:]:
         for author in group:
-            key = author_key(author.name)
-            index = next((i for i, a in enumerate(merged) if author_key(a.name) == key), None)
+            key = surname_key(author.name)
+            index = next((i for i, a in enumerate(merged) if surname_key(a.name) == key), None)
             if index is None:
                 continue
             current = merged[index]

@@ -287,3 +287,33 @@ register_components(
 def limit_param(low: int, high: int, default: int) -> Schema:
     """A page-size parameter's schema (the range the route validates)."""
     return {"type": "integer", "minimum": low, "maximum": high, "default": default}
+
+
+# The legacy advanced search (CONTRACT 4): both spellings of each parameter, body = LegacyVolumes + success.
+register_components(
+    {
+        "LegacyAdvancedRequest": {
+            "type": "object",
+            "description": "Give a title, an author, or both (either spelling of each; `title`/`author` win "
+            "when both spellings are sent). Neither -> 400 `INVALID_QUERY`.",
+            "properties": {
+                "title": TEXT,
+                "bookTitle": {"type": "string", "description": "Alias of title"},
+                "author": TEXT,
+                "authorName": {"type": "string", "description": "Alias of author"},
+                "maxResults": {**limit_param(1, 40, 20), "description": "Alias: limit"},
+            },
+        },
+        "LegacyAdvancedVolumes": {
+            "description": "The legacy Google-Books-like body with `success: true` (raw, no envelope).",
+            "allOf": [
+                ref("LegacyVolumes"),
+                {
+                    "type": "object",
+                    "required": ["success"],
+                    "properties": {"success": {"type": "boolean", "enum": [True]}},
+                },
+            ],
+        },
+    }
+)

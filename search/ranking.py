@@ -1,51 +1,18 @@
-"""Ranking and matching keys (pure): identifier match first, then typo-tolerant title similarity,
-then data quality.
+"""Ranking (pure): identifier match first, then typo-tolerant title similarity, then data quality.
 
-Keys compare casefolded NFKD text without combining marks, so "Émile" matches "Emile" and
-"Gödel" matches "Godel"; non-Latin letters are kept as they are. Output text is never changed.
+Titles and names are compared through the keys of `search.text` (accent- and case-insensitive,
+non-Latin letters kept); output text is never changed.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Sequence
 
 from rapidfuzz import fuzz
 
 from search.dto import SearchHit
-from search.providers.base import data_quality
-
-_ARTICLES = {"the", "a", "an", "le", "la", "les", "el", "los", "las", "der", "die", "das", "il", "lo"}
-_NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
-
-
-def text_key(value: str | None) -> str:
-    """Comparison form: casefold + NFKD, combining marks dropped, punctuation -> spaces."""
-    if not value:
-        return ""
-    decomposed = unicodedata.normalize("NFKD", value.casefold())
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(_NON_WORD.sub(" ", stripped).replace("_", " ").split())
-
-
-def title_key(title: str | None) -> str:
-    """Title comparison form without a leading article and without a subtitle after ':'."""
-    if not title:
-        return ""
-    main = title.split(":", 1)[0] if ":" in title and len(title.split(":", 1)[0].strip()) >= 3 else title
-    words = text_key(main).split()
-    if len(words) > 1 and words[0] in _ARTICLES:
-        words = words[1:]
-    return " ".join(words)
-
-
-def author_key(name: str | None) -> str:
-    """The surname-ish token: the longest word of the name ("Tolkien, J.R.R." == "J. R. R. Tolkien")."""
-    words = text_key(name).split()
-    if not words:
-        return ""
-    return max(words, key=lambda w: (len(w), w))
+from search.normalize import data_quality
+from search.text import surname_key, text_key, title_key
 
 
 def title_similarity(query: str, title: str | None) -> float:
@@ -74,8 +41,8 @@ def hit_score(
     if query and hit.edition.title and hit.edition.title != hit.work.title:
         similarity = max(similarity, title_similarity(query, hit.edition.title))
     if author:
-        wanted = author_key(author)
-        if wanted and any(author_key(a) == wanted for a in hit.author_names):
+        wanted = surname_key(author)
+        if wanted and any(surname_key(a) == wanted for a in hit.author_names):
             similarity += 10
     quality = hit.edition.isbndb_quality or data_quality(hit)
     # Similarity in buckets of 5 so small fuzz differences do not beat much better data.

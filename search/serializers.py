@@ -95,6 +95,44 @@ class AdvancedQuery:
         return cls(title=title, author=author, limit=_int_param(params, "limit", default=20, low=1, high=max_limit))
 
 
+def _text_param(params: Mapping[str, Any], *names: str) -> str | None:
+    """The first non-blank of `names` (spellings of one parameter). A JSON body may send a number
+    ("1984"); any other non-text value is refused rather than silently ignored."""
+    for name in names:
+        raw = params.get(name)
+        if isinstance(raw, int | float) and not isinstance(raw, bool):
+            raw = str(raw)
+        if raw is not None and not isinstance(raw, str):
+            raise InvalidQuery(f"'{name}' must be a string.", details={name: raw})
+        text = clean_text(raw)
+        if text:
+            return text
+    return None
+
+
+@dataclass(frozen=True)
+class LegacyAdvancedQuery:
+    """`/search/advanced` as the apps call it: `title` or `bookTitle`, `author` or `authorName`,
+    `maxResults` (or `limit`), from a GET query or a POST JSON body."""
+
+    title: str | None
+    author: str | None
+    limit: int
+
+    MAX_RESULTS = 40  # Google Books' own maxResults cap, which the legacy body imitates
+    DEFAULT_RESULTS = 20
+
+    @classmethod
+    def parse(cls, params: Mapping[str, Any]) -> LegacyAdvancedQuery:
+        title = _text_param(params, "title", "bookTitle")
+        author = _text_param(params, "author", "authorName")
+        if not title and not author:
+            raise InvalidQuery("Give 'title' (or 'bookTitle'), 'author' (or 'authorName'), or both.")
+        name = "maxResults" if params.get("maxResults") not in (None, "") else "limit"
+        limit = _int_param(params, name, default=cls.DEFAULT_RESULTS, low=1, high=cls.MAX_RESULTS)
+        return cls(title=title, author=author, limit=limit)
+
+
 @dataclass(frozen=True)
 class AuthorQuery:
     name: str

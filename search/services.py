@@ -13,12 +13,24 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 
+from django.conf import settings
+
 from booktrack.core.exceptions import InvalidQuery, ProviderUnavailable
-from search import conf
 from search.answers import Fetched, ServedAnswer
 from search.cache.keys import cache_key, query_key
-from search.cache.tiers import answer_fetch, cached_fetch, cached_fetch_many
-from search.catalog import catalog_lookup_isbn, catalog_schedule_upsert
+from search.cache.tiers import answer_fetch, cached_fetch, cached_fetch_many, kv_set
+from search.cache.ttl import cache_ttl
+from search.catalog import (
+    catalog_fill_work_facts,
+    catalog_lookup_isbn,
+    catalog_schedule_upsert,
+    catalog_schedule_work_completion,
+    catalog_work_facts,
+    hit_with_work_facts,
+    work_completion_done,
+    work_completion_states,
+    work_facts_missing,
+)
 from search.dto import ProviderPage, SearchHit, SearchResult, WorkDTO, clean_text, provider_label
 from search.fanout import fanout_run
 from search.hooks import decorate_result
@@ -26,14 +38,15 @@ from search.isbn import isbn_normalize
 from search.merge import merge_pages, merged_providers
 from search.providers import PRIORITY, provider_get, providers_enabled
 from search.providers.base import Provider
-from search.ranking import author_key, rank_hits, text_key, title_similarity
+from search.ranking import rank_hits, title_similarity
+from search.text import surname_key, text_key
 
 MAX_QUERY_LENGTH = 500
 _lookup_pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="search-lookup")
 
 
 def _deadline(deadline: float | None) -> float:
-    return deadline if deadline is not None else time.monotonic() + conf.DEADLINE_SECONDS
+    return deadline if deadline is not None else time.monotonic() + settings.SEARCH_DEADLINE_SECONDS
 
 
 def _clean_query(value: str | None, *, name: str = "q") -> str:
@@ -96,8 +109,59 @@ def _isbn_from_providers(isbn13: str, deadline: float) -> SearchResult:
     result = _isbn_answer(isbn13, outcome.pages, outcome.failed)
     _require_an_answer("search_isbn", result.hits, outcome.failed)
     if result.hits:
-        catalog_schedule_upsert(hits=result.hits)
+        answers, due = _with_work_facts({isbn13: result})
+        result = answers[isbn13]
+        catalog_schedule_upsert(hits=result.hits, complete_works=due)
     return result
+
+
+def _with_work_facts(results: dict[str, SearchResult]) -> tuple[dict[str, SearchResult], list[str]]:
+    """(ISBN answers with the work-level facts the catalog holds for their work merged in, the
+    OpenLibrary work ids whose completion is due). A fresh provider answer carries no work
+    description; `search.complete_work` puts it in the catalog.
+
+    An answer that lacked facts (`work_facts_missing`, judged on the answer as given: the stored
+    record no longer tells an edition's date from a work's first year) whose work is not done is
+    `provisional`: the completion (queued by the caller for the due ids) rewrites its cache entry, so
+    the cache tiers hold it only briefly (search.cache.ttl).
+    """
+    lacking = {i: r for i, r in results.items() if r.hits and work_facts_missing(r.hits[0].work)}
+    if not lacking:
+        return results, []
+    work_ids = list({r.hits[0].work.open_library_work_id for r in lacking.values()})
+    stored = catalog_work_facts(work_ids=work_ids)
+    states = work_completion_states(work_ids)
+    out = dict(results)
+    due: list[str] = []
+    for isbn13, result in lacking.items():
+        hit = result.hits[0]
+        work_id = hit.work.open_library_work_id
+        if work_id in stored:
+            hit = hit_with_work_facts(hit, stored[work_id])
+            result = replace(result, hits=(hit, *result.hits[1:]), provider=provider_label(merged_providers([hit])))
+        if states.get(work_id) != "done":  # a completion is due or queued: it will rewrite this answer
+            result = replace(result, provisional=True)
+            if states.get(work_id) is None and work_id not in due:
+                due.append(work_id)
+        out[isbn13] = result
+    return out, due
+
+
+def work_facts_complete(*, open_library_work_id: str, deadline: float | None = None) -> int:
+    """Complete a work from OpenLibrary's work record (`/works/{id}.json`, inside the OpenLibrary
+    budget): merge its description, first publication year and subjects into the catalog's editions
+    of the work, then rewrite their cached ISBN answers (365-day entries would keep the thin answer).
+    Returns the editions completed. Idempotent: a work already done is not asked again."""
+    if work_completion_states([open_library_work_id]).get(open_library_work_id) == "done":
+        return 0
+    facts = provider_get("openlibrary").work_facts(work_id=open_library_work_id, deadline=_deadline(deadline))
+    isbns = catalog_fill_work_facts(open_library_work_id=open_library_work_id, facts=facts) if facts else []
+    work_completion_done(open_library_work_id)
+    for isbn13 in isbns:
+        answer = _isbn_from_catalog(isbn13)
+        if answer is not None:
+            kv_set(cache_key("isbn", isbn13), answer, cache_ttl(kind="isbn", result=answer))
+    return len(isbns)
 
 
 def book_search_by_isbn(*, isbn: str, deadline: float | None = None) -> SearchResult:
@@ -125,7 +189,11 @@ def _isbn_from_catalog(isbn13: str) -> SearchResult | None:
     hit = catalog_lookup_isbn(isbn13=isbn13)
     if hit is None:
         return None
-    return SearchResult(hits=(hit,), total_results=1, provider=provider_label(merged_providers([hit])))
+    result = SearchResult(hits=(hit,), total_results=1, provider=provider_label(merged_providers([hit])))
+    answers, due = _with_work_facts({isbn13: result})
+    if due:  # the rows exist: complete them now
+        catalog_schedule_work_completion(work_ids=due)
+    return answers[isbn13]
 
 
 # --- title / advanced ----------------------------------------------------------------------------
@@ -238,9 +306,9 @@ def _advanced_from_providers(title: str | None, author: str | None, limit: int, 
     )
     hits = merge_pages(outcome.pages, priority=PRIORITY)
     if author:
-        wanted = author_key(author)
+        wanted = surname_key(author)
         # Keep books by the author when any provider told us authors (drop unrelated title matches).
-        matching = [h for h in hits if not h.authors or any(author_key(a) == wanted for a in h.author_names)]
+        matching = [h for h in hits if not h.authors or any(surname_key(a) == wanted for a in h.author_names)]
         hits = matching or hits
     hits = rank_hits(hits, query=title, author=author)[:limit]
     total = max((p.total for p in outcome.pages), default=0)
@@ -317,12 +385,12 @@ def editions_search_result(
             pages.extend(more.pages)
             failed.extend(f for f in more.failed if f not in failed)
         hits = merge_pages(pages, priority=PRIORITY)
-        wanted = author_key(author_text) if author_text else None
+        wanted = surname_key(author_text) if author_text else None
         hits = [
             h
             for h in hits
             if title_similarity(title_text, h.work.title) >= EDITION_MATCH_THRESHOLD
-            and (not wanted or not h.authors or any(author_key(a) == wanted for a in h.author_names))
+            and (not wanted or not h.authors or any(surname_key(a) == wanted for a in h.author_names))
         ]
         _require_an_answer("search_advanced", hits, failed)
         return _result(hits[:100], total=len(hits), failed=failed)
@@ -507,9 +575,10 @@ def _isbns_from_providers(isbns13: list[str], deadline: float) -> dict[str, Sear
         pages = [got[p.name][isbn13] for p in providers if isbn13 in got[p.name]]
         failed = [p.name for p in providers if isbn13 not in got[p.name]]
         out[isbn13] = _isbn_answer(isbn13, pages, failed)
+    out, due = _with_work_facts(out)
     found = [hit for result in out.values() for hit in result.hits]
     if found:
-        catalog_schedule_upsert(hits=found)
+        catalog_schedule_upsert(hits=found, complete_works=due)
     return out
 
 

@@ -42,6 +42,7 @@ from search.serializers import (
     AuthorQuery,
     EnrichRequest,
     IsbnQuery,
+    LegacyAdvancedQuery,
     RequiredText,
     TitleQuery,
     external_limit,
@@ -182,21 +183,59 @@ class LegacyIsbnSearch(SearchView):
         return self.get(request)
 
 
+# Clients may keep a legacy advanced answer for 6 hours (the apps were written against this header).
+LEGACY_ADVANCED_CACHE_CONTROL = "public, max-age=21600"
+LEGACY_ADVANCED_PARAMS = [
+    _p("title", "Title (alias: bookTitle)"),
+    _p("bookTitle", "Title, as the apps spell it"),
+    _p("author", "Author (alias: authorName)"),
+    _p("authorName", "Author, as the apps spell it"),
+    _p(
+        "maxResults",
+        f"Results, 1-{LegacyAdvancedQuery.MAX_RESULTS} (default {LegacyAdvancedQuery.DEFAULT_RESULTS}; alias: limit)",
+        type_=limit_param(1, LegacyAdvancedQuery.MAX_RESULTS, LegacyAdvancedQuery.DEFAULT_RESULTS),
+    ),
+]
+LEGACY_ADVANCED_ERRORS = api.errors(InvalidQuery, RateLimitExceeded, ProviderUnavailable)
+
+
 class LegacyAdvancedSearch(SearchView):
     @extend_schema(
-        parameters=[TITLE, AUTHOR, LIMIT],
-        responses=LEGACY_VOLUMES,
+        parameters=[
+            *LEGACY_ADVANCED_PARAMS,
+            OpenApiParameter(
+                "Cache-Control",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                response=[200],
+                description=f"`{LEGACY_ADVANCED_CACHE_CONTROL}`",
+            ),
+        ],
+        responses={200: OpenApiResponse(api.ref("LegacyAdvancedVolumes")), **LEGACY_ADVANCED_ERRORS},
         tags=["legacy"],
-        summary="Legacy advanced search",
+        summary="Legacy advanced search (title and/or author)",
+        description="Either spelling of each parameter; neither a title nor an author -> 400 `INVALID_QUERY`.",
     )
     def get(self, request: Request) -> Response:
-        query = AdvancedQuery.parse(_params(request))
-        result = services.book_search_advanced(title=query.title, author=query.author, limit=query.limit)
-        return Response(wire.legacy_volumes(result))
+        return Response(self._answer(request.query_params), headers={"Cache-Control": LEGACY_ADVANCED_CACHE_CONTROL})
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=LEGACY_VOLUMES, tags=["legacy"])
+    @extend_schema(
+        request={
+            "application/json": api.ref("LegacyAdvancedRequest"),
+            "application/x-www-form-urlencoded": api.ref("LegacyAdvancedRequest"),
+        },
+        responses={200: OpenApiResponse(api.ref("LegacyAdvancedVolumes")), **LEGACY_ADVANCED_ERRORS},
+        tags=["legacy"],
+        summary="Legacy advanced search, parameters in a JSON body",
+    )
     def post(self, request: Request) -> Response:
-        return self.get(request)
+        return Response(self._answer(_params(request)))
+
+    @staticmethod
+    def _answer(params) -> dict:
+        query = LegacyAdvancedQuery.parse(params)
+        result = services.book_search_advanced(title=query.title, author=query.author, limit=query.limit)
+        return wire.legacy_advanced(result)
 
 
 class LegacyAuthorSearch(SearchView):

@@ -60,6 +60,11 @@ def legacy_volumes(result: SearchResult) -> dict[str, Any]:
     }
 
 
+def legacy_advanced(result: SearchResult) -> dict[str, Any]:
+    """`/search/advanced`'s body: the legacy volumes with `success: true`, as the apps expect."""
+    return {"success": True, **legacy_volumes(result)}
+
+
 def legacy_author(works: Any, *, limit: int, offset: int) -> dict[str, Any]:
     if not works.found:
         return {

@@ -1,20 +1,15 @@
 """Per-client-IP fixed-window rate limiting (CONTRACT 8), atomic across processes.
 
 Routes opt in with a `rate_limit_scope` attribute on the view class (or `@rate_limited("search")` on a
-function view); scopes and their (limit, window) come from `settings.RATE_LIMITS`. The counter is one
-Redis INCR on a key per (scope, ip, window), with the expiry set in the same round trip, so any
-number of processes share the window; in embedded mode an in-process counter does the same job. If
-the store is down the limiter fails open and logs it.
+function view); scopes and their (limit, window) come from `settings.RATE_LIMITS`. The count is the shared
+fixed-window counter (`booktrack.core.windows`): one atomic Redis round trip per request in service
+mode, so any number of processes share the window, an in-process table in embedded mode; if the store
+is down the limiter fails open and logs it.
 """
 
 from __future__ import annotations
 
-import logging
-import math
-import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -23,18 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from booktrack.core import metrics
 from booktrack.core.envelope import error_response
 from booktrack.core.exceptions import RateLimitExceeded
-from booktrack.core.redis import get_redis
-
-logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class RateDecision:
-    allowed: bool
-    limit: int
-    remaining: int
-    reset_at: int  # epoch seconds when the window ends
-    retry_after: int  # seconds, >= 1 when refused
+from booktrack.core.windows import FixedWindowCounter, WindowState
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -53,58 +37,17 @@ def client_ip(request: HttpRequest) -> str:
     return forwarded[0] if forwarded else remote
 
 
-class _LocalWindows:
-    """Embedded mode's store: one process, so a lock makes the count atomic."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._counts: dict[str, tuple[int, float]] = {}
-
-    def incr(self, key: str, ttl: int) -> int:
-        now = time.time()
-        with self._lock:
-            count, expires = self._counts.get(key, (0, now + ttl))
-            if expires <= now:
-                count, expires = 0, now + ttl
-            count += 1
-            self._counts[key] = (count, expires)
-            if len(self._counts) > 100_000:
-                self._counts = {k: v for k, v in self._counts.items() if v[1] > now}
-            return count
-
-    def clear(self) -> None:
-        with self._lock:
-            self._counts.clear()
+_windows = FixedWindowCounter("rl")
 
 
-_local = _LocalWindows()
-
-
-def rate_limit_check(*, scope: str, identity: str, now: float | None = None) -> RateDecision:
+def rate_limit_check(*, scope: str, identity: str, now: float | None = None) -> WindowState:
+    """Count one request of `identity` against `scope`'s window (fails open if the store is down)."""
     limit, window = settings.RATE_LIMITS[scope]
-    now = time.time() if now is None else now
-    window_index = int(now // window)
-    reset_at = (window_index + 1) * window
-    key = f"rl:{scope}:{identity}:{window_index}"
-    client = get_redis()
-    try:
-        if client is None:
-            count = _local.incr(key, window)
-        else:
-            pipe = client.pipeline(transaction=True)
-            pipe.incr(key)
-            pipe.expire(key, window + 1)
-            count = int(pipe.execute()[0])
-    except Exception:  # noqa: BLE001 - fail open: a broken limiter must not take the API down
-        logger.warning("rate limiter store unavailable; allowing %s for %s", scope, identity, exc_info=True)
-        return RateDecision(True, limit, limit, reset_at, 0)
-    remaining = max(0, limit - count)
-    retry_after = max(1, math.ceil(reset_at - now))
-    return RateDecision(count <= limit, limit, remaining, int(reset_at), retry_after)
+    return _windows.hit(f"{scope}:{identity}", limit=limit, window=window, now=now)
 
 
 def reset_local_windows() -> None:
-    _local.clear()
+    _windows.reset_local()
 
 
 def rate_limited(scope: str):
@@ -128,11 +71,11 @@ class RateLimitMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        decision: RateDecision | None = getattr(request, "rate_decision", None)
+        decision: WindowState | None = getattr(request, "rate_decision", None)
         if decision is not None and decision.allowed:
             response["X-RateLimit-Limit"] = str(decision.limit)
             response["X-RateLimit-Remaining"] = str(decision.remaining)
-            response["X-RateLimit-Reset"] = str(decision.reset_at)
+            response["X-RateLimit-Reset"] = str(int(decision.reset_at))
         return response
 
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
@@ -151,7 +94,7 @@ class RateLimitMiddleware:
                 "Retry-After": str(decision.retry_after),
                 "X-RateLimit-Limit": str(decision.limit),
                 "X-RateLimit-Remaining": "0",
-                "X-RateLimit-Reset": str(decision.reset_at),
+                "X-RateLimit-Reset": str(int(decision.reset_at)),
             },
         )
         return error_response(request, error)

@@ -69,7 +69,13 @@ def server_error(request: HttpRequest) -> JsonResponse:
     summary="Operational figures from counters shared by every process (ops: staff or OPS_TOKEN)",
     parameters=[
         OpenApiParameter("period", str, enum=list(metrics.PERIODS), default="1h"),
-        OpenApiParameter("format", str, enum=["json", "prometheus"], default="json"),
+        OpenApiParameter(
+            "format",
+            str,
+            enum=["json", "prometheus"],
+            default="json",
+            description="prometheus: cumulative counters and histograms of every process (period ignored)",
+        ),
     ],
     responses={200: OpenApiTypes.OBJECT},
     tags=["ops"],
@@ -82,5 +88,8 @@ def metrics_view(request: Request) -> Response | HttpResponse:
         raise InvalidQuery(f"period must be one of {', '.join(metrics.PERIODS)}.")
     metrics.flush()
     if request.query_params.get("format") == "prometheus":
-        return HttpResponse(metrics.prometheus_text(period), content_type="text/plain; version=0.0.4")
+        # Cumulative counters and histograms: Prometheus takes rates and quantiles over its own ranges,
+        # so `period` does not apply here.
+        body, content_type = metrics.prometheus_exposition(request.headers.get("Accept", ""))
+        return HttpResponse(body, content_type=content_type)
     return Response(metrics.metrics_report(period))

@@ -53,6 +53,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a static file is answered before request ids, metrics and rate limits; for any other
+    # path WhiteNoise costs one dict lookup (its file table is built once, at startup).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "booktrack.core.middleware.RequestContextMiddleware",
     "booktrack.core.middleware.CorsPreflightStatusMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -181,7 +184,11 @@ EMBEDDED_WORKER_CONCURRENCY = env.int("EMBEDDED_WORKER_CONCURRENCY", default=4)
 # --- storage -------------------------------------------------------------------------------
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Static files (admin, Swagger UI) are served by the app itself through WhiteNoise, in every mode.
+# `collectstatic` writes them to STATIC_ROOT compressed (gzip) under content-hashed names, which are
+# then cached for ever by browsers; `make run` / `make serve` collect before serving and the image
+# collects at build. With DEBUG on, WhiteNoise serves the apps' own folders and needs no collecting.
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default="") or str(BASE_DIR / "staticfiles"))
 STATIC_URL = "/static/"
 AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
 if AWS_STORAGE_BUCKET_NAME:
@@ -197,7 +204,7 @@ else:
     }
 STORAGES = {
     "default": DEFAULT_STORAGE,
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
 # --- API ------------------------------------------------------------------------------------
@@ -301,10 +308,47 @@ OUTBOUND_HTTP = {
     "POOL_SIZE": env.int("OUTBOUND_POOL_SIZE", default=32),
 }
 
+# --- search (docs/search.md) -------------------------------------------------------------------
+# One total deadline for a search fan-out, and the threads that run the fan-outs (seconds, count).
+SEARCH_DEADLINE_SECONDS = env.float("SEARCH_DEADLINE_SECONDS", default=6.0)
+SEARCH_FANOUT_WORKERS = env.int("SEARCH_FANOUT_WORKERS", default=32)
+# Outbound budgets shared by every process (OpenLibrary asks for <= 3 req/s; Google's free daily quota).
+SEARCH_OPENLIBRARY_RPS = env.int("SEARCH_OPENLIBRARY_RPS", default=3)
+SEARCH_ISBNDB_RPS = env.int("SEARCH_ISBNDB_RPS", default=1)
+SEARCH_GOOGLE_BOOKS_DAILY_QUOTA = env.int("SEARCH_GOOGLE_BOOKS_DAILY_QUOTA", default=1000)
+# Share of a budget background callers (Celery workers) may use, the rest kept for interactive search,
+# and the longest a background caller waits for a slot before skipping the provider (seconds).
+SEARCH_BUDGET_BACKGROUND_SHARE = env.float("SEARCH_BUDGET_BACKGROUND_SHARE", default=0.6)
+SEARCH_BUDGET_BACKGROUND_MAX_WAIT = env.float("SEARCH_BUDGET_BACKGROUND_MAX_WAIT", default=5.0)
+# Edge tier (in-process LRU): entries, hits held in all (an answer weighs its hits, ~5-10 KB a hit),
+# and how long an entry is fresh, then served stale while it is revalidated (seconds).
+SEARCH_EDGE_MAX_ENTRIES = env.int("SEARCH_EDGE_MAX_ENTRIES", default=2048)
+SEARCH_EDGE_MAX_HITS = env.int("SEARCH_EDGE_MAX_HITS", default=40_000)
+SEARCH_EDGE_FRESH_SECONDS = env.int("SEARCH_EDGE_FRESH_SECONDS", default=300)
+SEARCH_EDGE_STALE_SECONDS = env.int("SEARCH_EDGE_STALE_SECONDS", default=3600)
+# Catalog records younger than this answer ISBN lookups without calling a provider (days).
+SEARCH_CATALOG_FRESH_DAYS = env.int("SEARCH_CATALOG_FRESH_DAYS", default=30)
+# Cross-process coalescing: lock lifetime and how often waiters poll the shared cache (seconds).
+SEARCH_COALESCE_LOCK_SECONDS = env.float("SEARCH_COALESCE_LOCK_SECONDS", default=15.0)
+SEARCH_COALESCE_POLL_SECONDS = env.float("SEARCH_COALESCE_POLL_SECONDS", default=0.05)
+# Cache TTLs per kind (CONTRACT 7, seconds); title, advanced and editions searches share one.
+SEARCH_TTL_SECONDS = {
+    **dict.fromkeys(("title", "advanced", "editions"), env.int("SEARCH_TTL_TITLE", default=7 * 86400)),
+    "isbn": env.int("SEARCH_TTL_ISBN", default=365 * 86400),
+    "author": env.int("SEARCH_TTL_AUTHOR", default=7 * 86400),
+    "enrichment": env.int("SEARCH_TTL_ENRICHMENT", default=180 * 86400),
+}
+SEARCH_TTL_NOT_FOUND = env.int("SEARCH_TTL_NOT_FOUND", default=300)
+# An answer some provider failed to contribute to is cached briefly, so it heals soon.
+SEARCH_TTL_DEGRADED = env.int("SEARCH_TTL_DEGRADED", default=300)
+
 # --- pipelines ---------------------------------------------------------------------------------
 SCAN_CONFIDENCE_THRESHOLD = env.float("SCAN_CONFIDENCE_THRESHOLD", default=0.7)
 # WebSocket keep-alive while a job runs (CONTRACT 6: at least every 30 s).
 JOB_KEEPALIVE_SECONDS = env.float("JOB_KEEPALIVE_SECONDS", default=25)
+# The results routes answer without the job token (CONTRACT 5; the job id is the secret); true makes
+# them require it, for a deployment whose clients all send it (docs/jobs.md).
+JOB_RESULTS_REQUIRE_TOKEN = env.bool("JOB_RESULTS_REQUIRE_TOKEN", default=False)
 # Batch enrichment: books enriched at once per job, and one book's time budget (seconds).
 ENRICHMENT_BATCH_CONCURRENCY = env.int("ENRICHMENT_BATCH_CONCURRENCY", default=8)
 ENRICHMENT_BOOK_TIMEOUT_SECONDS = env.float("ENRICHMENT_BOOK_TIMEOUT_SECONDS", default=20)

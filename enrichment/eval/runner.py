@@ -83,25 +83,16 @@ def _offline_facts(entities: Mapping[str, Any]) -> Callable[[Mapping[str, Any]],
         score = candidate_score(entity, name=author["name"], known_titles=(author.get("title", ""),))
         if score.score == 0:
             return None
-        facts = author_facts_from_entity(entity, fallback_name=author["name"])
-        return {
-            "gender": facts.gender,
-            "nationality": facts.nationality,
-            "culturalRegion": facts.culturalRegion,
-            "birthYear": facts.birthYear,
-            "deathYear": facts.deathYear,
-        }
+        return author_facts_from_entity(entity, fallback_name=author["name"]).to_wire()
 
     return decide
 
 
 def _live_facts(author: Mapping[str, Any]) -> dict | None:
-    from dataclasses import asdict
-
     from enrichment.authors import author_facts_lookup
 
     facts = author_facts_lookup(name=author["name"], known_titles=(author.get("title", ""),))
-    return asdict(facts) if facts else None
+    return facts.to_wire() if facts else None
 
 
 def author_eval(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from search import conf
 from search.answers import CachedAnswer
+from search.cache.ttl import PROVISIONAL_EDGE_FRESH_SECONDS
 
 
 @dataclass
@@ -54,6 +55,8 @@ class EdgeCache:
     def set(self, key: str, answer: CachedAnswer, ttl: int) -> None:
         now = self.clock()
         fresh = min(ttl, conf.EDGE_FRESH_SECONDS)
+        if getattr(answer.result, "provisional", False):
+            fresh = min(fresh, PROVISIONAL_EDGE_FRESH_SECONDS)
         stale = max(fresh, min(ttl, conf.EDGE_STALE_SECONDS))
         entry = _EdgeEntry(answer, now + fresh, now + stale, answer.weight)
         with self._lock:

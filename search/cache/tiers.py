@@ -58,6 +58,14 @@ def kv_get_many(keys: Sequence[str]) -> dict[str, Any]:
         return {}
 
 
+def kv_add(key: str, value: Any, ttl: int) -> None:
+    """Store `value` only where the shared cache holds nothing for `key`."""
+    try:
+        django_cache.add(key, value, ttl)
+    except Exception:
+        logger.warning("shared cache write failed", exc_info=True)
+
+
 def kv_set(key: str, value: Any, ttl: int) -> None:
     try:
         django_cache.set(key, value, ttl)
@@ -72,7 +80,8 @@ def _store(kind: str, key: str, result: Any) -> CachedAnswer:
     """`result` (a fresh answer) kept in the shared tier and the edge; the edge's answer object."""
     ttl = cache_ttl(kind=kind, result=result)
     plain = result.with_cache(cached=False, cache_source=None)
-    kv_set(key, plain, ttl)
+    # A provisional answer never replaces one already stored (the completed answer may be there).
+    (kv_add if getattr(result, "provisional", False) else kv_set)(key, plain, ttl)
     answer = CachedAnswer(plain)
     edge.set(key, answer, ttl)
     return answer

@@ -8,8 +8,7 @@ from urllib.parse import quote
 
 from search.dto import AuthorDTO, EditionDTO, ProviderPage, SearchHit, WorkDTO, clean_text
 from search.isbn import isbns_collect
-from search.providers.base import (
-    Provider,
+from search.normalize import (
     clean_author_name,
     clean_description,
     clean_subjects,
@@ -23,6 +22,7 @@ from search.providers.base import (
     provenance_of,
     year_of,
 )
+from search.providers.base import Provider
 
 NAME = "isbndb"
 

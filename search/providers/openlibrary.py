@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from django.conf import settings
 
 from search.dto import AuthorDTO, EditionDTO, ProviderPage, SearchHit, WorkDTO, clean_text
 from search.isbn import isbn_to_13, isbn_variants, isbns_collect
-from search.providers.base import (
-    Provider,
+from search.normalize import (
     clean_author_name,
     clean_description,
     clean_subjects,
@@ -24,6 +24,7 @@ from search.providers.base import (
     provenance_of,
     year_of,
 )
+from search.providers.base import Provider
 
 NAME = "openlibrary"
 # `search.json` no longer returns `isbn` by default (openlibrary#10412): ask for every field we read.
@@ -289,13 +290,46 @@ def normalize_editions_list(raw: Any, *, work: Mapping[str, Any] | None = None) 
     return ProviderPage(provider=NAME, hits=hits, total=total if isinstance(total, int) else len(hits))
 
 
+def normalize_api_books_details(bibkey: Any, record: Mapping[str, Any]) -> SearchHit | None:
+    """One `jscmd=details` record: `{bib_key, info_url, preview, thumbnail_url, details: <edition>}`.
+
+    `details` is the edition record (`/books/OL..M.json`), with its authors expanded to
+    `{key, name}`: it carries what `jscmd=data` leaves out, the edition's `languages` and its `works`
+    key (from which the work-level facts are completed in the background: search.complete_work).
+    """
+    details = record.get("details")
+    if not isinstance(details, Mapping):
+        return None
+    hit = normalize_edition(details)
+    if hit is None:
+        return None
+    # The edition is the one asked for: its ISBNs are the bibkey's (both forms). A record may list other
+    # editions' ISBNs too (OL22951843M lists three ISBN-10s), which would glue editions together in the
+    # merge, and it may list only the other form (ISBN-10 for an ISBN-13 bibkey).
+    isbn13 = isbn_to_13(str(bibkey).split(":", 1)[-1])
+    if not isbn13:
+        return hit
+    values = {"isbns": isbn_variants(isbn13), "isbn": isbn13}
+    edition = replace(hit.edition, **values, provenance={**hit.edition.provenance, **provenance_of(NAME, values)})
+    return hit_with_quality(hit.work, edition, hit.authors)
+
+
 def normalize_api_books(raw: Any) -> ProviderPage:
-    """`/api/books?bibkeys=ISBN:..&jscmd=data&format=json` -> one hit per bibkey found."""
+    """`/api/books?bibkeys=ISBN:..&format=json` -> one hit per bibkey found.
+
+    Reads both formats per record: `jscmd=details` (what the provider asks for: the edition record,
+    with languages and the work key) and `jscmd=data` (title, `{name}` authors and publishers, cover
+    URLs; no language, no work description).
+    """
     if not isinstance(raw, Mapping):
         return ProviderPage(provider=NAME)
     hits: list[SearchHit] = []
     for bibkey, record in raw.items():
         if not isinstance(record, Mapping):
+            continue
+        if "details" in record:
+            if (hit := normalize_api_books_details(bibkey, record)) is not None:
+                hits.append(hit)
             continue
         title = clean_text(record.get("title"))
         if not title:
@@ -442,13 +476,19 @@ class OpenLibraryProvider(Provider):
         return self.books_by_isbns(isbns=list(isbns13), deadline=deadline)
 
     def books_by_isbns(self, *, isbns: list[str], deadline: float | None) -> ProviderPage:
-        """Many ISBNs in one call (`/api/books?bibkeys=`)."""
+        """Many ISBNs in one call (`/api/books?bibkeys=`). `jscmd=details`: each answer is the
+        edition record, so it carries the edition's languages and its work key."""
         raw = self.get_json(
             "api/books",
-            params={"bibkeys": ",".join(f"ISBN:{i}" for i in isbns), "jscmd": "data", "format": "json"},
+            params={"bibkeys": ",".join(f"ISBN:{i}" for i in isbns), "jscmd": "details", "format": "json"},
             deadline=deadline,
         )
         return normalize_api_books(raw)
+
+    def work_facts(self, *, work_id: str, deadline: float | None) -> WorkDTO | None:
+        """A work's record (`/works/{id}.json`): description, first publication year, subjects.
+        None when OpenLibrary does not know the work (404)."""
+        return normalize_work(self.get_json(f"works/{work_id}.json", deadline=deadline))
 
     def _search(self, params: dict[str, Any], deadline: float | None, want_isbn: str | None = None) -> ProviderPage:
         raw = self.get_json("search.json", params={**params, "fields": SEARCH_FIELDS}, deadline=deadline)

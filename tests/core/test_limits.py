@@ -195,7 +195,7 @@ def test_rate_limiter_fails_open_when_store_is_down(monkeypatch):
         def pipeline(self, **kwargs):
             raise ConnectionError("redis down")
 
-    monkeypatch.setattr("booktrack.core.ratelimit.get_redis", lambda: BrokenRedis())
+    monkeypatch.setattr("booktrack.core.windows.get_redis", lambda: BrokenRedis())
     decisions = [rate_limit_check(scope="expensive", identity="1.2.3.4") for _ in range(5)]
     assert all(d.allowed for d in decisions)
 

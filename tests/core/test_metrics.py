@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import override_settings
+from prometheus_client.parser import text_string_to_metric_families
 
 from booktrack.core import metrics
 
@@ -58,14 +61,92 @@ def test_metrics_counts_real_requests_and_upstreams(client):
     assert body["jobs"]["csv_import"]["complete"] == 1
 
 
-@override_settings(OPS_TOKEN="tok-123456")
-def test_metrics_prometheus_format(client):
-    metrics.record_upstream_call("google-books", status=200, latency_ms=12)
-    response = client.get("/metrics?format=prometheus&period=1h", HTTP_AUTHORIZATION="Bearer tok-123456")
+def _scrape(client, **headers) -> dict:
+    response = client.get("/metrics?format=prometheus", HTTP_AUTHORIZATION="Bearer tok-123456", **headers)
+    assert response.status_code == 200
     assert response["Content-Type"].startswith("text/plain")
+    return {family.name: family for family in text_string_to_metric_families(response.content.decode())}
+
+
+def _sample(family, suffix: str, **labels) -> float:
+    matches = [s.value for s in family.samples if s.name == family.name + suffix and s.labels == labels]
+    assert len(matches) == 1, (suffix, labels, family.samples)
+    return matches[0]
+
+
+@override_settings(OPS_TOKEN="tok-123456")
+def test_metrics_prometheus_counters_grow_with_real_requests(client):
+    for _ in range(3):
+        client.get("/health/live")
+    before = _scrape(client)
+    requests = before["booktrack_http_requests"]
+    assert requests.type == "counter"
+    assert _sample(requests, "_total", route="health/live", method="GET", status="2xx") == 3
+    latency = before["booktrack_http_request_duration_seconds"]
+    assert latency.type == "histogram"
+    buckets = [(s.labels["le"], s.value) for s in latency.samples if s.name.endswith("_bucket")]
+    assert buckets[-1][0] == "+Inf" and [v for _, v in buckets] == sorted(v for _, v in buckets)
+    assert buckets[-1][1] == _sample(latency, "_count") == 3  # the 3 requests; the scrape is counted after it
+
+    client.get("/health/live")
+    client.get("/health/live")
+    client.get("/no/such/route")
+    after = _scrape(client)
+    assert _sample(after["booktrack_http_requests"], "_total", route="health/live", method="GET", status="2xx") == 5
+    assert _sample(after["booktrack_http_requests"], "_total", route="unmatched", method="GET", status="4xx") == 1
+    # 3 + 3 more + the first scrape itself.
+    assert _sample(after["booktrack_http_request_duration_seconds"], "_count") == 7
+
+
+@override_settings(OPS_TOKEN="tok-123456")
+def test_metrics_prometheus_provider_histogram_cache_tokens_and_jobs(client):
+    metrics.record_upstream_call("google-books", status=200, latency_ms=12)
+    metrics.record_upstream_call("google-books", status=503, latency_ms=700)
+    metrics.record_cache("edge", hit=True)
+    metrics.record_model_tokens("gemini-2.5-flash", prompt_tokens=120, output_tokens=30)
+    metrics.record_job("csv_import", status="complete")
+    families = _scrape(client)
+    assert _sample(families["booktrack_provider_calls"], "_total", provider="google-books") == 2
+    assert _sample(families["booktrack_provider_errors"], "_total", provider="google-books") == 1
+    assert _sample(families["booktrack_provider_responses"], "_total", provider="google-books", status="503") == 1
+    upstream = families["booktrack_provider_request_duration_seconds"]
+    assert upstream.type == "histogram"
+    assert _sample(upstream, "_bucket", provider="google-books", le="0.01") == 0
+    assert _sample(upstream, "_bucket", provider="google-books", le="0.025") == 1  # 12 ms
+    assert _sample(upstream, "_bucket", provider="google-books", le="1.0") == 2  # 700 ms
+    assert _sample(upstream, "_sum", provider="google-books") == pytest.approx(0.712)
+    assert families["booktrack_cache_lookups"].type == "counter"
+    assert _sample(families["booktrack_cache_lookups"], "_total", tier="edge", result="hit") == 1
+    assert _sample(families["booktrack_model_tokens"], "_total", model="gemini-2.5-flash", kind="prompt") == 120
+    assert _sample(families["booktrack_jobs"], "_total", pipeline="csv_import", status="complete") == 1
+
+
+@override_settings(OPS_TOKEN="tok-123456")
+def test_metrics_prometheus_counts_are_cumulative_not_windowed(client, monkeypatch):
+    """A figure older than every JSON period still counts in the Prometheus totals."""
+    three_hours_ago = time.time() - 3 * 3600
+    monkeypatch.setattr(metrics.time, "time", lambda: three_hours_ago)
+    metrics.record_upstream_call("isbndb", status=200, latency_ms=30)
+    metrics.flush()
+    monkeypatch.undo()
+    metrics.record_upstream_call("isbndb", status=200, latency_ms=30)
+    report = client.get("/metrics?period=1h", HTTP_AUTHORIZATION="Bearer tok-123456").json()
+    assert report["providers"]["isbndb"]["calls"] == 1
+    assert _sample(_scrape(client)["booktrack_provider_calls"], "_total", provider="isbndb") == 2
+
+
+@override_settings(OPS_TOKEN="tok-123456")
+def test_metrics_prometheus_speaks_openmetrics_when_asked(client):
+    metrics.record_job("bookshelf_scan", status="failed")
+    response = client.get(
+        "/metrics?format=prometheus",
+        HTTP_AUTHORIZATION="Bearer tok-123456",
+        HTTP_ACCEPT="application/openmetrics-text; version=1.0.0",
+    )
+    assert response["Content-Type"].startswith("application/openmetrics-text")
     text = response.content.decode()
-    assert "# TYPE booktrack_provider_calls gauge" in text
-    assert 'booktrack_provider_calls{period="1h",provider="google-books"} 1' in text
+    assert text.endswith("# EOF\n")
+    assert 'booktrack_jobs_total{pipeline="bookshelf_scan",status="failed"} 1.0' in text
 
 
 @override_settings(OPS_TOKEN="tok-123456")

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-READERS = re.compile(r"""(?:env\.(?:str|bool|int|float|list|db)|_int|_float)\(\s*"([A-Z][A-Z0-9_]+)\"""")
+READERS = re.compile(r"""(?:env\.(?:str|bool|int|float|list|db))\(\s*"([A-Z][A-Z0-9_]+)\"""")
 
 
 def _example_names() -> set[str]:
@@ -23,7 +23,7 @@ def _example_names() -> set[str]:
 
 def test_every_variable_the_code_reads_is_in_env_example():
     read = set()
-    for path in [*(ROOT / "booktrack" / "settings").glob("*.py"), ROOT / "search" / "conf.py"]:
+    for path in (ROOT / "booktrack" / "settings").glob("*.py"):
         read |= set(READERS.findall(path.read_text()))
     assert read, "the scan found no variables: the pattern is stale"
     missing = read - _example_names()

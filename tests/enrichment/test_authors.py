@@ -50,12 +50,12 @@ def test_author_facts_lookup_skips_non_human_first_hit_and_reads_roald_dahl(rsps
 
     assert facts == AuthorFacts(
         name="Roald Dahl",
-        wikidataID="Q25161",
+        wikidata_id="Q25161",
         gender="Male",
         nationality="British",  # born in Wales, citizen of the United Kingdom
-        culturalRegion="Europe",
-        birthYear=1916,
-        deathYear=1990,
+        cultural_region="Europe",
+        birth_year=1916,
+        death_year=1990,
     )
     # The museum hit does not match the name, so its entity is never fetched.
     assert not any("Q7359012" in call.request.url for call in rsps.calls)
@@ -75,8 +75,8 @@ def test_author_facts_lookup_finds_the_writer_behind_a_famous_namesake(rsps):
 
     facts = author_facts_lookup(name="Michael Jackson", known_titles=["The World Guide to Beer"])
 
-    assert facts.wikidataID == "Q1383336"
-    assert (facts.nationality, facts.birthYear) == ("British", 1942)
+    assert facts.wikidata_id == "Q1383336"
+    assert (facts.nationality, facts.birth_year) == ("British", 1942)
 
 
 @pytest.mark.parametrize(
@@ -96,7 +96,7 @@ def test_author_facts_lookup_regions(rsps, name, search_fixture, qid, entity_fix
 
     facts = author_facts_lookup(name=name)
 
-    assert (facts.nationality, facts.culturalRegion) == (nationality, region)
+    assert (facts.nationality, facts.cultural_region) == (nationality, region)
 
 
 def test_author_facts_lookup_missing_data_stays_unknown(rsps):
@@ -106,7 +106,7 @@ def test_author_facts_lookup_missing_data_stays_unknown(rsps):
     facts = author_facts_lookup(name="Ada Quill")
 
     assert facts.gender == "Unknown"
-    assert (facts.nationality, facts.culturalRegion, facts.birthYear, facts.deathYear) == (None,) * 4
+    assert (facts.nationality, facts.cultural_region, facts.birth_year, facts.death_year) == (None,) * 4
 
 
 def test_author_facts_lookup_maps_an_unknown_state_by_its_label(rsps):
@@ -116,7 +116,7 @@ def test_author_facts_lookup_maps_an_unknown_state_by_its_label(rsps):
 
     facts = author_facts_lookup(name="Branko Pero")
 
-    assert (facts.nationality, facts.culturalRegion, facts.birthYear) == ("Yugoslav", "Europe", 1901)
+    assert (facts.nationality, facts.cultural_region, facts.birth_year) == ("Yugoslav", "Europe", 1901)
     assert label.call_count == 1
 
 
@@ -135,8 +135,8 @@ def test_author_facts_lookup_openlibrary_id_picks_the_right_namesake(rsps):
     _entity(rsps, "Q1000010", "entity_Q1000010_john_smith_writer.json")
     _entity(rsps, "Q1000011", "entity_Q1000011_john_smith_politician.json")
 
-    assert author_facts_lookup(name="John Smith").wikidataID == "Q1000010"
-    assert author_facts_lookup(name="John Smith", openlibrary_id="OL222A").wikidataID == "Q1000011"
+    assert author_facts_lookup(name="John Smith").wikidata_id == "Q1000010"
+    assert author_facts_lookup(name="John Smith", openlibrary_id="OL222A").wikidata_id == "Q1000011"
 
 
 def test_author_facts_lookup_notable_work_beats_occupation(rsps):
@@ -147,7 +147,7 @@ def test_author_facts_lookup_notable_work_beats_occupation(rsps):
 
     facts = author_facts_lookup(name="John Smith", known_titles=["The Highland Ledger"])
 
-    assert (facts.wikidataID, facts.nationality) == ("Q1000011", "Scottish")
+    assert (facts.wikidata_id, facts.nationality) == ("Q1000011", "Scottish")
 
 
 def test_author_facts_lookup_caches_negative_results(rsps):
@@ -173,6 +173,24 @@ def test_author_facts_lookup_caches_positive_results_and_cached_only_reads_them(
     assert again == first and len(rsps.calls) == calls and search.call_count == 1
     # A hinted hit also answers the bare name from the cache.
     assert author_facts_cached(name="Dahl, Roald").facts == first
+
+
+def test_author_facts_wire_names_and_cache_entries_of_the_earlier_shape():
+    from django.core.cache import cache
+
+    from enrichment import authors as authors_module
+
+    facts = AuthorFacts(name="Roald Dahl", wikidata_id="Q25161", gender="Male", birth_year=1916)
+    wire = facts.to_wire()
+    assert wire == {"name": "Roald Dahl", "wikidataID": "Q25161", "gender": "Male", "birthYear": 1916}
+    assert AuthorFacts.from_wire(wire) == facts
+    # Entries cached before the fields were snake_case hold the same wire names (and explicit Nones).
+    earlier = {**wire, "nationality": "British", "culturalRegion": "Europe", "deathYear": None}
+    cache.set(authors_module._cache_key("Roald Dahl", (), None), {"facts": earlier}, 60)
+    cached = author_facts_cached(name="Roald Dahl").facts
+    assert (cached.wikidata_id, cached.cultural_region, cached.death_year) == ("Q25161", "Europe", None)
+    cache.set(authors_module._cache_key("Roald Dahl", (), None), {"facts": {"name": "x"}}, 60)
+    assert author_facts_cached(name="Roald Dahl") is None  # not an answer: looked up again
 
 
 @pytest.mark.parametrize("failure", [500, requests.exceptions.ReadTimeout("slow")])
@@ -207,16 +225,14 @@ def test_author_facts_lookup_many_runs_each_name_once(rsps):
     )  # fmt: skip
 
     assert set(results) == {"Marlon James", "Vincent Eri", "Zzyzx Qwerty"}
-    assert results["Marlon James"].culturalRegion == "Caribbean"
-    assert results["Vincent Eri"].culturalRegion == "Oceania"
+    assert results["Marlon James"].cultural_region == "Caribbean"
+    assert results["Vincent Eri"].cultural_region == "Oceania"
     assert results["Zzyzx Qwerty"] is None
     searches = [c for c in rsps.calls if "wbsearchentities" in c.request.url]
     assert len(searches) == 3
 
 
 def test_author_facts_cached_many_one_read_answers_queued_and_unknown(monkeypatch):
-    from dataclasses import asdict
-
     from django.core.cache import cache
 
     from enrichment import authors as authors_module
@@ -227,8 +243,8 @@ def test_author_facts_cached_many_one_read_answers_queued_and_unknown(monkeypatc
         author_facts_queue_claim,
     )
 
-    facts = AuthorFacts(name="Ursula K. Le Guin", wikidataID="Q181659", gender="Female")
-    cache.set(authors_module._cache_key("Ursula K. Le Guin", (), None), {"facts": asdict(facts)}, 60)
+    facts = AuthorFacts(name="Ursula K. Le Guin", wikidata_id="Q181659", gender="Female")
+    cache.set(authors_module._cache_key("Ursula K. Le Guin", (), None), {"facts": facts.to_wire()}, 60)
     author_facts_not_found_remember(name="Nobody Atall")
     assert author_facts_queue_claim(name="Queued Person", ttl=60) is True
     assert author_facts_queue_claim(name="Queued Person", ttl=60) is False  # already claimed

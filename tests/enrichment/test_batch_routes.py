@@ -7,6 +7,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from booktrack.core.ratelimit import reset_local_windows
+from enrichment.tasks import run_batch_enrichment
 from jobs.models import Job
 
 
@@ -19,8 +20,9 @@ def client():
 
 @pytest.fixture
 def send_task():
-    with mock.patch("jobs.services.current_app.send_task") as send:
-        yield send
+    """The batch task's `delay`, which `delay_on_commit` calls once the transaction commits."""
+    with mock.patch.object(run_batch_enrichment, "delay") as delay:
+        yield delay
 
 
 def _post(client, body, path="/v1/enrichment/batch"):
@@ -39,7 +41,7 @@ def test_batch_route_starts_job_and_queues_task_after_commit(client, send_task):
     data = body["data"]
     assert data["success"] is True and data["processedCount"] == 0 and data["totalCount"] == 1
     assert data["jobId"] == job_id and len(data["token"]) >= 32
-    send_task.assert_called_once_with("enrichment.run_batch_enrichment", args=[job_id])
+    send_task.assert_called_once_with(job_id)
     job = Job.objects.get(pk=job_id)
     assert job.params == {"books": [{"title": "Dune", "author": "Frank Herbert", "isbn": "9780441013593"}]}
     assert job.token_hash != data["token"]
@@ -104,3 +106,16 @@ def test_batch_route_is_rate_limited_as_expensive(client, send_task, settings):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "expensive": (2, 60)}
     codes = [_post(client, {"jobId": str(uuid.uuid4()), "books": [{"title": "x"}]}).status_code for _ in range(3)]
     assert codes == [202, 202, 429]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/v1/enrichment/batch", "/api/enrichment/start"])
+def test_batch_start_answers_an_upper_case_job_id_as_sent(client, send_task, path):
+    job_id = uuid.uuid4()
+    sent = str(job_id).upper()
+    body = {"jobId": sent, "books": [{"title": "Dune"}]} if "batch" in path else {"jobId": sent, "workIds": ["Dune"]}
+    response = _post(client, body, path=path)
+    assert response.status_code == 202 and response.json()["data"]["jobId"] == sent
+    assert Job.objects.filter(pk=job_id).exists()  # stored canonical: any spelling finds it
+    again = _post(client, {**body, "jobId": str(job_id)}, path=path)
+    assert again.status_code == 409

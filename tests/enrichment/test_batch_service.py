@@ -45,7 +45,7 @@ def test_batch_run_returns_one_entry_per_book_in_request_order():
     }
     assert reporter.names()[0] == "started" and reporter.names()[-1] == "complete"
     assert reporter.processed_seen == list(range(1, 11))
-    assert reporter.summary.totalProcessed == 10 and reporter.summary.successCount == 10
+    assert reporter.summary.total_processed == 10 and reporter.summary.success_count == 10
     assert reporter.result["books"] == outcome.results
 
 
@@ -61,7 +61,7 @@ def test_batch_run_one_failed_book_never_fails_the_batch():
     assert "exploded" in outcome.results[1]["error"]
     assert outcome.results[2]["error"] == "No match found."
     assert "enriched" not in outcome.results[1]
-    assert outcome.summary.failureCount == 2 and reporter.names()[-1] == "complete"
+    assert outcome.summary.failure_count == 2 and reporter.names()[-1] == "complete"
 
 
 def test_batch_run_cancel_stops_processing_and_keeps_finished_results():
@@ -117,7 +117,7 @@ def test_batch_run_resumes_without_redoing_finished_books():
     reporter = FakeProgressReporter(preloaded=done)
     outcome = batch_enrichment_run(job_id="j", books=BOOKS, reporter=reporter, lookup=fake_lookup(calls))
     assert sorted(calls) == [f"Book {i}" for i in range(4, 10)]
-    assert len(outcome.results) == 10 and outcome.summary.totalProcessed == 10
+    assert len(outcome.results) == 10 and outcome.summary.total_processed == 10
 
 
 @pytest.mark.django_db
@@ -126,7 +126,6 @@ def test_batch_execute_persists_items_results_and_skips_finished_jobs():
         pipeline="batch_enrichment",
         total=3,
         params={"books": [{"title": "Dune", "author": "Frank Herbert"}, {"title": "Nope"}, {"title": "Emma"}]},
-        task_name="enrichment.run_batch_enrichment",
     )
     outcome = batch_enrichment_execute(job_id=str(job.id), lookup=fake_lookup(missing_titles={"Nope"}))
     assert [e["success"] for e in outcome.results] == [True, False, True]

@@ -5,13 +5,13 @@ from collections import Counter
 import pytest
 
 from enrichment.countries import (
-    CULTURAL_REGIONS,
     HISTORICAL_STATES,
     SOVEREIGN_STATES,
     UK_NATIONS,
     country_by_name,
     country_by_qid,
 )
+from search.dto import CULTURAL_REGIONS
 
 
 def test_country_table_covers_every_sovereign_state():

@@ -53,7 +53,7 @@ def test_author_eval_drops_when_a_country_mapping_is_wrong(monkeypatch):
 
 def test_author_eval_drops_when_gender_or_acceptance_is_wrong(monkeypatch):
     baseline = author_eval()
-    monkeypatch.setattr(wikidata, "GENDERS", {**wikidata.GENDERS, "Q1052281": "Male"})
+    monkeypatch.setattr(wikidata, "GENDER_BY_QID", {**wikidata.GENDER_BY_QID, "Q1052281": "Male"})
     monkeypatch.setattr(wikidata, "WRITER_OCCUPATIONS", frozenset({"Q6625963"}))
     report = author_eval()
     assert report.fields["gender"].correct < baseline.fields["gender"].correct

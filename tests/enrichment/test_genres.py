@@ -92,7 +92,8 @@ def test_normalize_genres_isbndb_class_codes_are_noise():
         ("Fantsy", ["Fantasy"]),
         ("Mystrey", ["Mystery"]),
         ("Horor", ["Horror"]),
-        ("Pottery", ["Pottery"]),  # a real word 0.92 similar to "Poetry" stays itself
+        ("Fnatasy", ["Fantasy"]),  # two letters swapped: one edit
+        ("Pottery", ["Pottery"]),  # a real word 2 edits from "Poetry" stays itself
         ("Romans", ["Romans"]),
         ("Juvenile fiction", ["Children's"]),
         ("Young adult fiction", ["Young Adult"]),

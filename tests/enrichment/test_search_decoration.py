@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import asdict
 
 import pytest
 from django.core.cache import cache
@@ -27,17 +26,17 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 HERBERT = AuthorFacts(
     name="Frank Herbert",
-    wikidataID="Q7934",
+    wikidata_id="Q7934",
     gender="Male",
     nationality="American",
-    culturalRegion="North America",
-    birthYear=1920,
-    deathYear=1986,
+    cultural_region="North America",
+    birth_year=1920,
+    death_year=1986,
 )
 
 
 def seed_facts(name: str, facts: AuthorFacts | None) -> None:
-    cache.set(author_cache_key(name, (), None), {"facts": asdict(facts) if facts else None}, 600)
+    cache.set(author_cache_key(name, (), None), {"facts": facts.to_wire() if facts else None}, 600)
 
 
 def flush_sender() -> None:
@@ -104,7 +103,7 @@ def test_unknown_and_not_found_authors_stay_unknown(queued):
 
 def test_one_cache_read_per_answer(monkeypatch, queued):
     for name in ("A One", "B Two", "C Three"):
-        seed_facts(name, AuthorFacts(name=name, wikidataID="Q1", gender="Female"))
+        seed_facts(name, AuthorFacts(name=name, wikidata_id="Q1", gender="Female"))
     calls = {"get": 0, "get_many": 0, "add": 0}
     real = authors_module.cache
 
@@ -205,7 +204,7 @@ def test_fill_task_is_idempotent_and_caches_not_found(fake):
     fill_author_facts.apply(args=[payload])
     calls = fake.count("GET /wikidata")
     assert calls > 0
-    assert author_facts_cached(name="Frank Herbert").facts.wikidataID == "Q7934"
+    assert author_facts_cached(name="Frank Herbert").facts.wikidata_id == "Q7934"
     nobody = author_facts_cached(name="Zzqxv Nobodyknown")
     assert nobody is not None and nobody.facts is None  # the bare name is answered: not queued again
     fill_author_facts.apply(args=[payload])  # a redelivery

@@ -120,6 +120,13 @@ def test_names_match_handles_order_initials_and_accents():
     assert not names_match("Roald Dahl", ["Roald Dahl Museum and Story Centre"])
 
 
+def test_names_match_suffixed_catalogue_name_matches_the_label():
+    # The catalogue form with a suffix used to keep its surname first here (another key than search's).
+    assert names_match("King, Martin Luther, Jr.", ["Martin Luther King Jr."])
+    assert names_match("Le Guin, Ursula K.", ["Ursula K. Le Guin"])
+    assert not names_match("Brian Herbert", ["Frank Herbert"])
+
+
 def test_titles_match_ignores_articles_and_subtitles():
     assert titles_match(["Hobbit"], ["The Hobbit: or There and Back Again"])
     assert not titles_match(["Matilda"], ["The BFG"])

@@ -10,6 +10,9 @@ GenerateContentResponse shape (tests/fixtures/upstream/gemini/):
   an image smaller than 32x32 -> ``{"books": []}``;
 - a request whose text holds a CSV header -> JSON-mode text ``{"columns": {...}}`` mapping our
   fields to the header names;
+- a request whose response schema asks for ``hasHeaderRow`` (the CSV importer's column mapping,
+  rows sent as a JSON array) -> ``{"hasHeaderRow": bool, "columns": {field: index | null}}``: header
+  names matched by hint, else columns guessed from the sample values (ISBN-like, year, text);
 - anything else -> a short plain-text answer.
 
 Missing ``x-goog-api-key`` -> 403; a key starting with ``invalid`` -> the recorded 400
@@ -182,6 +185,71 @@ def map_columns(header: list[str]) -> dict:
     return {"columns": columns}
 
 
+def _schema_properties(payload: dict) -> dict:
+    config = payload.get("generationConfig") or payload.get("generation_config") or {}
+    schema = config.get("responseSchema") or config.get("responseJsonSchema") or {}
+    return schema.get("properties") or {}
+
+
+def _rows_in(texts: list[str]) -> list[list[str]] | None:
+    for text in texts:
+        start = text.find("[[")
+        if start < 0:
+            continue
+        try:
+            rows, _ = json.JSONDecoder().raw_decode(text[start:])
+        except ValueError:
+            continue
+        if isinstance(rows, list) and rows and all(isinstance(r, list) for r in rows):
+            return [[str(c) for c in r] for r in rows]
+    return None
+
+
+def _looks_like(values: list[str], kind: str) -> bool:
+    values = [v.strip() for v in values if v.strip()]
+    if not values:
+        return False
+    digits = [v.replace("-", "").replace("=", "").strip('"') for v in values]
+    if kind == "isbn":
+        return all(d[:-1].isdigit() and len(d) in (10, 13) for d in digits)
+    if kind == "year":
+        return all(d.isdigit() and len(d) == 4 and 1000 <= int(d) <= 2100 for d in digits)
+    if kind == "rating":
+        return all(d.replace(".", "", 1).isdigit() and float(d) <= 5 for d in digits)
+    return all(not d.replace(".", "", 1).isdigit() for d in digits)
+
+
+def map_columns_by_index(rows: list[list[str]]) -> dict:
+    """The CSV importer's mapping: does row 0 name the columns, and which index holds each field."""
+    first, samples = rows[0], rows[1:]
+    named = map_columns(first)["columns"]
+    lowered = [c.strip().lower() for c in first]
+    has_header = bool(named)
+    columns: dict[str, int | None] = dict.fromkeys(COLUMN_HINTS)
+    for field, name in named.items():
+        columns[field] = lowered.index(name.lower())
+    body = samples if has_header else rows
+    width = max(len(r) for r in rows)
+    taken = {i for i in columns.values() if i is not None}
+    texts = []
+    for i in range(width):
+        if i in taken:
+            continue
+        values = [r[i] for r in body if i < len(r)]
+        if columns["isbn13"] is None and columns["isbn"] is None and _looks_like(values, "isbn"):
+            columns["isbn13"] = i
+        elif columns["publicationYear"] is None and _looks_like(values, "year"):
+            columns["publicationYear"] = i
+        elif columns["rating"] is None and _looks_like(values, "rating"):
+            columns["rating"] = i
+        elif _looks_like(values, "text"):
+            texts.append(i)
+    for field in ("title", "author"):
+        if columns[field] is None and texts:
+            columns[field] = texts.pop(0)
+    return {"hasHeaderRow": has_header, "columns": columns}
+
+
 def _csv_header(text: str) -> list[str] | None:
     for line in text.splitlines():
         if line.count(",") >= 1 or line.count("\t") >= 2:
@@ -230,6 +298,8 @@ def generate_content(request: Request) -> Response:
                 "INVALID_ARGUMENT",
             )
         text = json.dumps(detected, ensure_ascii=False)
+    elif "hasHeaderRow" in _schema_properties(payload) and (rows := _rows_in(texts)):
+        text = json.dumps(map_columns_by_index(rows), ensure_ascii=False)
     elif (header := next(filter(None, (_csv_header(t) for t in texts)), None)) is not None:
         text = json.dumps(map_columns(header), ensure_ascii=False)
     else:

@@ -100,7 +100,8 @@ def volume(work: dict, edition: dict, *, detailed: bool = False, query: str = ""
                 "extraLarge": f"{publisher}&zoom=6&edge=curl&imgtk=AFLRE7&source=gbs_api",
             }
         info["imageLinks"] = links
-    info["language"] = edition["lang"]
+    if edition.get("google_language", True):
+        info["language"] = edition["lang"]
     dq = f"&dq={query}" if query else ""
     info["previewLink"] = f"http://books.google.com/books?id={gid}&printsec=frontcover{dq}&hl=&cd=1&source=gbs_api"
     info["infoLink"] = f"http://books.google.com/books?id={gid}{dq}&hl=&source=gbs_api"

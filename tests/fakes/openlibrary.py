@@ -392,7 +392,7 @@ def search_authors(request: Request) -> Response:
 
 
 def books_api(request: Request) -> Response:
-    """``/api/books?bibkeys=ISBN:a,ISBN:b&jscmd=data&format=json`` (many keys per call)."""
+    """``/api/books?bibkeys=ISBN:a,ISBN:b&jscmd=data|details|viewapi&format=json`` (many keys per call)."""
     cmd = request.arg("jscmd", "viewapi")
     result: dict = {}
     for bibkey in filter(None, (k.strip() for k in (request.arg("bibkeys") or "").split(","))):
@@ -410,7 +410,12 @@ def books_api(request: Request) -> Response:
             found = CATALOG.by_ol_edition.get(value)
         if found is None or "o" not in found[1]["sources"] or not found[1]["ol_key"]:
             continue  # unknown keys are silently left out, like the real API
-        result[bibkey] = _books_api_data(*found, request) if cmd == "data" else _books_api_view(bibkey, *found, request)
+        if cmd == "data":
+            result[bibkey] = _books_api_data(*found, request)
+        elif cmd == "details":
+            result[bibkey] = _books_api_details(bibkey, *found, request)
+        else:
+            result[bibkey] = _books_api_view(bibkey, *found, request)
     if request.arg("format") == "json":
         return json_response(result)
     callback = request.arg("callback")
@@ -465,6 +470,26 @@ def _books_api_view(bibkey: str, work: dict, edition: dict, request: Request) ->
     if edition.get("cover_id"):
         view["thumbnail_url"] = _cover_urls(request, edition["cover_id"])["small"]
     return view
+
+
+def _books_api_details(bibkey: str, work: dict, edition: dict, request: Request) -> dict:
+    """``jscmd=details``: the viewapi fields plus ``details``, the edition record itself (the recorded
+    edition sample where there is one), with its authors expanded to ``{key, name}`` as OpenLibrary's
+    dynlinks does. The record carries ``languages`` (MARC codes) and ``works``."""
+    olid = edition["ol_key"]
+    recorded = RECORDED_EDITIONS.get(olid)
+    details = sample_json(recorded) if recorded else edition_doc(work, edition)
+    authors = []
+    for author in details.get("authors") or []:
+        key = author.get("key", "").rsplit("/", 1)[-1]
+        name = CATALOG.authors.get(key, {}).get("name")
+        authors.append({"key": author["key"], "name": name} if name else {"key": author["key"]})
+    if authors:
+        details["authors"] = authors
+    view = _books_api_view(bibkey, work, edition, request)
+    if details.get("covers") and "thumbnail_url" not in view:
+        view["thumbnail_url"] = _cover_urls(request, details["covers"][0])["small"]
+    return {**view, "details": details}
 
 
 ROUTES = [

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from tests.fakes.server import FakeUpstreams
-from tests.samples import UPSTREAM_FIXTURES
+from tests.samples import UPSTREAM_FIXTURES, sample_json
 
 pytestmark = []
 
@@ -152,6 +152,32 @@ def test_openlibrary_books_api_answers_many_isbns_per_call(fake):
     dune = body["ISBN:9780441172719"]
     assert dune["authors"][0]["name"] == "Frank Herbert" and dune["publishers"] == [{"name": "Ace"}]
     assert dune["cover"]["medium"].startswith(fake.base_urls["OPENLIBRARY_COVERS_BASE_URL"])
+
+
+def test_openlibrary_books_api_details_is_the_edition_record_with_languages_and_work(fake):
+    url = (
+        fake.base_urls["OPENLIBRARY_BASE_URL"]
+        + "/api/books?bibkeys=ISBN:9780140328721,ISBN:9788497596824,ISBN:9782070360024,ISBN:9780000000002"
+        "&jscmd=details&format=json"
+    )
+    _, _, body = fetch_json(url)
+    assert set(body) == {"ISBN:9780140328721", "ISBN:9788497596824", "ISBN:9782070360024"}
+    fox = body["ISBN:9780140328721"]
+    assert fox["bib_key"] == "ISBN:9780140328721" and fox["info_url"] and fox["preview"]
+    assert fox["thumbnail_url"].endswith("/b/id/8739161-S.jpg")
+    recorded = sample_json("openlibrary/isbn_9780140328721_edition.json")
+    # The recorded edition, authors expanded to {key, name} as OpenLibrary's dynlinks does.
+    assert {k: v for k, v in fox["details"].items() if k != "authors"} == {
+        k: v for k, v in recorded.items() if k != "authors"
+    }
+    assert fox["details"]["authors"] == [{"key": "/authors/OL34184A", "name": "Roald Dahl"}]
+    languages = {k: v["details"]["languages"] for k, v in body.items()}
+    assert languages == {
+        "ISBN:9780140328721": [{"key": "/languages/eng"}],
+        "ISBN:9788497596824": [{"key": "/languages/spa"}],
+        "ISBN:9782070360024": [{"key": "/languages/fre"}],
+    }
+    assert body["ISBN:9788497596824"]["details"]["works"] == [{"key": "/works/OL893415W"}]
 
 
 def test_openlibrary_search_authors_returns_docs(fake):

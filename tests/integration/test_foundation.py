@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 from websockets.asyncio.client import connect
 
 from tests.integration.conftest import ROOT, start_uvicorn
@@ -65,6 +66,18 @@ def test_metrics_count_requests_across_server_processes(limited_server):
     ).json()
     live = next(r for r in report["requests"]["byRoute"] if r["route"] == "health/live")
     assert live["2xx"] >= 40
+    # The Prometheus exposition answers for every worker too, whichever one serves the scrape.
+    text = requests.get(
+        f"{limited_server}/metrics?format=prometheus", headers={"Authorization": f"Bearer {OPS_TOKEN}"}, timeout=10
+    ).text
+    families = {family.name: family for family in text_string_to_metric_families(text)}
+    assert families["booktrack_http_requests"].type == "counter"
+    served = [
+        s.value
+        for s in families["booktrack_http_requests"].samples
+        if s.labels == {"route": "health/live", "method": "GET", "status": "2xx"}
+    ]
+    assert len(served) == 1 and served[0] >= live["2xx"]  # cumulative: the window's figure and any older
     assert requests.get(f"{limited_server}/metrics", timeout=10).status_code == 401
 
 
@@ -196,8 +209,8 @@ def test_embedded_mode_finishes_a_job_its_previous_process_left_queued(stack, tm
     env["DATA_DIR"] = str(data_dir)
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
     create = (
-        "import json; from jobs.services import job_create; from enrichment.batch import TASK_NAME; "
-        "job, token = job_create(pipeline='batch_enrichment', total=1, task_name=TASK_NAME, "
+        "import json; from jobs.services import job_create; "
+        "job, token = job_create(pipeline='batch_enrichment', total=1, "
         "params={'books': [{'title': 'Dune', 'author': 'Frank Herbert'}]}); "
         "print(json.dumps({'id': str(job.id), 'token': token}))"
     )

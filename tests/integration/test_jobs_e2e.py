@@ -251,3 +251,21 @@ def test_worker_sigkill_mid_batch_resumes_without_losing_or_repeating_books(stac
     assert [t for t, _ in rows].count("job_started") == 1 and [t for t, _ in rows].count("job_complete") == 1
     messages, code = run(collect(stack.ws_url(job_id, token)))
     assert code == 1000 and len(logged(messages)) == len(rows)
+
+
+def test_upper_case_job_id_as_swift_sends_it_and_results_without_a_token(stack, running_worker, fake_upstreams):
+    """What the shipped iOS app does: `UUID().uuidString` (upper-case) as jobId, results with no token."""
+    job_id = str(uuid.uuid4()).upper()
+    books = unique_books(2)
+    response = stack.http("POST", "/v1/enrichment/batch", json={"jobId": job_id, "books": books})
+    assert response.status_code == 202 and response.json()["data"]["jobId"] == job_id
+    token = response.json()["data"]["token"]
+    messages, code = run(collect(stack.ws_url(job_id, token)))
+    assert code == 1000 and all(m["jobId"] == job_id for m in messages)
+    state = stack.http("GET", f"/api/job-state/{job_id}", token=token).json()
+    assert state["jobId"] == job_id and state["status"] == "complete"
+    assert state["resultsUrl"] == f"/v1/enrichment/results/{job_id}"
+    results = stack.http("GET", state["resultsUrl"])  # no Authorization header, as the apps send it
+    assert results.status_code == 200
+    assert [b["title"] for b in results.json()["data"]["books"]] == [b["title"] for b in books]
+    assert stack.http("GET", state["resultsUrl"], token="wrong").status_code == 401

@@ -38,7 +38,7 @@ async def receive_close(comm, timeout=3):
 
 
 def _summary(job):
-    return JobSummary(totalProcessed=2, successCount=2, failureCount=0, duration=3, resourceId=str(job.id))
+    return JobSummary(total_processed=2, success_count=2, failure_count=0, duration=3, resource_id=str(job.id))
 
 
 def _finished_job(total=2):

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from jobs.events import JobSummary
+from jobs.events import JobComplete, JobProgress, JobStarted, JobSummary
 from jobs.models import Job, JobEvent, JobItem, JobStatus
 from jobs.reporter import FakeProgressReporter, JobProgressReporter, ProgressReporter, StateThrottle
 from jobs.services import job_cancel
@@ -62,7 +62,7 @@ def test_reporter_events_have_increasing_seq_and_envelope_fields(make_job):
     reporter.progress(processed=1, status="one", current_item="A")
     reporter.progress(processed=2, status="two", current_item="B")
     reporter.complete(
-        summary=JobSummary(totalProcessed=3, successCount=3, failureCount=0, duration=5, resourceId=str(job.id)),
+        summary=JobSummary(total_processed=3, success_count=3, failure_count=0, duration=5, resource_id=str(job.id)),
         results={"books": []},
     )
     events = list(JobEvent.objects.filter(job=job).order_by("seq"))
@@ -95,7 +95,7 @@ def test_reporter_logs_nothing_after_cancel(make_job):
     assert reporter.is_canceled() is True
     reporter.progress(processed=3, status="x")
     reporter.complete(
-        summary=JobSummary(totalProcessed=3, successCount=3, failureCount=0, duration=1, resourceId="r"),
+        summary=JobSummary(total_processed=3, success_count=3, failure_count=0, duration=1, resource_id="r"),
         results={"books": []},
     )
     types = list(JobEvent.objects.filter(job=job).order_by("seq").values_list("type", "payload"))
@@ -152,3 +152,26 @@ def test_reporter_resumed_after_redelivery_never_logs_lower_progress(make_job):
     resumed.progress(processed=1, status="x")  # the resumed run counts its own items from 1
     last = JobEvent.objects.filter(job=job, type="job_progress").order_by("-seq").first()
     assert last.payload["processedCount"] == 4 and last.payload["progress"] == 0.4
+
+
+def test_event_payloads_are_snake_case_in_python_and_camel_case_on_the_wire():
+    progress = JobProgress(progress=0.5, status="x", processed_count=1, total_count=2, current_item="Dune")
+    assert progress.to_wire() == {
+        "progress": 0.5,
+        "status": "x",
+        "processedCount": 1,
+        "totalCount": 2,
+        "currentItem": "Dune",
+    }
+    flagged = JobProgress(
+        progress=1.0, status="x", processed_count=2, total_count=2, current_item="", keep_alive=True, canceled=True
+    )
+    assert flagged.to_wire()["keepAlive"] is True and flagged.to_wire()["canceled"] is True
+    summary = JobSummary(total_processed=2, success_count=1, failure_count=1, duration=7, resource_id="r")
+    complete = JobComplete(results_url="/v1/csv/results/r", summary=summary, extra={"booksCount": 1})
+    assert complete.to_wire() == {
+        "booksCount": 1,
+        "resultsUrl": "/v1/csv/results/r",
+        "summary": {"totalProcessed": 2, "successCount": 1, "failureCount": 1, "duration": 7, "resourceId": "r"},
+    }
+    assert JobStarted(total_count=3).to_wire() == {"totalCount": 3}

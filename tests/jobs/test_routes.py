@@ -27,7 +27,7 @@ def _complete(job, results=None):
     reporter = JobProgressReporter(job_id=job.id)
     reporter.started(total=job.total_count)
     reporter.complete(
-        summary=JobSummary(totalProcessed=1, successCount=1, failureCount=0, duration=1, resourceId=str(job.id)),
+        summary=JobSummary(total_processed=1, success_count=1, failure_count=0, duration=1, resource_id=str(job.id)),
         results=results if results is not None else {"books": [{"title": "Dune", "success": True}]},
     )
 
@@ -139,7 +139,6 @@ def test_results_routes_serve_each_pipeline(client, db):
         _complete(job, results={"pipeline": pipeline})
         response = client.get(f"/v1/{path}/results/{job.id}", **_auth(token))
         assert response.status_code == 200 and response.json()["data"] == {"pipeline": pipeline}
-        assert client.get(f"/v1/{path}/results/{job.id}").status_code == 401
     other_job, other_token = job_create(pipeline="csv_import", total=1)
     _complete(other_job)
     assert client.get(f"/v1/scan/results/{other_job.id}", **_auth(other_token)).status_code == 404
@@ -219,3 +218,37 @@ def test_worker_partial_results_replace_the_cancel_placeholder(make_job):
     partial = {"books": [{"title": "A", "success": True}, {"title": "B", "success": False}], "canceled": True}
     reporter.canceled(results=partial)
     assert Job.objects.get(pk=job.id).results == partial
+
+
+RESULTS_ROUTES = [("ai_scan", "scan"), ("csv_import", "csv"), ("batch_enrichment", "enrichment")]
+
+
+@pytest.mark.parametrize(("pipeline", "route"), RESULTS_ROUTES)
+def test_results_answer_without_a_token(client, make_job, pipeline, route):
+    job, _ = make_job(pipeline=pipeline, total=1)
+    _complete(job, results={"pipeline": pipeline})
+    response = client.get(f"/v1/{route}/results/{job.id}")
+    assert response.status_code == 200 and response.json()["data"] == {"pipeline": pipeline}
+    assert client.get(f"/v1/{route}/results/{uuid.uuid4()}").status_code == 404
+
+
+@pytest.mark.parametrize(("pipeline", "route"), RESULTS_ROUTES)
+def test_results_refuse_a_wrong_token(client, make_job, pipeline, route):
+    job, _ = make_job(pipeline=pipeline, total=1)
+    _, other_token = make_job(pipeline=pipeline, total=1)
+    _complete(job)
+    for wrong in (_auth("not-the-token"), _auth(other_token)):
+        response = client.get(f"/v1/{route}/results/{job.id}", **wrong)
+        assert response.status_code == 401 and response.json()["error"]["code"] == "UNAUTHORIZED"
+    assert client.get(f"/v1/{route}/results/{job.id}?token=wrong").status_code == 401
+
+
+@pytest.mark.parametrize(("pipeline", "route"), RESULTS_ROUTES)
+def test_results_require_the_token_when_configured(client, make_job, settings, pipeline, route):
+    settings.JOB_RESULTS_REQUIRE_TOKEN = True
+    job, token = make_job(pipeline=pipeline, total=1)
+    _complete(job)
+    response = client.get(f"/v1/{route}/results/{job.id}")
+    assert response.status_code == 401 and response.json()["error"]["code"] == "UNAUTHORIZED"
+    assert client.get(f"/v1/{route}/results/{job.id}", **_auth("wrong")).status_code == 401
+    assert client.get(f"/v1/{route}/results/{job.id}", **_auth(token)).status_code == 200

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from booktrack.core import embedded_worker
 from booktrack.core.schedules import SCHEDULES
-from jobs import services
 from jobs.models import Job, JobEvent, JobStatus
+from jobs.pipelines import pipeline_get
 from jobs.services import MAX_REQUEUES, jobs_requeue_stalled
 from jobs.tasks import requeue_stalled_jobs
 
@@ -19,9 +19,10 @@ STALL = timedelta(minutes=40)
 
 @pytest.fixture
 def sent(monkeypatch):
-    """Task names and args handed to the broker."""
+    """Task names and args handed to the broker (through the task its pipeline registered)."""
     messages: list[tuple[str, list]] = []
-    monkeypatch.setattr(services.current_app, "send_task", lambda name, args=None, **kw: messages.append((name, args)))
+    task = pipeline_get("batch_enrichment").task
+    monkeypatch.setattr(task, "delay", lambda *args, **kw: messages.append((task.name, list(args))))
     return messages
 
 
@@ -32,9 +33,9 @@ def stale(job: Job, *, status: str = JobStatus.RUNNING, requeues: int = 0) -> No
 
 
 def test_stalled_jobs_are_sent_to_their_task_again(make_job, sent, django_capture_on_commit_callbacks):
-    running, _ = make_job(task_name="enrichment.run_batch_enrichment")
-    queued, _ = make_job(task_name="enrichment.run_batch_enrichment")
-    moving, _ = make_job(task_name="enrichment.run_batch_enrichment")
+    running, _ = make_job()
+    queued, _ = make_job()
+    moving, _ = make_job()
     stale(running)
     stale(queued, status=JobStatus.QUEUED)
     with django_capture_on_commit_callbacks(execute=True):
@@ -48,7 +49,7 @@ def test_stalled_jobs_are_sent_to_their_task_again(make_job, sent, django_captur
 
 
 def test_after_max_requeues_the_job_fails_with_an_event(make_job, sent):
-    job, _ = make_job(task_name="enrichment.run_batch_enrichment")
+    job, _ = make_job()
     stale(job, requeues=MAX_REQUEUES)
     outcome = jobs_requeue_stalled(stalled_for=STALL)
     assert outcome.failed == [str(job.id)] and sent == []
@@ -59,14 +60,14 @@ def test_after_max_requeues_the_job_fails_with_an_event(make_job, sent):
 
 
 def test_finished_jobs_are_never_touched(make_job, sent):
-    job, _ = make_job(task_name="enrichment.run_batch_enrichment")
+    job, _ = make_job()
     stale(job, status=JobStatus.COMPLETE)
     assert jobs_requeue_stalled(stalled_for=STALL).requeued == [] and sent == []
 
 
 def test_task_uses_the_setting_and_beat_runs_it(make_job, sent, settings):
     settings.JOB_STALL_SECONDS = 10**6
-    job, _ = make_job(task_name="enrichment.run_batch_enrichment")
+    job, _ = make_job()
     stale(job)
     assert requeue_stalled_jobs() == {"requeued": [], "failed": []}  # not stalled for a million seconds
     assert requeue_stalled_jobs(stalled_seconds=0)["requeued"] == [str(job.id)]
@@ -84,9 +85,9 @@ def test_embedded_start_requeues_every_unfinished_job(monkeypatch):
 
 
 def test_embedded_start_leaves_jobs_created_after_it_alone(make_job, sent):
-    before, _ = make_job(task_name="enrichment.run_batch_enrichment")
+    before, _ = make_job()
     Job.objects.filter(pk=before.pk).update(last_update=timezone.now() - timedelta(seconds=5))
     started = timezone.now()
-    after, _ = make_job(task_name="enrichment.run_batch_enrichment")  # already in the new broker
+    after, _ = make_job()  # already in the new broker
     assert requeue_stalled_jobs(stalled_seconds=0, as_of=started.isoformat())["requeued"] == [str(before.id)]
     assert Job.objects.get(pk=after.pk).requeue_count == 0

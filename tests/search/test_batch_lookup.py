@@ -7,7 +7,6 @@ import time
 import pytest
 
 from booktrack.core.exceptions import ProviderUnavailable
-from search import conf
 from search.cache import tiers
 from search.isbn import isbn_normalize
 from search.services import book_lookup_many, book_search_by_isbn
@@ -40,19 +39,22 @@ FIFTY = KNOWN + unknown_isbns(50 - len(KNOWN))
 
 @pytest.fixture
 def stored(monkeypatch):
-    """(key, value, ttl) of every write to the shared tier."""
+    """(key, value, ttl) of every write to the shared tier (a provisional answer is added, not set)."""
     written: list[tuple[str, object, int]] = []
-    original = tiers.kv_set
 
-    def spy(key, value, ttl):
-        written.append((key, value, ttl))
-        original(key, value, ttl)
+    def spy(original):
+        def write(key, value, ttl):
+            written.append((key, value, ttl))
+            original(key, value, ttl)
 
-    monkeypatch.setattr(tiers, "kv_set", spy)
+        return write
+
+    monkeypatch.setattr(tiers, "kv_set", spy(tiers.kv_set))
+    monkeypatch.setattr(tiers, "kv_add", spy(tiers.kv_add))
     return written
 
 
-def test_enrich_50_isbns_one_openlibrary_call_all_found_within_deadline(client, fake):
+def test_enrich_50_isbns_one_openlibrary_call_all_found_within_deadline(client, fake, settings):
     for upstream in SEARCH_UPSTREAMS:
         fake.configure(upstream, latency_ms=80)  # every upstream answer takes 80 ms
     started = time.monotonic()
@@ -67,7 +69,7 @@ def test_enrich_50_isbns_one_openlibrary_call_all_found_within_deadline(client, 
     assert fake.count(OL_BOOKS) == 1
     assert fake.count("isbndb") == fake.count(ISBNDB_BATCH) == 1
     assert fake.count("GET /google") == 50  # no batch endpoint: one per ISBN, in parallel
-    assert elapsed < 2.0 < conf.DEADLINE_SECONDS  # 50 serial Google calls alone would take 4 s
+    assert elapsed < 2.0 < settings.SEARCH_DEADLINE_SECONDS  # 50 serial Google calls alone would take 4 s
 
 
 def test_batch_answers_are_cached_per_isbn_for_single_lookups(client, fake, stored):
@@ -98,9 +100,9 @@ def test_batch_openlibrary_chunks_of_50(fake):
     assert sorted(len(str(k).split("ISBN:")) - 1 for k in keys) == [10, 50]
 
 
-def test_batch_openlibrary_failure_is_degraded_not_not_found(fake, stored, monkeypatch):
-    monkeypatch.setattr(conf, "DEGRADED_TTL", 120)
-    monkeypatch.setattr(conf, "NOT_FOUND_TTL", 300)
+def test_batch_openlibrary_failure_is_degraded_not_not_found(fake, stored, settings):
+    settings.SEARCH_TTL_DEGRADED = 120
+    settings.SEARCH_TTL_NOT_FOUND = 300
     fake.configure("openlibrary", status=500)
     found = book_lookup_many(isbns=FIFTY)
     assert {k for k, v in found.items() if v} == set(KNOWN)  # Google and ISBNdb still answer

@@ -10,7 +10,7 @@ import pytest
 import responses
 from django.core.cache import cache as django_cache
 
-from search import conf, services
+from search import services
 from search.cache import tiers
 
 GOOGLE_VOLUMES = "http://upstream.test/google/books/v1/volumes"
@@ -50,8 +50,8 @@ class EdgeClock:
 @pytest.fixture
 def edge_clock(monkeypatch, settings):
     settings.ISBNDB_API_KEY = None
-    monkeypatch.setattr(conf, "EDGE_FRESH_SECONDS", 300)
-    monkeypatch.setattr(conf, "EDGE_STALE_SECONDS", 3600)
+    settings.SEARCH_EDGE_FRESH_SECONDS = 300
+    settings.SEARCH_EDGE_STALE_SECONDS = 3600
     clock = EdgeClock()
     monkeypatch.setattr(tiers.edge, "clock", clock)
     return clock
@@ -82,7 +82,7 @@ def search():
     return services.book_search_by_title(query="Annihilation")
 
 
-def test_edge_fresh_then_stale_then_fresh_again_after_one_upstream_refresh(upstream, edge_clock):
+def test_edge_fresh_then_stale_then_fresh_again_after_one_upstream_refresh(upstream, edge_clock, settings):
     """Shared tier expired too: the stale answer is served at once; one refresh reaches the upstream."""
     upstream.get(GOOGLE_VOLUMES, json=volumes("old description"))
     first = search()
@@ -90,7 +90,7 @@ def test_edge_fresh_then_stale_then_fresh_again_after_one_upstream_refresh(upstr
     edge_clock.now += 100
     assert search().cache_source == "EDGE_FRESH"
 
-    edge_clock.now += conf.EDGE_FRESH_SECONDS  # past fresh, within stale
+    edge_clock.now += settings.SEARCH_EDGE_FRESH_SECONDS  # past fresh, within stale
     django_cache.clear()  # the shared copy is gone: the refresh must ask the provider
     release = threading.Event()
     refreshed = volumes("new description")
@@ -118,7 +118,7 @@ def test_edge_fresh_then_stale_then_fresh_again_after_one_upstream_refresh(upstr
     assert google_calls(upstream) == 2
 
 
-def test_edge_stale_refresh_takes_a_newer_shared_copy_without_an_upstream_call(upstream, edge_clock):
+def test_edge_stale_refresh_takes_a_newer_shared_copy_without_an_upstream_call(upstream, edge_clock, settings):
     """Another process refreshed the shared tier: the stale edge entry is renewed from it."""
     upstream.get(GOOGLE_VOLUMES, json=volumes("old description"))
     search()
@@ -128,7 +128,7 @@ def test_edge_stale_refresh_takes_a_newer_shared_copy_without_an_upstream_call(u
     updated = replace(newer, hits=(replace(hit, work=replace(hit.work, description="from another process")),))
     django_cache.set(key, updated.with_cache(cached=False, cache_source=None), 3600)
 
-    edge_clock.now += conf.EDGE_FRESH_SECONDS + 1
+    edge_clock.now += settings.SEARCH_EDGE_FRESH_SECONDS + 1
     stale = search()
     assert stale.cache_source == "EDGE_STALE" and stale.hits[0].work.description == "old description"
     join_refreshes()
@@ -137,10 +137,10 @@ def test_edge_stale_refresh_takes_a_newer_shared_copy_without_an_upstream_call(u
     assert google_calls(upstream) == 1
 
 
-def test_edge_past_stale_window_falls_through_to_the_shared_tier(upstream, edge_clock):
+def test_edge_past_stale_window_falls_through_to_the_shared_tier(upstream, edge_clock, settings):
     upstream.get(GOOGLE_VOLUMES, json=volumes("d"))
     search()
-    edge_clock.now += conf.EDGE_STALE_SECONDS + 1
+    edge_clock.now += settings.SEARCH_EDGE_STALE_SECONDS + 1
     result = search()
     assert result.cache_source == "KV" and result.cached is True
     assert not refresh_threads()
@@ -153,7 +153,7 @@ def test_edge_stale_refresh_during_an_outage_keeps_the_good_answer(upstream, edg
     settings.OUTBOUND_HTTP = {**settings.OUTBOUND_HTTP, "MAX_RETRIES": 0}
     upstream.get(GOOGLE_VOLUMES, json=volumes("old description"))
     search()
-    edge_clock.now += conf.EDGE_FRESH_SECONDS + 1
+    edge_clock.now += settings.SEARCH_EDGE_FRESH_SECONDS + 1
     django_cache.clear()
     upstream.remove(responses.GET, GOOGLE_VOLUMES)
     upstream.get(GOOGLE_VOLUMES, status=503)

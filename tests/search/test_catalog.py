@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from search import conf
 from search.catalog import catalog_lookup_isbn, catalog_upsert_hits
 from search.dto import AuthorDTO, EditionDTO, SearchHit, WorkDTO
 
@@ -36,11 +35,11 @@ def test_thinner_answer_is_merged_into_the_stored_one():
     assert [a.name for a in stored.authors] == ["Frank Herbert", "Brian Herbert"]  # in order
 
 
-def test_after_the_fresh_period_the_next_answer_starts_over():
+def test_after_the_fresh_period_the_next_answer_starts_over(settings):
     from search.models import Edition, Work
 
     catalog_upsert_hits(hits=[hit(description="A wrong description.", provider="openlibrary")])
-    long_ago = timezone.now() - timedelta(days=conf.CATALOG_FRESH_DAYS + 1)
+    long_ago = timezone.now() - timedelta(days=settings.SEARCH_CATALOG_FRESH_DAYS + 1)
     Edition.objects.update(merged_since=long_ago)
     Work.objects.update(merged_since=long_ago)
     catalog_upsert_hits(hits=[hit(publisher="Ace")])

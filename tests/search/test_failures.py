@@ -118,13 +118,13 @@ class FakeClock:
 
 
 @pytest.fixture
-def budget_clock(monkeypatch):
+def budget_clock(monkeypatch, settings):
     """OpenLibrary at 3 req/s (background share floor(3 * 0.6) = 1), on a fake clock."""
-    from search import budgets, conf
+    from search import budgets
 
-    monkeypatch.setattr(conf, "OPENLIBRARY_RPS", 3)
-    monkeypatch.setattr(conf, "BACKGROUND_SHARE", 0.6)
-    monkeypatch.setattr(conf, "BACKGROUND_MAX_WAIT", 5.0)
+    settings.SEARCH_OPENLIBRARY_RPS = 3
+    settings.SEARCH_BUDGET_BACKGROUND_SHARE = 0.6
+    settings.SEARCH_BUDGET_BACKGROUND_MAX_WAIT = 5.0
     clock = FakeClock(wall=1_700_000_000.0)
     monkeypatch.setattr(budgets, "default_clock", budgets.Clock(clock.wall, clock.monotonic, clock.sleep))
     return clock
@@ -165,11 +165,11 @@ def test_budget_background_waits_for_the_next_window_within_max_wait(budget_cloc
     assert budgets.budget_remaining()["openlibrary"]["used"] == 1  # counted in the new window
 
 
-def test_budget_background_gives_up_after_max_wait(budget_clock, monkeypatch):
+def test_budget_background_gives_up_after_max_wait(budget_clock, settings):
     from booktrack.core.exceptions import ProviderUnavailable
-    from search import budgets, conf
+    from search import budgets
 
-    monkeypatch.setattr(conf, "BACKGROUND_MAX_WAIT", 0.5)
+    settings.SEARCH_BUDGET_BACKGROUND_MAX_WAIT = 0.5
     with budgets.background_priority():
         budgets.budget_acquire(upstream="openlibrary", deadline=None)
         with pytest.raises(ProviderUnavailable) as excinfo:
@@ -187,11 +187,11 @@ def test_budget_interactive_waits_for_next_window_before_its_deadline(budget_clo
     assert len(budget_clock.sleeps) == 1 and budget_clock.sleeps[0] == pytest.approx(0.105, abs=0.001)
 
 
-def test_budget_google_daily_quota_spent_fails_at_once(budget_clock, monkeypatch):
+def test_budget_google_daily_quota_spent_fails_at_once(budget_clock, settings):
     from booktrack.core.exceptions import ProviderUnavailable
-    from search import budgets, conf
+    from search import budgets
 
-    monkeypatch.setattr(conf, "GOOGLE_BOOKS_DAILY_QUOTA", 2)
+    settings.SEARCH_GOOGLE_BOOKS_DAILY_QUOTA = 2
     budgets.budget_acquire(upstream="google-books", deadline=None, priority="interactive")
     budgets.budget_acquire(upstream="google-books", deadline=None, priority="interactive")
     with pytest.raises(ProviderUnavailable):

@@ -11,8 +11,9 @@ from search.cache.ttl import cache_ttl
 from search.dto import AuthorDTO, EditionDTO, ProviderPage, SearchHit, SearchResult, WorkDTO, provider_label
 from search.isbn import isbn_clean, isbn_normalize, isbn_to_10, isbn_to_13
 from search.merge import merge_pages
-from search.providers.base import clean_description, normalize_date, normalize_format, normalize_language
-from search.ranking import rank_hits, title_key
+from search.normalize import clean_description, normalize_date, normalize_format, normalize_language
+from search.ranking import rank_hits
+from search.text import edit_distance, fold, name_key, similarity, surname_key, title_key, uninvert_name
 
 
 def test_isbn_clean_and_convert():
@@ -198,6 +199,53 @@ def test_title_key_folds_case_and_accents_not_scripts():
     assert title_key("L'Étranger") == title_key("l etranger")
     assert title_key("1Q84 BOOK1") == "1q84 book1"
     assert title_key("ノルウェイの森") == "ノルウェイの森"
+
+
+def test_title_key_drops_leading_article_and_subtitle():
+    assert title_key("The Hobbit: or There and Back Again") == "hobbit"
+    assert title_key("Les Misérables") == "miserables"
+    assert title_key("The") == "the"  # a one-word title keeps its only word
+    assert title_key("It: A Novel") == "it a novel"  # too short a head to be the title
+
+
+def test_fold_casefolds_and_drops_accents():
+    assert fold("Gödel ÉMILE Straße") == "godel emile strasse"
+    assert fold(None) == ""
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Herbert, Frank", "Frank Herbert"),
+        ("King, Martin Luther, Jr.", "Martin Luther King Jr."),
+        ("Martin Luther King, Jr.", "Martin Luther King, Jr."),
+        ("Smith, John, 1950-", "Smith, John, 1950-"),
+        (
+            "Museum of Modern Art (New York, N.Y.), Department of Film",
+            "Museum of Modern Art (New York, N.Y.), Department of Film",
+        ),
+        ("Frank Herbert", "Frank Herbert"),
+    ],
+)
+def test_uninvert_name_only_turns_the_catalogue_form(raw, expected):
+    assert uninvert_name(raw) == expected
+
+
+def test_name_key_is_one_key_per_person_whatever_the_form():
+    assert name_key("Rowling, J.K.") == name_key("J. K. Rowling") == name_key("JK ROWLING") == "jkrowling"
+    # One suffix rule: catalogue, display and comma forms of a suffixed name are one key.
+    king = {name_key(n) for n in ("King, Martin Luther, Jr.", "Martin Luther King Jr.", "Martin Luther King, Jr.")}
+    assert king == {"martinlutherkingjr"}
+    assert name_key("García Márquez, Gabriel") == name_key("Gabriel Garcia Marquez")
+    assert name_key("Frank Herbert") != name_key("Brian Herbert")
+    assert surname_key("Tolkien, J.R.R.") == surname_key("J. R. R. Tolkien") == "tolkien"
+
+
+def test_similarity_and_edit_distance():
+    assert similarity("fantasy", "fantasy") == 1.0
+    assert similarity("pottery", "poetry") == pytest.approx(10 / 13)  # 2 * common subsequence / total
+    assert edit_distance("fnatasy", "fantasy") == 1  # an adjacent swap is one edit
+    assert edit_distance("pottery", "poetry") == 2
 
 
 def test_cache_ttl_quality_and_jitter():

@@ -134,7 +134,7 @@ def test_openlibrary_many_isbns_in_one_api_books_call(upstream):
     assert path_of(call) == "/openlibrary/api/books"
     assert query_of(call) == {
         "bibkeys": ["ISBN:9780316030571,ISBN:9782070427796"],
-        "jscmd": ["data"],
+        "jscmd": ["details"],
         "format": ["json"],
     }
 
@@ -302,12 +302,12 @@ def test_google_429_retry_after_pauses_google_for_later_searches(upstream, no_ke
     assert len(calls_to(upstream, GOOGLE)) == 2
 
 
-def test_budget_exhaustion_is_not_mistaken_for_an_upstream_retry_after(upstream, no_keys, monkeypatch):
+def test_budget_exhaustion_is_not_mistaken_for_an_upstream_retry_after(upstream, no_keys, settings):
     """Our own budget saying no (with its retryAfter) must not pause the upstream for everyone."""
     from booktrack.core.exceptions import ProviderUnavailable
-    from search import budgets, conf
+    from search import budgets
 
-    monkeypatch.setattr(conf, "GOOGLE_BOOKS_DAILY_QUOTA", 1)
+    settings.SEARCH_GOOGLE_BOOKS_DAILY_QUOTA = 1
     upstream.get(f"{GOOGLE}/volumes", json=GOOGLE_EMPTY)
     provider = GoogleBooksProvider()
     provider.search_isbn(isbn13="9780374104092", deadline=None)

@@ -226,6 +226,7 @@ WORKS: list[dict] = [
                 cover_id=8739161,
                 msrp="6.99",
                 google_description=False,
+                google_language=False,
             ),
             ed(
                 "9780142410349",
@@ -936,7 +937,7 @@ WORKS: list[dict] = [
     },
 ]
 
-# ISO 639-1 -> OpenLibrary / MARC language code
+# ISO 639-1 -> OpenLibrary / MARC language code (MARC's bibliographic codes: fre, ger, not fra, deu)
 OL_LANGUAGES = {"en": "eng", "fr": "fre", "es": "spa", "ja": "jpn", "de": "ger"}
 
 # ISBNdb binding -> OpenLibrary physical_format
