@@ -97,8 +97,8 @@ def _summary(rounds: list[dict[str, tuple]], costs: dict[str, float]) -> list[st
         "bridge is measured over the wire (two uvicorn servers, one worker each, "
         f"{BRIDGE_CONCURRENCY} keep-alive clients, {BRIDGE_ROUNDS} interleaved rounds of "
         f"{BRIDGE_SECONDS} s per route, median of the per-round ratios); lean dispatch and splicing as "
-        "CPU per request inside Django (best of 5 interleaved runs of 3,000 requests), where their "
-        "cost is not hidden by the load generator sharing the machine.",
+        "CPU per request inside Django (median of 8,000 requests per route, the routes called in turn), "
+        "where their cost is not hidden by the load generator sharing the machine.",
         "",
         "| trick (A) vs without it (B) | measure | A | B | A vs B |",
         "|---|---|---:|---:|---:|",
@@ -144,7 +144,8 @@ def _in_process_table(costs: dict[str, float]) -> list[str]:
         "## Search: CPU per request inside Django, cached ISBN vs the floor",
         "",
         "The same WSGI handler the server runs, called in one process (production settings, PostgreSQL, "
-        "Redis, caches warm), every route interleaved, CPU time (`process_time`), best run. The server "
+        "Redis, caches warm), the routes called in turn, each request timed in CPU time (`process_time`), "
+        "median per route. The server "
         "adds the same ASGI and socket cost to every row. The B sides are the cached ISBN view with one "
         "trick taken out (benchmarks/ab_views.py); all four answer the same data.",
         "",

@@ -3,19 +3,19 @@ without each of its in-process tricks (`make bench`, the A/B rows).
 
 Run as `python -m benchmarks.inprocess` in the service environment (the benchmark starts it with the
 fakes' env): builds the WSGI handler the server runs, with the B-side views of benchmarks/ab_views.py
-mounted beside the project's routes, warms the cache, then times REQUESTS calls of each route,
-interleaved RUNS times, in `time.process_time` (CPU, not wall: the shared machine's noise and the load
-generator stay out). Prints one JSON line: microseconds per request, best of the runs.
+mounted beside the project's routes, warms the cache, then calls the routes in turn, REQUESTS times
+each, timing every call in `time.process_time` (CPU, not wall: the shared machine's noise and the load
+generator stay out). Prints one JSON line: the median microseconds per request of each route.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import statistics
 import time
 
-REQUESTS = 3000
-RUNS = 5
+REQUESTS = 8000  # per route
 
 
 def main() -> None:
@@ -63,14 +63,16 @@ def main() -> None:
         if name != "floor":
             datas.add(json.dumps(json.loads(body)["data"], sort_keys=True))
     assert len(datas) == 1, "the A/B variants must answer the same data"  # noqa: S101
-    best = {name: float("inf") for name in routes}
-    for _ in range(RUNS):
+    # Round robin, one request of each route in turn, each timed on its own: drift and a noisy
+    # neighbour hit every route alike, and the median per route shrugs off the spikes.
+    samples: dict[str, list[float]] = {name: [] for name in routes}
+    clock = time.process_time
+    for _ in range(REQUESTS):
         for name, (path, query) in routes.items():
-            started = time.process_time()
-            for _ in range(REQUESTS):
-                call(path, query)
-            best[name] = min(best[name], (time.process_time() - started) / REQUESTS * 1e6)
-    print(json.dumps({name: round(us, 1) for name, us in best.items()}))
+            started = clock()
+            call(path, query)
+            samples[name].append(clock() - started)
+    print(json.dumps({name: round(statistics.median(times) * 1e6, 1) for name, times in samples.items()}))
 
 
 if __name__ == "__main__":
