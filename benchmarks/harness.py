@@ -123,14 +123,15 @@ def migrate(env: dict[str, str]) -> None:
 
 
 @contextmanager
-def server(env: dict[str, str], *, workers: int = 2):
+def server(env: dict[str, str], *, workers: int = 2, app: str = "booktrack.asgi:application"):
+    """uvicorn serving `app` (the project's ASGI application unless an A/B row says otherwise)."""
     port = free_port()
     proc = subprocess.Popen(  # noqa: S603
         [
             PY,
             "-m",
             "uvicorn",
-            "booktrack.asgi:application",
+            app,
             "--host",
             "127.0.0.1",
             "--port",

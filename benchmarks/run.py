@@ -18,7 +18,12 @@ from datetime import UTC, datetime
 from benchmarks import harness
 
 # Each module exposes `run(ctx) -> list[str]` (Markdown lines of its section).
-SCENARIOS = ("benchmarks.bench_floor", "benchmarks.bench_search", "benchmarks.bench_jobs")
+SCENARIOS = (
+    "benchmarks.bench_floor",
+    "benchmarks.bench_search",
+    "benchmarks.bench_tricks",
+    "benchmarks.bench_jobs",
+)
 
 
 class Context:

@@ -3,9 +3,9 @@
 HTTP goes through the streaming body-size guard into Django's synchronous handler, run on a thread
 pool by a2wsgi. Our views are synchronous (DRF, the ORM, requests), and Django's own ASGI handler
 hops between the event loop and threads several times per request (a thread-sensitive context per
-request, sync middleware adapted around an async core); serving the sync stack directly measured
-about 3x the throughput on the same machine (see docs/benchmarks.md). WebSockets are served by
-Channels consumers on the event loop.
+request, sync middleware adapted around an async core). `make bench` measures the bridge against
+Django's ASGI handler side by side (the "WSGI bridge" A/B row in docs/benchmarks.md). WebSockets are
+served by Channels consumers on the event loop.
 """
 
 from __future__ import annotations

@@ -1,7 +1,6 @@
 """Edition discovery: every edition of a work, deduplicated by ISBN-13, scored and sorted.
 
-Serves `GET /v1/editions/search` and the enrichment pipeline's choice of the best edition
-(`best_edition`). The scoring half is pure (`edition_score`, `editions_rank`); `editions_discover`
+Serves `GET /v1/editions/search`. The scoring half is pure (`edition_score`, `editions_rank`); `editions_discover`
 takes its candidates from `search.services.editions_search_result` (cached, all providers, all
 OpenLibrary editions of the work) and ranks them.
 
@@ -309,26 +308,6 @@ def editions_discover(
             deadline=deadline,
         ).editions
     )
-
-
-def best_edition(
-    *,
-    work_title: str,
-    author: str | None = None,
-    format_preference: str | None = None,
-    language: str | None = None,
-    deadline: float | None = None,
-) -> ScoredEdition | None:
-    """The edition the enrichment pipeline should use for a work, or None when none is found."""
-    found = editions_discover(
-        work_title=work_title,
-        author=author,
-        limit=1,
-        format_preference=format_preference,
-        language=language,
-        deadline=deadline,
-    )
-    return found[0] if found else None
 
 
 def scored_editions_wire(editions: Sequence[ScoredEdition]) -> list[dict]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from enrichment.search_decoration import FILL_TASK_NAME, author_facts_fill, queries_from_payload
+from enrichment.author_facts_fill import FILL_TASK_NAME, author_facts_fill, queries_from_payload
 
 
 @shared_task(name=FILL_TASK_NAME, acks_late=True, reject_on_worker_lost=True, ignore_result=True)

@@ -45,15 +45,6 @@ def _camel(name: str) -> str:
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
-class Memoized:
-    """DTOs are immutable, so derived forms (wire dicts, labelled or decorated copies) are kept on the
-    instance under `_`-prefixed attributes. They are never pickled: a cached answer stores its fields
-    only."""
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
-
-
 @dataclass(frozen=True)
 class BoundingBox:
     x: float
@@ -63,7 +54,7 @@ class BoundingBox:
 
 
 @dataclass(frozen=True)
-class AuthorDTO(Memoized):
+class AuthorDTO:
     name: str
     gender: str = "Unknown"
     cultural_region: str | None = None
@@ -88,7 +79,7 @@ class AuthorDTO(Memoized):
 
 
 @dataclass(frozen=True)
-class WorkDTO(Memoized):
+class WorkDTO:
     title: str
     subject_tags: tuple[str, ...] = ()
     goodreads_work_ids: tuple[str, ...] = field(default=(), metadata=_wire("goodreadsWorkIDs"))
@@ -127,7 +118,7 @@ class WorkDTO(Memoized):
 
 
 @dataclass(frozen=True)
-class EditionDTO(Memoized):
+class EditionDTO:
     isbns: tuple[str, ...] = ()
     format: str = DEFAULT_FORMAT
     amazon_asins: tuple[str, ...] = field(default=(), metadata=_wire("amazonASINs"))
@@ -162,7 +153,7 @@ class EditionDTO(Memoized):
 
 
 @dataclass(frozen=True)
-class SearchHit(Memoized):
+class SearchHit:
     """One book as found: a work, its edition, its authors (works/editions are parallel on the wire)."""
 
     work: WorkDTO
@@ -188,7 +179,7 @@ class ProviderPage:
 
 
 @dataclass(frozen=True)
-class SearchResult(Memoized):
+class SearchResult:
     hits: tuple[SearchHit, ...] = ()
     total_results: int = 0
     provider: str = "none"  # "google-books", "merged:google-books+openlibrary", "none", ...
@@ -223,27 +214,17 @@ class SearchResult(Memoized):
         return bool(self.hits)
 
     def with_cache(self, *, cached: bool, cache_source: str | None) -> SearchResult:
-        """This answer labelled with its cache tier; the same labelled instance every time, so a hot
-        cached answer keeps its computed wire form."""
-        memo = self.__dict__.setdefault("_with_cache", {})
-        labelled = memo.get((cached, cache_source))
-        if labelled is None:
-            labelled = replace(self, cached=cached, cache_source=cache_source)
-            memo[(cached, cache_source)] = labelled
-        return labelled
+        """This answer labelled with the cache tier that served it."""
+        return replace(self, cached=cached, cache_source=cache_source)
 
     def to_wire(self) -> dict[str, Any]:
-        """The search payload: {works, editions, authors, totalResults} (computed once per result)."""
-        cached = self.__dict__.get("_wire_cache")
-        if cached is None:
-            cached = {
-                "works": [w.to_wire() for w in self.works],
-                "editions": [e.to_wire() for e in self.editions],
-                "authors": [a.to_wire() for a in self.authors],
-                "totalResults": self.total_results,
-            }
-            object.__setattr__(self, "_wire_cache", cached)
-        return cached
+        """The search payload: {works, editions, authors, totalResults}."""
+        return {
+            "works": [w.to_wire() for w in self.works],
+            "editions": [e.to_wire() for e in self.editions],
+            "authors": [a.to_wire() for a in self.authors],
+            "totalResults": self.total_results,
+        }
 
 
 def provider_label(providers: Iterable[str]) -> str:
@@ -291,14 +272,7 @@ def _wire_field_names(cls: type) -> dict[str, str]:
 
 
 def to_wire(dto: Any) -> dict[str, Any]:
-    """The one serializer: camelCase names, optional (None-default) fields omitted when None.
-
-    DTOs are immutable, so each one's wire form is computed once and kept on the instance (a cached
-    answer is served many times). Callers treat the returned dict as read-only.
-    """
-    cached = dto.__dict__.get("_wire_cache")
-    if cached is not None:
-        return cached
+    """The one serializer: camelCase names, optional (None-default) fields omitted when None."""
     out: dict[str, Any] = {}
     for name, wire_name, optional, is_provenance in _wire_plan(type(dto)):
         value = getattr(dto, name)
@@ -311,7 +285,6 @@ def to_wire(dto: Any) -> dict[str, Any]:
                 out["provenance"] = {names.get(k, _camel(k)): v for k, v in value.items()}
             continue
         out[wire_name] = _wire_value(value)
-    object.__setattr__(dto, "_wire_cache", out)
     return out
 
 

@@ -16,7 +16,10 @@ from dataclasses import dataclass, replace
 from django.conf import settings
 
 from booktrack.core.exceptions import InvalidQuery, ProviderUnavailable
-from search.cache import cache_key, cache_ttl, cached_fetch, cached_fetch_many, kv_set, query_key
+from search.answers import Fetched, ServedAnswer
+from search.cache.keys import cache_key, query_key
+from search.cache.tiers import answer_fetch, cached_fetch, cached_fetch_many, kv_set
+from search.cache.ttl import cache_ttl
 from search.catalog import (
     catalog_fill_work_facts,
     catalog_lookup_isbn,
@@ -120,7 +123,7 @@ def _with_work_facts(results: dict[str, SearchResult]) -> tuple[dict[str, Search
     An answer that lacked facts (`work_facts_missing`, judged on the answer as given: the stored
     record no longer tells an edition's date from a work's first year) whose work is not done is
     `provisional`: the completion (queued by the caller for the due ids) rewrites its cache entry, so
-    the cache tiers hold it only briefly (search.cache).
+    the cache tiers hold it only briefly (search.cache.ttl).
     """
     lacking = {i: r for i, r in results.items() if r.hits and work_facts_missing(r.hits[0].work)}
     if not lacking:
@@ -163,12 +166,17 @@ def work_facts_complete(*, open_library_work_id: str, deadline: float | None = N
 
 def book_search_by_isbn(*, isbn: str, deadline: float | None = None) -> SearchResult:
     """One book by ISBN-10 or 13 (same answer for both). Raises InvalidIsbn for a bad checksum."""
-    # Decorated after the cache: cached answers get fresh decorations (search.hooks).
-    return decorate_result(_isbn_cached(isbn_normalize(isbn), _deadline(deadline)))
+    return book_answer_by_isbn(isbn=isbn, deadline=deadline).result
 
 
-def _isbn_cached(isbn13: str, end: float) -> SearchResult:
-    return cached_fetch(
+def book_answer_by_isbn(*, isbn: str, deadline: float | None = None) -> ServedAnswer:
+    """`book_search_by_isbn` as a route serves it: the decorated answer with its rendered payload."""
+    # Decorated after the cache: cached answers get fresh decorations (search.hooks, search.answers).
+    return _isbn_cached(isbn_normalize(isbn), _deadline(deadline)).served()
+
+
+def _isbn_cached(isbn13: str, end: float) -> Fetched:
+    return answer_fetch(
         kind="isbn",
         key=cache_key("isbn", isbn13),
         loader=lambda d: _isbn_from_providers(isbn13, d),
@@ -248,6 +256,13 @@ def book_search_by_title(
     *, query: str, limit: int = 20, offset: int = 0, deadline: float | None = None
 ) -> SearchResult:
     """Books whose title matches `query` (typo tolerant), best first. Raises InvalidQuery when blank."""
+    return book_answer_by_title(query=query, limit=limit, offset=offset, deadline=deadline).result
+
+
+def book_answer_by_title(
+    *, query: str, limit: int = 20, offset: int = 0, deadline: float | None = None
+) -> ServedAnswer:
+    """`book_search_by_title` as a route serves it (see `book_answer_by_isbn`)."""
     text = _clean_query(query)
     if not text:
         raise InvalidQuery("The search query must not be empty.")
@@ -257,40 +272,30 @@ def book_search_by_title(
     # results): consecutive pages never repeat or skip a book, share one total, and cost no upstream
     # call after the first. Only a page past the window's end, when providers have more, asks each
     # provider for its own page at `offset`.
-    window = cached_fetch(
+    window = answer_fetch(
         kind="title",
         key=cache_key("title", query_key(text), "window", PAGING_WINDOW),
         loader=lambda d: _title_from_providers(text, PAGING_WINDOW, 0, d, window=True),
         deadline=_deadline(deadline),
     )
-    if offset + limit <= max(PAGING_WINDOW, len(window.hits)) or window.complete or not window.hits:
-        return decorate_result(result_page(window, limit=limit, offset=offset))
-    result = cached_fetch(
+    whole = window.answer.result
+    if offset + limit <= max(PAGING_WINDOW, len(whole.hits)) or whole.complete or not whole.hits:
+        # A page is an answer of its own, held by the window's (search.answers): a hot page keeps its
+        # decoration and rendered form.
+        return window.derived(("page", limit, offset), lambda r: result_page(r, limit=limit, offset=offset)).served()
+    return answer_fetch(
         kind="title",
         key=cache_key("title", query_key(text), limit, offset),
         loader=lambda d: _title_from_providers(text, limit, offset, d),
         deadline=_deadline(deadline),
-    )
-    return decorate_result(result)
-
-
-# Pages memoized per cached window (the common shapes: page sizes a client uses, the first pages);
-# further pages are cut again on each request rather than held.
-MAX_PAGES_HELD = 16
+    ).served()
 
 
 def result_page(result: SearchResult, *, limit: int, offset: int) -> SearchResult:
-    """Hits [offset, offset + limit) of a ranked answer, with its total; the same instance for the
-    same page of the same answer (so a hot page keeps its rendered form). An empty page says
-    provider "none", like any answer without hits."""
-    pages = result.__dict__.setdefault("_pages", {})
-    page = pages.get((limit, offset))
-    if page is None:
-        hits = result.hits[offset : offset + limit]
-        page = replace(result, hits=hits, provider=provider_label(merged_providers(hits)) if hits else "none")
-        if len(pages) < MAX_PAGES_HELD:
-            pages[(limit, offset)] = page
-    return page
+    """Hits [offset, offset + limit) of a ranked answer, with its total. An empty page says provider
+    "none", like any answer without hits."""
+    hits = result.hits[offset : offset + limit]
+    return replace(result, hits=hits, provider=provider_label(merged_providers(hits)) if hits else "none")
 
 
 def _advanced_from_providers(title: str | None, author: str | None, limit: int, deadline: float) -> SearchResult:
@@ -318,18 +323,24 @@ def book_search_advanced(
     *, title: str | None, author: str | None, limit: int = 20, deadline: float | None = None
 ) -> SearchResult:
     """Books by title and/or author. Raises InvalidQuery when both are blank."""
+    return book_answer_advanced(title=title, author=author, limit=limit, deadline=deadline).result
+
+
+def book_answer_advanced(
+    *, title: str | None, author: str | None, limit: int = 20, deadline: float | None = None
+) -> ServedAnswer:
+    """`book_search_advanced` as a route serves it (see `book_answer_by_isbn`)."""
     title_text = _clean_query(title, name="title") or None
     author_text = _clean_query(author, name="author") or None
     if not title_text and not author_text:
         raise InvalidQuery("Give a title, an author, or both.")
     limit = min(max(int(limit), 1), 100)
-    result = cached_fetch(
+    return answer_fetch(
         kind="advanced",
         key=cache_key("advanced", query_key(title_text), query_key(author_text), limit),
         loader=lambda d: _advanced_from_providers(title_text, author_text, limit, d),
         deadline=_deadline(deadline),
-    )
-    return decorate_result(result)
+    ).served()
 
 
 # --- editions ----------------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ import hashlib
 import json
 
 from django.conf import settings
+from django.utils.cache import get_conditional_response
+from django.utils.http import quote_etag
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.request import Request
@@ -32,7 +34,7 @@ from booktrack.core.lean import LeanGetMixin
 from booktrack.core.permissions import IsStaffOrOpsToken
 from search import services, wire
 from search.budgets import budget_remaining
-from search.cache import cache_tier_stats
+from search.cache.tiers import cache_tier_stats
 from search.isbn import isbn_normalize
 from search.openapi import limit_param
 from search.serializers import (
@@ -116,8 +118,8 @@ class V1TitleSearch(SearchView):
     )
     def get(self, request: Request) -> Response:
         query = TitleQuery.parse(request.query_params)
-        result = services.book_search_by_title(query=query.q, limit=query.limit, offset=query.offset)
-        return success(request, wire.v1_payload(result), meta=_meta(result))
+        answer = services.book_answer_by_title(query=query.q, limit=query.limit, offset=query.offset)
+        return success(request, answer.payload, meta=_meta(answer.result))
 
 
 class V1IsbnSearch(SearchView):
@@ -129,8 +131,8 @@ class V1IsbnSearch(SearchView):
     )
     def get(self, request: Request) -> Response:
         query = IsbnQuery.parse(request.query_params)  # missing -> MISSING_PARAMETER, bad -> INVALID_ISBN
-        result = services.book_search_by_isbn(isbn=query.isbn13)
-        return success(request, wire.v1_payload(result), meta=_meta(result))
+        answer = services.book_answer_by_isbn(isbn=query.isbn13)
+        return success(request, answer.payload, meta=_meta(answer.result))
 
 
 class V1AdvancedSearch(SearchView):
@@ -142,8 +144,8 @@ class V1AdvancedSearch(SearchView):
     )
     def get(self, request: Request) -> Response:
         query = AdvancedQuery.parse(request.query_params)
-        result = services.book_search_advanced(title=query.title, author=query.author, limit=query.limit)
-        return success(request, wire.v1_payload(result), meta=_meta(result))
+        answer = services.book_answer_advanced(title=query.title, author=query.author, limit=query.limit)
+        return success(request, answer.payload, meta=_meta(answer.result))
 
 
 # --- legacy (raw bodies) -----------------------------------------------------------------------------
@@ -370,12 +372,12 @@ class V3BookByIsbn(SearchView):
         if book is None:
             raise NotFound(f"No book with ISBN {isbn}.")
         digest = hashlib.sha256(json.dumps(book, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:32]
-        etag = f'"{digest}"'
-        headers = {"ETag": etag, "Cache-Control": "public, max-age=3600"}
-        candidates = [t.strip() for t in request.headers.get("If-None-Match", "").split(",") if t.strip()]
-        if etag in candidates or f"W/{etag}" in candidates or "*" in candidates:
-            return Response(status=304, headers=headers)
-        return success(request, book, meta=_meta(result), headers=headers)
+        etag = quote_etag(digest)
+        response = success(
+            request, book, meta=_meta(result), headers={"ETag": etag, "Cache-Control": "public, max-age=3600"}
+        )
+        # If-None-Match (weak comparison, lists, "*") -> 304 carrying ETag and Cache-Control: Django's rules.
+        return get_conditional_response(request, etag=etag, response=response)
 
 
 class V3Enrich(SearchView):

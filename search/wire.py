@@ -1,4 +1,4 @@
-"""Renderings of search results for the legacy, external and v3 bodies (pure)."""
+"""Renderings of search results for the v1, legacy, external and v3 bodies (pure)."""
 
 from __future__ import annotations
 
@@ -12,16 +12,9 @@ from search.providers import BY_NAME
 
 
 def v1_payload(result: SearchResult) -> PrerenderedJSON:
-    """The v1 `data` ({works, editions, authors, totalResults}), rendered once per answer instance.
-
-    Cached answers are the same instance request after request (search.cache, search.hooks), so a hot
-    answer is encoded once, not per request.
-    """
-    memo = result.__dict__.get("_v1_payload")
-    if memo is None:
-        memo = PrerenderedJSON(result.to_wire())
-        object.__setattr__(result, "_v1_payload", memo)
-    return memo
+    """The v1 `data` ({works, editions, authors, totalResults}) rendered to JSON bytes. A cached answer
+    keeps its rendered payload while its decoration holds (search.answers.ServedAnswer)."""
+    return PrerenderedJSON(result.to_wire())
 
 
 def legacy_volume(hit: SearchHit) -> dict[str, Any]:

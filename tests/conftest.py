@@ -43,7 +43,7 @@ def search_state(settings):
     from booktrack.core import metrics
     from booktrack.core.http import reset_clients
     from search.budgets import budget_reset_local
-    from search.cache import cache_reset_local
+    from search.cache.tiers import cache_reset_local
 
     settings.RATE_LIMIT_ENABLED = False
     eager = app.conf.task_always_eager

@@ -1,10 +1,11 @@
 """JSON rendering for the API: DRF's JSON renderer, plus values whose JSON was rendered once.
 
-A hot cached search answer is the same 2 KB payload on every request; encoding it each time costs
-more than finding it in the cache. `PrerenderedJSON` carries a value with its bytes, rendered with
-the very settings DRF uses (compact, UTF-8, U+2028/U+2029 escaped); `ApiJSONRenderer` splices those
-bytes into a top-level dict (the v1 envelope's `data`) instead of encoding the value again. Output is
-byte-for-byte what DRF's renderer would produce for the plain value.
+A hot cached search answer is the same payload on every request. `PrerenderedJSON` carries a value
+with its bytes, rendered with the very settings DRF uses (compact, UTF-8, U+2028/U+2029 escaped);
+the cached answer keeps one (search.answers) and `ApiJSONRenderer` splices its bytes into a top-level
+dict (the v1 envelope's `data`) instead of encoding the value again. Output is byte-for-byte what
+DRF's renderer would produce for the plain value. What it saves: the "pre-rendered splice" A/B row
+of `make bench` (docs/benchmarks.md).
 """
 
 from __future__ import annotations

@@ -1,11 +1,16 @@
-"""The lean GET path keeps the contract: same envelope, headers, errors and rate limits as DRF's."""
+"""The lean GET path keeps the contract (same envelope, headers, errors and rate limits as DRF's) and
+refuses views whose authentication, permissions or throttles it would skip."""
 
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 from django.urls import path
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from booktrack.core.envelope import success
@@ -58,3 +63,31 @@ def test_other_methods_keep_drf_dispatch(client):
 @override_settings(RATE_LIMITS={"expensive": (10, 60), "search": (2, 60)})
 def test_lean_get_is_still_rate_limited(client):
     assert [client.get("/t/hot").status_code for _ in range(3)] == [200, 200, 429]
+
+
+@pytest.mark.parametrize(
+    "attribute, value",
+    [
+        ("authentication_classes", [SessionAuthentication]),
+        ("permission_classes", [IsAuthenticated]),
+        ("throttle_classes", [AnonRateThrottle]),
+    ],
+)
+def test_lean_view_with_authentication_permissions_or_throttles_is_refused(attribute, value):
+    """The lean GET would skip them silently: such a view is refused when its class is created."""
+    body = {"authentication_classes": [], "permission_classes": [], attribute: value, "get": Hot.get}
+    with pytest.raises(ImproperlyConfigured, match=attribute):
+        type("Guarded", (LeanGetMixin, APIView), body)
+
+
+def test_lean_view_inheriting_drf_default_authentication_is_refused():
+    """DRF's defaults are not empty (SessionAuthentication here): a lean view must clear them itself."""
+    assert APIView.authentication_classes  # the project's REST_FRAMEWORK default
+    with pytest.raises(ImproperlyConfigured, match="authentication_classes"):
+        type("Forgetful", (LeanGetMixin, APIView), {"permission_classes": [], "get": Hot.get})
+
+
+def test_subclass_of_a_lean_view_is_checked_too():
+    with pytest.raises(ImproperlyConfigured, match="permission_classes"):
+        type("Stricter", (Hot,), {"permission_classes": [IsAuthenticated]})
+    assert type("Same", (Hot,), {}).get is Hot.get  # nothing added: accepted

@@ -1,11 +1,11 @@
-"""`GET /v1/editions/search` and `best_edition` through the local upstream fakes."""
+"""`GET /v1/editions/search` and `editions_discover` through the local upstream fakes."""
 
 from __future__ import annotations
 
 import pytest
 from django.urls import resolve
 
-from enrichment.editions import DEFAULT_FORMAT_ORDER, best_edition, editions_discover
+from enrichment.editions import DEFAULT_FORMAT_ORDER, editions_discover
 from enrichment.editions_views import EditionsSearchView
 
 URL = "/v1/editions/search"
@@ -81,11 +81,12 @@ def test_editions_limit_bounds_accepted(client, fake):
     assert client.get(URL, {**DUNE, "limit": "100"}).status_code == 200
 
 
-def test_best_edition_for_the_pipeline(fake):
-    assert best_edition(work_title="Dune", author="Frank Herbert").edition.isbn == "9780593099322"
-    audio = best_edition(work_title="Dune", author="Frank Herbert", format_preference="Audiobook")
+def test_editions_discover_best_first_with_a_format_preference(fake):
+    (best,) = editions_discover(work_title="Dune", author="Frank Herbert", limit=1)
+    assert best.edition.isbn == "9780593099322"
+    (audio,) = editions_discover(work_title="Dune", author="Frank Herbert", format_preference="Audiobook", limit=1)
     assert audio.edition.format == "Audiobook" and audio.score.format_preferred
-    assert best_edition(work_title="zzqxv nothing", author="nobody qq") is None
+    assert editions_discover(work_title="zzqxv nothing", author="nobody qq", limit=1) == []
     ranked = editions_discover(work_title="Dune", author="Frank Herbert", limit=3)
     assert len(ranked) == 3 and all(r.score.quality > 0 for r in ranked)
 

@@ -1,4 +1,6 @@
-"""Author facts and genres applied to search answers (enrichment.search_decoration via search.hooks)."""
+"""Author facts and genres applied to search answers (enrichment.search_decoration via search.hooks),
+through the author-facts memo (enrichment.author_facts_memo) and background lookups
+(enrichment.author_facts_fill)."""
 
 from __future__ import annotations
 
@@ -8,12 +10,15 @@ import time
 import pytest
 from django.core.cache import cache
 
+from enrichment import author_facts_fill, author_facts_memo
 from enrichment import authors as authors_module
-from enrichment import search_decoration
+from enrichment.author_facts_fill import MAX_NAMES_PER_TASK
 from enrichment.authors import AuthorFacts, author_facts_cached
 from enrichment.authors import _cache_key as author_cache_key
-from enrichment.search_decoration import MAX_NAMES_PER_TASK, search_result_decorate
+from enrichment.search_decoration import search_result_decorate, search_result_decoration
 from enrichment.tasks_authors import fill_author_facts
+from search import answers
+from search.answers import CachedAnswer
 from search.dto import AuthorDTO, EditionDTO, SearchHit, SearchResult, WorkDTO
 
 # Transactional: on_commit callbacks (catalog upserts, task sends) run as in production.
@@ -35,7 +40,7 @@ def seed_facts(name: str, facts: AuthorFacts | None) -> None:
 
 
 def flush_sender() -> None:
-    search_decoration._sender.submit(lambda: None).result(timeout=10)
+    author_facts_fill._sender.submit(lambda: None).result(timeout=10)
 
 
 @pytest.fixture
@@ -176,8 +181,8 @@ def test_background_fill_then_cached_answer_carries_facts(client, fake, monkeypa
     """End to end with an eager task: no Wikidata call in the request; the task fills the cache; the
     next (cached) answer is decorated with the facts."""
     gate = threading.Event()
-    real_send = search_decoration._send
-    monkeypatch.setattr(search_decoration, "_send", lambda payload: (gate.wait(10), real_send(payload)))
+    real_send = author_facts_fill._send
+    monkeypatch.setattr(author_facts_fill, "_send", lambda payload: (gate.wait(10), real_send(payload)))
     first = client.get("/v1/search/advanced", {"title": "Dune", "author": "Frank Herbert"}).json()
     assert fake.count("GET /wikidata") == 0
     assert wire_author(first, "Frank Herbert")["gender"] == "Unknown"
@@ -218,44 +223,69 @@ def test_fill_task_routing_and_options():
 
 def test_pending_author_is_claimed_once_per_process_not_on_every_answer(monkeypatch):
     """A hot answer whose author is still being looked up makes no shared-cache write per request."""
-    from enrichment import search_decoration
     from enrichment.authors import AuthorQuery
 
     claims: list[str] = []
-    monkeypatch.setattr(search_decoration, "author_facts_queue_claim", lambda *, name, ttl: claims.append(name))
+    monkeypatch.setattr(author_facts_fill, "author_facts_queue_claim", lambda *, name, ttl: claims.append(name))
     query = AuthorQuery(name="Frank Herbert")
     for _ in range(20):
-        search_decoration.author_facts_fill_schedule(queries=[query])
+        author_facts_fill.author_facts_fill_schedule(queries=[query])
     assert claims == ["Frank Herbert"]
 
 
 def test_hot_answer_is_decorated_once_while_its_facts_are_memoized(monkeypatch, queued):
-    """The same cached answer again costs no cache read and gives the same decorated instance
-    (whose rendered wire form is then reused); facts that arrive later show once the memo expires."""
+    """A cached answer served again costs no cache read and gives the same decorated answer and
+    rendered payload; facts that arrive later show once the memo expires."""
     seed_facts("Frank Herbert", None)  # looked up: nobody (yet)
-    result = answer(hit("Dune", AuthorDTO(name="Frank Herbert"), tags=("Science fiction",)))
-    first = search_result_decorate(result)
+    cached = CachedAnswer(answer(hit("Dune", AuthorDTO(name="Frank Herbert"), tags=("Science fiction",))))
+    first = cached.served(cached=True, cache_source="EDGE_FRESH")
     reads: list[list[str]] = []
-    real_many = search_decoration.author_facts_cached_many
+    real_many = author_facts_memo.author_facts_cached_many
     monkeypatch.setattr(
-        search_decoration, "author_facts_cached_many", lambda *, names: reads.append(names) or real_many(names=names)
+        author_facts_memo, "author_facts_cached_many", lambda *, names: reads.append(names) or real_many(names=names)
     )
-    assert search_result_decorate(result) is first
-    assert first.hits[0].authors[0].gender == "Unknown" and reads == []
+    again = cached.served(cached=True, cache_source="EDGE_FRESH")
+    assert again is first and again.payload is first.payload
+    assert first.result.hits[0].authors[0].gender == "Unknown" and reads == []
 
     seed_facts("Frank Herbert", HERBERT)  # a background lookup stored the facts
-    later = time.monotonic() + search_decoration._MEMO_ANSWERED_SECONDS + 1
-    monkeypatch.setattr(search_decoration.time, "monotonic", lambda: later)
-    refreshed = search_result_decorate(result)
+    later = time.monotonic() + author_facts_memo._MEMO_ANSWERED_SECONDS + 1
+    monkeypatch.setattr(author_facts_memo.time, "monotonic", lambda: later)
+    monkeypatch.setattr(answers.time, "monotonic", lambda: later)
+    refreshed = cached.served(cached=True, cache_source="EDGE_FRESH")
     assert reads == [["Frank Herbert"]]
-    assert refreshed is not first and refreshed.hits[0].authors[0].gender == "Male"
-    assert search_result_decorate(result) is refreshed
+    assert refreshed is not first and refreshed.result.hits[0].authors[0].gender == "Male"
+    assert b'"gender":"Male"' in refreshed.payload.raw
+    assert cached.served(cached=True, cache_source="EDGE_FRESH") is refreshed
+
+
+def test_memo_clear_drops_held_decorations(queued):
+    seed_facts("Frank Herbert", None)
+    cached = CachedAnswer(answer(hit("Dune", AuthorDTO(name="Frank Herbert"))))
+    first = cached.served(cached=True, cache_source="EDGE_FRESH")
+    seed_facts("Frank Herbert", HERBERT)
+    author_facts_memo.memo_clear()
+    assert cached.served(cached=True, cache_source="EDGE_FRESH").result.hits[0].authors[0].gender == "Male"
+    assert first.result.hits[0].authors[0].gender == "Unknown"
 
 
 def test_answer_with_unqueued_authors_is_not_held(queued):
-    """An author nobody has looked up keeps the answer undecorated-for-now, re-checked next time."""
+    """An author nobody has looked up: the decoration is not held; once the lookup is queued, only
+    for the short pending window, so facts the lookup stores show within seconds."""
     result = answer(hit("Obscure", AuthorDTO(name="Someone Unheard")))
-    search_result_decorate(result)
-    assert "_decoration" not in result.__dict__
+    assert search_result_decoration(result).valid_until == 0.0
+    pending = search_result_decoration(result).valid_until - time.monotonic()
+    assert 0 < pending <= author_facts_memo._MEMO_PENDING_SECONDS
     flush_sender()
-    assert [entry["name"] for entry in queued[0]] == ["Someone Unheard"]
+    assert [entry["name"] for entry in queued[0]] == ["Someone Unheard"] and len(queued) == 1
+
+
+def test_decorating_sets_no_attribute_on_the_dtos(queued):
+    """DTOs are plain frozen dataclasses: decoration builds new ones and leaves the originals alone."""
+    seed_facts("Frank Herbert", HERBERT)
+    author = AuthorDTO(name="Frank Herbert")
+    result = answer(hit("Dune", author, tags=("Science fiction", "Accessible book")))
+    before = [dict(vars(obj)) for obj in (result, result.hits[0], result.hits[0].work, author)]
+    decorated = search_result_decorate(result)
+    assert decorated.hits[0].authors[0].gender == "Male"
+    assert [dict(vars(obj)) for obj in (result, result.hits[0], result.hits[0].work, author)] == before

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from booktrack.core.exceptions import ProviderUnavailable
-from search import cache as tiers
+from search.cache import tiers
 from search.isbn import isbn_normalize
 from search.services import book_lookup_many, book_search_by_isbn
 from tests.fakes.catalog import CATALOG

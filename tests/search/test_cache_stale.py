@@ -10,8 +10,8 @@ import pytest
 import responses
 from django.core.cache import cache as django_cache
 
-from search import cache as tiers
 from search import services
+from search.cache import tiers
 
 GOOGLE_VOLUMES = "http://upstream.test/google/books/v1/volumes"
 OL_SEARCH = "http://upstream.test/openlibrary/search.json"

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import responses
 
-from search import cache as tiers
+from search.cache import tiers
 from tests.samples import sample_json
 
 pytestmark = pytest.mark.django_db

@@ -62,7 +62,7 @@ def test_coalescing_across_processes_with_redis(fake, settings):
     except Exception:
         pytest.skip("no Redis at 127.0.0.1:6379")
     from booktrack.core.redis import reset_redis
-    from search import cache as tiers
+    from search.cache import tiers
 
     settings.REDIS_URL = url
     settings.CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": url}}
@@ -77,8 +77,8 @@ def test_coalescing_across_processes_with_redis(fake, settings):
         # A distinct key space for the in-process future so each thread acts like its own process.
         results.append(services.book_search_by_title(query="Project Hail Mary", deadline=time.monotonic() + 5))
 
-    original = tiers._coalesce_local
-    tiers._coalesce_local = lambda key, compute: (compute(), True)  # no in-process sharing
+    original = tiers.coalesce_local
+    tiers.coalesce_local = lambda key, compute: (compute(), True)  # no in-process sharing
     try:
         threads = [threading.Thread(target=process_like) for _ in range(4)]
         for t in threads:
@@ -86,7 +86,7 @@ def test_coalescing_across_processes_with_redis(fake, settings):
         for t in threads:
             t.join()
     finally:
-        tiers._coalesce_local = original
+        tiers.coalesce_local = original
         cache.clear()
         reset_redis()
     assert len(results) == 4 and all(r.hits for r in results)

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from search import hooks
-from search.cache import edge, kv_get
+from search.cache.tiers import edge, kv_get
 from search.dto import SearchHit, SearchResult, WorkDTO
 from search.services import book_lookup_many, book_search_by_title
 
@@ -58,9 +58,9 @@ def test_no_decorators_returns_the_same_result(no_decorators):
 
 
 def test_enrichment_registers_its_decorator_at_startup():
-    from enrichment.search_decoration import search_result_decorate
+    from enrichment.search_decoration import search_result_decoration
 
-    assert search_result_decorate in hooks.result_decorators()
+    assert search_result_decoration in hooks.result_decorators()
 
 
 @pytest.mark.django_db

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from search.cache import PROVISIONAL_EDGE_FRESH_SECONDS, EdgeCache, cache_reset_local, cache_ttl
+from search.answers import CachedAnswer
+from search.cache.edge import EdgeCache
+from search.cache.tiers import cache_reset_local
+from search.cache.ttl import PROVISIONAL_EDGE_FRESH_SECONDS, cache_ttl
 from search.dto import SearchResult
 from search.normalize import normalize_language
 from search.providers.openlibrary import normalize_api_books
@@ -78,8 +81,8 @@ def test_edition_languages_are_iso_639_1(raw, code):
 def test_provisional_answer_is_fresh_on_the_edge_for_seconds_and_expires_soon():
     now = [1000.0]
     edge = EdgeCache(10, clock=lambda: now[0])
-    edge.set("done", SearchResult(total_results=1), 3600)
-    edge.set("provisional", SearchResult(total_results=1, provisional=True), 3600)
+    edge.set("done", CachedAnswer(SearchResult(total_results=1)), 3600)
+    edge.set("provisional", CachedAnswer(SearchResult(total_results=1, provisional=True)), 3600)
     assert edge.get("provisional")[1] == edge.get("done")[1] == "EDGE_FRESH"
     now[0] += PROVISIONAL_EDGE_FRESH_SECONDS
     assert edge.get("provisional")[1] == "EDGE_STALE"  # still served, while revalidated from the shared tier
@@ -90,7 +93,8 @@ def test_provisional_answer_is_fresh_on_the_edge_for_seconds_and_expires_soon():
 def test_provisional_answer_never_replaces_the_completed_one_in_the_shared_tier():
     from django.core.cache import cache
 
-    from search.cache import _store, cache_key
+    from search.cache.keys import cache_key
+    from search.cache.tiers import _store
 
     key = cache_key("isbn", FOX)
     cache.set(key, SearchResult(total_results=1, provider="openlibrary"), 60)  # the task's write, first
@@ -144,7 +148,6 @@ def test_isbn_lookup_gets_openlibrary_language_and_work_description(client, fake
 def test_completion_is_stored_in_the_catalog_with_provenance(client, fake):
     from django.core.cache import cache
 
-    from search.cache import cache_reset_local
     from search.models import Edition
 
     client.get("/v1/search/isbn", {"isbn": FOX})
@@ -215,7 +218,7 @@ def test_failed_completion_heals_on_a_later_lookup(client, fake):
     from django.core.cache import cache
 
     from search import catalog
-    from search.cache import cache_key
+    from search.cache.keys import cache_key
 
     def failing(**kwargs):
         raise RuntimeError("database hiccup")

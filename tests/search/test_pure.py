@@ -7,7 +7,7 @@ import random
 import pytest
 
 from booktrack.core.exceptions import InvalidIsbn
-from search.cache import cache_ttl
+from search.cache.ttl import cache_ttl
 from search.dto import AuthorDTO, EditionDTO, ProviderPage, SearchHit, SearchResult, WorkDTO, provider_label
 from search.isbn import isbn_clean, isbn_normalize, isbn_to_10, isbn_to_13
 from search.merge import merge_pages

@@ -179,7 +179,7 @@ def test_cache_metrics_requires_ops_and_reports_tiers(client, fake, settings):
 def test_isbn_lookup_answers_from_catalog_without_providers(client, fake):
     from django.core.cache import cache
 
-    from search.cache import cache_reset_local
+    from search.cache.tiers import cache_reset_local
 
     client.get("/v1/search/isbn", {"isbn": "9780441172719"})  # upserts the catalog (eager task)
     from search.models import Edition
@@ -201,7 +201,7 @@ def test_catalog_merges_answers_instead_of_keeping_the_last(client, fake):
     keep their order and facts."""
     from django.core.cache import cache
 
-    from search.cache import cache_reset_local
+    from search.cache.tiers import cache_reset_local
     from search.models import Edition
 
     isbn = "9780441013593"
