@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from booktrack.core.envelope import success
 from search import services
-from search.serializers import IsbnQuery
+from search.queries import IsbnQuery
 from search.views import V1IsbnSearch, _meta
 
 DRF_PATH = "/bench/drf-dispatch/v1/search/isbn"

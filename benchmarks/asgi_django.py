@@ -8,9 +8,9 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "booktrack.settings")
 
-from django.core.asgi import get_asgi_application  # noqa: E402
+from django.core.asgi import get_asgi_application
 
-from booktrack.core.limits import BodySizeLimitASGIMiddleware  # noqa: E402
+from booktrack.core.limits import BodySizeLimitASGIMiddleware
 
 application = BodySizeLimitASGIMiddleware(get_asgi_application())
 

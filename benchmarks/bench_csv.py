@@ -138,7 +138,8 @@ def run(ctx=None, sizes: tuple[int, ...] = (10_000,)) -> list[str]:
         if ctx is not None:
             ctx.figures[f"csv_parse_rows_per_s_{size}"] = figures.rows_per_s
         lines.append(
-            f"| {figures.rows:,} | {len(data) / 1e6:.1f} | {figures.rows_per_s:,.0f} | {figures.peak_kib:,.0f} | {figures.problems} |"
+            f"| {figures.rows:,} | {len(data) / 1e6:.1f} | {figures.rows_per_s:,.0f} "
+            f"| {figures.peak_kib:,.0f} | {figures.problems} |"
         )
     return lines
 

@@ -50,7 +50,7 @@ def _bridge_ab(env: dict[str, str]) -> list[dict[str, tuple]]:
         bases = {"bridge": bridge, "django_asgi": django_asgi}
         for base in bases.values():
             for _ in range(2):  # warm every tier of each process
-                with urllib.request.urlopen(f"{base}/v1/search/isbn?isbn={CACHED_ISBN}", timeout=30) as r:  # noqa: S310
+                with urllib.request.urlopen(f"{base}/v1/search/isbn?isbn={CACHED_ISBN}", timeout=30) as r:
                     r.read()
         for _ in range(BRIDGE_ROUNDS):
             measured = {}
@@ -68,7 +68,7 @@ def _bridge_ab(env: dict[str, str]) -> list[dict[str, tuple]]:
 
 
 def _in_process(env: dict[str, str]) -> dict[str, float]:
-    out = subprocess.run(  # noqa: S603
+    out = subprocess.run(
         [harness.PY, "-m", "benchmarks.inprocess"], cwd=harness.ROOT, env=env, check=True, capture_output=True
     )
     return json.loads(out.stdout.decode().strip().splitlines()[-1])

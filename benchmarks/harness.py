@@ -38,7 +38,7 @@ def wait_http(url: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - loopback only
+            with urllib.request.urlopen(url, timeout=1) as response:
                 if response.status < 500:
                     return
         except OSError:
@@ -119,14 +119,14 @@ def fakes_env(base_env: dict[str, str]):
 
 
 def migrate(env: dict[str, str]) -> None:
-    subprocess.run([PY, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)  # noqa: S603
+    subprocess.run([PY, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
 
 
 @contextmanager
 def server(env: dict[str, str], *, workers: int = 2, app: str = "booktrack.asgi:application"):
     """uvicorn serving `app` (the project's ASGI application unless an A/B row says otherwise)."""
     port = free_port()
-    proc = subprocess.Popen(  # noqa: S603
+    proc = subprocess.Popen(
         [
             PY,
             "-m",
@@ -163,7 +163,7 @@ def server(env: dict[str, str], *, workers: int = 2, app: str = "booktrack.asgi:
 
 @contextmanager
 def celery_worker(env: dict[str, str], *, concurrency: int = 8, queues: str = "default,providers,ai,maintenance"):
-    proc = subprocess.Popen(  # noqa: S603
+    proc = subprocess.Popen(
         [
             PY,
             "-m",

@@ -59,10 +59,10 @@ def main() -> None:
     for name, (path, query) in routes.items():
         call(path, query)  # warm: caches filled
         status, body = call(path, query)
-        assert status == 200, (name, status)  # noqa: S101
+        assert status == 200, (name, status)
         if name != "floor":
             datas.add(json.dumps(json.loads(body)["data"], sort_keys=True))
-    assert len(datas) == 1, "the A/B variants must answer the same data"  # noqa: S101
+    assert len(datas) == 1, "the A/B variants must answer the same data"
     # Round robin, one request of each route in turn, each timed on its own: drift and a noisy
     # neighbour hit every route alike, and the median per route shrugs off the spikes.
     samples: dict[str, list[float]] = {name: [] for name in routes}

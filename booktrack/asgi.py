@@ -15,16 +15,16 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "booktrack.settings")
 
-from django.core.wsgi import get_wsgi_application  # noqa: E402
+from django.core.wsgi import get_wsgi_application
 
 django_wsgi_app = get_wsgi_application()
 
-from a2wsgi import WSGIMiddleware  # noqa: E402
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from django.conf import settings  # noqa: E402
+from a2wsgi import WSGIMiddleware
+from channels.routing import ProtocolTypeRouter, URLRouter
+from django.conf import settings
 
-from booktrack.core.limits import BodySizeLimitASGIMiddleware  # noqa: E402
-from booktrack.routing import websocket_urlpatterns  # noqa: E402
+from booktrack.core.limits import BodySizeLimitASGIMiddleware
+from booktrack.routing import websocket_urlpatterns
 
 http_application = BodySizeLimitASGIMiddleware(WSGIMiddleware(django_wsgi_app, workers=settings.HTTP_THREADS))
 

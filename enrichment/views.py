@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from booktrack.core.envelope import success
 from enrichment.batch import batch_enrichment_start
-from enrichment.serializers import BatchRequest, batch_request_parse, legacy_start_parse
+from enrichment.batch_requests import BatchRequest, batch_request_parse, legacy_start_parse
 from jobs.services import job_id_as_sent
 
 # The deprecated start route goes away after this date (RFC 8594 Sunset header).

@@ -98,14 +98,11 @@ def current_priority() -> str:
     explicit = _priority.get()
     if explicit:
         return explicit
-    try:
-        from celery import current_task
+    from celery import current_task
 
-        if current_task and current_task.request.id:
-            return "background"
-    except Exception:  # noqa: S110 - no Celery context: interactive
-        pass
-    return "interactive"
+    # Outside a worker, current_task is None (or has no request id): the caller is interactive.
+    request = getattr(current_task, "request", None)
+    return "background" if getattr(request, "id", None) else "interactive"
 
 
 _windows = FixedWindowCounter("search:budget")

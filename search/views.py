@@ -1,6 +1,6 @@
 """Search routes (CONTRACT 4): v1 (envelope), legacy /search/* and /external/* (raw), v3, cache metrics.
 
-Views are thin: parse params (search.serializers), call one service, render (search.wire).
+Views are thin: parse params (search.queries), call one service, render (search.wire).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from search.budgets import budget_remaining
 from search.cache.tiers import cache_tier_stats
 from search.isbn import isbn_normalize
 from search.openapi import limit_param
-from search.serializers import (
+from search.queries import (
     AdvancedQuery,
     AuthorQuery,
     EnrichRequest,

@@ -21,15 +21,29 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     ),
     "isbn13": ("isbn13", "isbn-13", "isbn 13", "isbn_13", "ean", "ean13"),
     "isbn": ("isbn", "isbn10", "isbn-10", "isbn 10", "isbn_10", "isbn/uid", "isbns"),
-    "publisher": ("publisher", "éditeur", "editeur", "editorial", "editora", "verlag", "editore", "издательство", "出版社"),
+    "publisher": (
+        "publisher", "éditeur", "editeur", "editorial", "editora", "verlag", "editore", "издательство", "出版社",
+    ),
     "year": (
         "year", "publication year", "year published", "publication_year", "published", "date published",
         "first publish year", "année", "annee", "año", "ano", "jahr", "erscheinungsjahr", "anno", "год", "出版年",
     ),
-    "pages": ("pages", "page count", "number of pages", "num pages", "nombre de pages", "páginas", "paginas", "seiten", "pagine", "страниц", "ページ数"),
-    "rating": ("my rating", "rating", "stars", "note", "ma note", "calificación", "valoración", "bewertung", "valutazione", "оценка", "評価"),
-    "status": ("status", "reading status", "read status", "exclusive shelf", "shelf", "bookshelf", "statut", "estado", "lesestatus", "stato", "статус"),
-    "date_read": ("date read", "finished", "date finished", "read date", "date lu", "fecha de lectura", "gelesen am", "дата прочтения"),
+    "pages": (
+        "pages", "page count", "number of pages", "num pages", "nombre de pages", "páginas", "paginas", "seiten",
+        "pagine", "страниц", "ページ数",
+    ),
+    "rating": (
+        "my rating", "rating", "stars", "note", "ma note", "calificación", "valoración", "bewertung", "valutazione",
+        "оценка", "評価",
+    ),
+    "status": (
+        "status", "reading status", "read status", "exclusive shelf", "shelf", "bookshelf", "statut", "estado",
+        "lesestatus", "stato", "статус",
+    ),
+    "date_read": (
+        "date read", "finished", "date finished", "read date", "date lu", "fecha de lectura", "gelesen am",
+        "дата прочтения",
+    ),
     "date_started": ("date started", "started", "start date"),
     "shelves": ("shelves", "bookshelves", "tags", "étagères", "estanterías", "regale", "etiquetas", "теги"),
     "format": ("format", "binding", "formato", "einband"),

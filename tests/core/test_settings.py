@@ -66,7 +66,8 @@ def test_env_example_as_is_gives_embedded_defaults(tmp_path):
     env["DATA_DIR"] = str(tmp_path)
     code = (
         "import django, json; django.setup(); from django.conf import settings as s; "
-        "print(json.dumps({'embedded': s.EMBEDDED, 'worker': s.EMBEDDED_WORKER, 'engine': s.DATABASES['default']['ENGINE'],"
+        "print(json.dumps({'embedded': s.EMBEDDED, 'worker': s.EMBEDDED_WORKER,"
+        " 'engine': s.DATABASES['default']['ENGINE'],"
         " 'broker': s.CELERY_BROKER_URL, 'isbndb': s.ISBNDB_API_KEY, 'cors_all': s.CORS_ALLOW_ALL_ORIGINS,"
         " 'creds': s.CORS_ALLOW_CREDENTIALS, 'ops': s.OPS_TOKEN}))"
     )

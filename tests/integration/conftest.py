@@ -81,7 +81,7 @@ class ServiceProcess:
 
     def start(self, timeout: float = 30.0) -> ServiceProcess:
         self.starts += 1
-        log = open(self.log_path, "wb")  # noqa: SIM115 - owned by the process
+        log = open(self.log_path, "wb")
         self.process = subprocess.Popen(
             self.argv,
             cwd=ROOT,
@@ -221,12 +221,12 @@ def stack(tmp_path_factory):
         _unavailable(str(exc))
     try:
         admin = psycopg.connect(PG_DSN, autocommit=True, connect_timeout=3)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         _unavailable(f"PostgreSQL at {PG_DSN}: {exc}")
     try:
         redis_client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
         redis_client.ping()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         admin.close()
         _unavailable(f"Redis at {REDIS_URL}: {exc}")
 
@@ -307,7 +307,7 @@ def stack(tmp_path_factory):
         admin.close()
         redis_client.flushdb()
         if os.environ.get("IT_KEEP_LOGS"):
-            print(f"integration logs kept in {log_dir}")  # noqa: T201
+            print(f"integration logs kept in {log_dir}")
         else:
             shutil.rmtree(log_dir, ignore_errors=True)
 

@@ -183,7 +183,7 @@ def test_embedded_mode_serves_http_socket_and_worker_in_one_process(stack, tmp_p
                 try:
                     while True:
                         messages.append(json.loads(await asyncio.wait_for(ws.recv(), 60)))
-                except Exception:  # noqa: BLE001 - the server closes after job_complete
+                except Exception:
                     return messages, ws.close_code
 
         messages, code = asyncio.run(asyncio.wait_for(watch(), 90))

@@ -40,7 +40,7 @@ def _has_openlibrary_description(body: dict) -> bool:
 
 def test_isbn_lookup_answers_with_the_works_description_within_30_seconds(stack, running_worker, fake_upstreams):
     body, elapsed = _poll(stack, FOX, _has_openlibrary_description)
-    print(f"work description from OpenLibrary after {elapsed:.2f} s")  # noqa: T201 - the measured figure
+    print(f"work description from OpenLibrary after {elapsed:.2f} s")
     assert _has_openlibrary_description(body), body["data"]["works"]
     work, edition = body["data"]["works"][0], body["data"]["editions"][0]
     assert work["provenance"]["description"] == "openlibrary"
@@ -67,7 +67,7 @@ def test_spanish_edition_language_and_work_year_from_openlibrary(stack, running_
         return body["data"]["works"][0].get("firstPublicationYear") == 1965
 
     body, elapsed = _poll(stack, DUNE_ES, complete)
-    print(f"work year from OpenLibrary after {elapsed:.2f} s")  # noqa: T201 - the measured figure
+    print(f"work year from OpenLibrary after {elapsed:.2f} s")
     edition, work = body["data"]["editions"][0], body["data"]["works"][0]
     assert edition["language"] == "es" and edition["provenance"]["language"] == "openlibrary"
     assert complete(body) and work["provenance"]["firstPublicationYear"] == "openlibrary", work

@@ -106,7 +106,7 @@ def test_dtos_carry_nothing_but_their_fields(no_decorators):
     """No hidden memo attributes: what the shared tier pickles is the fields, before and after serving."""
     result = _result()
     cached = CachedAnswer(result)
-    cached.served(cached=True, cache_source="EDGE_FRESH").payload  # noqa: B018 - render it
+    cached.served(cached=True, cache_source="EDGE_FRESH").payload
     for obj in (result, result.hits[0], result.hits[0].work, result.hits[0].edition, result.hits[0].authors[0]):
         assert set(vars(obj)) == {f.name for f in fields(obj)}
     restored = pickle.loads(pickle.dumps(result))

@@ -39,7 +39,10 @@ def test_asin_and_other_ids_are_kept_as_ids_never_isbns():
 
 
 def test_asin_in_goodreads_isbn_column_becomes_asin(parse):
-    data = b'Book Id,Title,Author,ISBN,ISBN13,My Rating,Exclusive Shelf,Bookshelves,Date Read,Read Count\n1,Kindle Book,A. Writer,="B01N5AX61W",="",4,read,,,1\n'
+    data = (
+        b"Book Id,Title,Author,ISBN,ISBN13,My Rating,Exclusive Shelf,Bookshelves,Date Read,Read Count\n"
+        b'1,Kindle Book,A. Writer,="B01N5AX61W",="",4,read,,,1\n'
+    )
     _, books, _ = parse(data)
     assert books[0].asin == "B01N5AX61W" and books[0].isbn is None and books[0].isbn13 is None
     assert "asin" in books[0].to_wire() and "isbn" not in books[0].to_wire()

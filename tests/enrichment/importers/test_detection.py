@@ -52,7 +52,10 @@ def test_current_openlibrary_15_column_reading_log(parse):
         "Work ID,Title,Authors,First Publish Year,Edition ID,Edition Count,Bookshelf,My Ratings,"
         "Ratings Average,Ratings Count,Has Ebook,Subjects,Subject People,Subject Places,Subject Times"
     )
-    row = "OL45804W,Fantastic Mr Fox,Roald Dahl | Quentin Blake,1970,OL7353617M,52,Stopped Reading,4,3.9,200,true,Foxes | Farmers,,,"
+    row = (
+        "OL45804W,Fantastic Mr Fox,Roald Dahl | Quentin Blake,1970,OL7353617M,52,Stopped Reading,4,3.9,200,true,"
+        "Foxes | Farmers,,,"
+    )
     stream, books, _ = parse((header + "\n" + row + "\n").encode())
     assert stream.format == "openlibrary"
     fox = books[0]
