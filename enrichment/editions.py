@@ -1,7 +1,7 @@
 """Edition discovery: every edition of a work, deduplicated by ISBN-13, scored and sorted.
 
-Serves `GET /v1/editions/search`. The scoring half is pure (`edition_score`, `editions_rank`); `editions_discover`
-takes its candidates from `search.services.editions_search_result` (cached, all providers, all
+Serves `GET /v1/editions/search`. The scoring half is pure (`edition_score`, `editions_rank`);
+`editions_discover_result` takes its candidates from `search.services.editions_search_result` (cached, all providers, all
 OpenLibrary editions of the work) and ranks them.
 
 Order of the answer, first key first:
@@ -285,28 +285,6 @@ def editions_discover_result(
         cached=result.cached,
         cache_source=result.cache_source,
         degraded=result.degraded,
-    )
-
-
-def editions_discover(
-    *,
-    work_title: str,
-    author: str | None = None,
-    limit: int = 20,
-    format_preference: str | None = None,
-    language: str | None = None,
-    deadline: float | None = None,
-) -> list[ScoredEdition]:
-    """Editions of one work, deduplicated by ISBN-13, best first (see the module docstring)."""
-    return list(
-        editions_discover_result(
-            work_title=work_title,
-            author=author,
-            limit=limit,
-            format_preference=format_preference,
-            language=language,
-            deadline=deadline,
-        ).editions
     )
 
 

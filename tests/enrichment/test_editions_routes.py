@@ -1,11 +1,11 @@
-"""`GET /v1/editions/search` and `editions_discover` through the local upstream fakes."""
+"""`GET /v1/editions/search` and `editions_discover_result` through the local upstream fakes."""
 
 from __future__ import annotations
 
 import pytest
 from django.urls import resolve
 
-from enrichment.editions import DEFAULT_FORMAT_ORDER, editions_discover
+from enrichment.editions import DEFAULT_FORMAT_ORDER, editions_discover_result
 from enrichment.editions_views import EditionsSearchView
 
 URL = "/v1/editions/search"
@@ -82,12 +82,14 @@ def test_editions_limit_bounds_accepted(client, fake):
 
 
 def test_editions_discover_best_first_with_a_format_preference(fake):
-    (best,) = editions_discover(work_title="Dune", author="Frank Herbert", limit=1)
+    (best,) = editions_discover_result(work_title="Dune", author="Frank Herbert", limit=1).editions
     assert best.edition.isbn == "9780593099322"
-    (audio,) = editions_discover(work_title="Dune", author="Frank Herbert", format_preference="Audiobook", limit=1)
+    (audio,) = editions_discover_result(
+        work_title="Dune", author="Frank Herbert", format_preference="Audiobook", limit=1
+    ).editions
     assert audio.edition.format == "Audiobook" and audio.score.format_preferred
-    assert editions_discover(work_title="zzqxv nothing", author="nobody qq", limit=1) == []
-    ranked = editions_discover(work_title="Dune", author="Frank Herbert", limit=3)
+    assert editions_discover_result(work_title="zzqxv nothing", author="nobody qq", limit=1).editions == ()
+    ranked = editions_discover_result(work_title="Dune", author="Frank Herbert", limit=3).editions
     assert len(ranked) == 3 and all(r.score.quality > 0 for r in ranked)
 
 
