@@ -1,8 +1,8 @@
 """Edition discovery: every edition of a work, deduplicated by ISBN-13, scored and sorted.
 
 Serves `GET /v1/editions/search`. The scoring half is pure (`edition_score`, `editions_rank`);
-`editions_discover_result` takes its candidates from `search.services.editions_search_result` (cached, all providers, all
-OpenLibrary editions of the work) and ranks them.
+`editions_discover_result` takes its candidates from `search.services.editions_search_result`
+(cached, all providers, all OpenLibrary editions of the work) and ranks them.
 
 Order of the answer, first key first:
 
