@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from booktrack.core.exceptions import ProviderUnavailable
 from search import services
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -199,3 +200,48 @@ def test_budget_google_daily_quota_spent_fails_at_once(budget_clock, settings):
     assert budget_clock.sleeps == []  # never waits for tomorrow
     budget_clock.advance(86_400)
     budgets.budget_acquire(upstream="google-books", deadline=None, priority="interactive")  # a new day
+
+
+def _recover(fake) -> None:
+    from booktrack.core.http import reset_clients
+
+    fake.reset()
+    reset_clients()  # close the circuit breakers the outage opened
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/v1/search/title", {"q": "Dune"}),
+        ("/v1/search/isbn", {"isbn": "9780441172719"}),
+        ("/v3/books/9780441172719", {}),
+        ("/search/title", {"q": "Dune"}),
+    ],
+)
+def test_total_outage_is_503_and_not_cached(client, fake, path, params):
+    fake.configure("all", status=503)
+    response = client.get(path, params)
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "PROVIDER_UNAVAILABLE"
+
+    _recover(fake)
+    response = client.get(path, params)
+    assert response.status_code == 200
+    body = response.json()
+    if path.startswith("/v1/"):
+        assert body["data"]["works"] and body["metadata"]["provider"] != "none"
+        assert body["metadata"]["cached"] is False
+    elif path.startswith("/v3/"):
+        assert body["data"]["isbn"] == "9780441172719"
+    else:
+        assert body["items"]
+
+
+def test_total_outage_service_raises_and_partial_outage_still_answers(fake):
+    fake.configure("all", status=500)
+    with pytest.raises(ProviderUnavailable):
+        services.book_search_by_title(query="Dune", deadline=time.monotonic() + 3)
+    _recover(fake)
+    fake.configure("openlibrary", status=500)
+    result = services.book_search_by_title(query="Dune", deadline=time.monotonic() + 3)
+    assert result.hits and "openlibrary" in result.degraded
