@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 import responses
@@ -17,11 +17,9 @@ from search import services
 from search.providers.google_books import GoogleBooksProvider
 from search.providers.isbndb import IsbndbProvider
 from search.providers.openlibrary import OpenLibraryProvider
+from tests.factories import GOOGLE, ISBNDB, OL, calls_to, query_of
 from tests.samples import sample_json, sample_lines
 
-GOOGLE = "http://upstream.test/google/books/v1"
-OL = "http://upstream.test/openlibrary"
-ISBNDB = "http://upstream.test/isbndb"
 ANY_GOOGLE = re.compile(re.escape(GOOGLE) + r"/.*")
 ANY_OL = re.compile(re.escape(OL) + r"/.*")
 ANY_ISBNDB = re.compile(re.escape(ISBNDB) + r"/.*")
@@ -30,21 +28,14 @@ OL_EMPTY_SEARCH = {"numFound": 0, "docs": []}
 GOOGLE_EMPTY = {"kind": "books#volumes", "totalItems": 0}
 
 
-def query_of(call) -> dict[str, list[str]]:
-    return parse_qs(urlsplit(call.request.url).query, keep_blank_values=True)
-
-
 def path_of(call) -> str:
     return urlsplit(call.request.url).path
 
 
-def calls_to(upstream: responses.RequestsMock, base: str) -> list:
-    return [c for c in upstream.calls if c.request.url.startswith(base)]
-
-
 @pytest.fixture
 def upstream():
-    """Every outbound request is answered by a registered fake; unregistered URLs fail the provider."""
+    """Every outbound request is answered by a registered fake; unregistered URLs fail the provider.
+    (Keys as settings have them, unlike tests/search/conftest.py's keyless `upstream`.)"""
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield mock
 
