@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from functools import partial
 
 import pytest
 
@@ -16,7 +17,8 @@ from search.ranking import rank_hits
 from search.text import edit_distance, fold, name_key, similarity, surname_key, title_key, uninvert_name
 from tests.factories import search_hit
 
-HERBERT = ("Frank Herbert",)
+# One provider's answer: every value it set is credited to it in provenance (Frank Herbert unless told).
+provider_hit = partial(search_hit, credited=True, authors=("Frank Herbert",))
 
 
 def test_isbn_clean_and_convert():
@@ -75,30 +77,24 @@ def test_normalizers_dates_languages_formats_html():
 
 
 def test_merge_by_isbn_field_by_field_with_provenance():
-    google = search_hit(
+    google = provider_hit(
+        "Dune",
         provider="google-books",
-        credited=True,
-        authors=HERBERT,
-        title="Dune",
         isbn="9780441172719",
         cover="https://g/x?zoom=1",
         description="Short.",
         year=1990,
     )
-    ol = search_hit(
+    ol = provider_hit(
+        "Dune",
         provider="openlibrary",
-        credited=True,
-        authors=HERBERT,
-        title="Dune",
         isbn="9780441172719",
         cover="https://covers/b/id/1-L.jpg",
         description="A much longer description of Dune.",
         year=1965,
         pages=604,
     )
-    isbndb = search_hit(
-        provider="isbndb", credited=True, authors=HERBERT, title="Dune", isbn="9780441172719", fmt="Mass Market"
-    )
+    isbndb = provider_hit("Dune", provider="isbndb", isbn="9780441172719", fmt="Mass Market")
     merged = merge_pages(
         [
             ProviderPage("google-books", (google,)),
@@ -159,14 +155,11 @@ def test_providers_that_only_add_to_union_fields_are_contributors():
 
 
 def test_merge_by_title_and_author_keeps_accents_in_output():
-    a = search_hit(
-        provider="google-books", credited=True, authors=("Gabriel García Márquez",), title="Cien años de soledad"
-    )
-    b = search_hit(
+    a = provider_hit("Cien años de soledad", provider="google-books", authors=("Gabriel García Márquez",))
+    b = provider_hit(
+        "CIEN ANOS DE SOLEDAD",
         provider="openlibrary",
-        credited=True,
         authors=("Garcia Marquez, Gabriel",),
-        title="CIEN ANOS DE SOLEDAD",
         year=1967,
     )
     merged = merge_pages([ProviderPage("google-books", (a,)), ProviderPage("openlibrary", (b,))])
@@ -176,33 +169,30 @@ def test_merge_by_title_and_author_keeps_accents_in_output():
 
 
 def test_merge_never_joins_different_isbns_by_title():
-    a = search_hit(provider="google-books", credited=True, authors=HERBERT, title="Dune", isbn="9780441172719")
-    b = search_hit(provider="openlibrary", credited=True, authors=HERBERT, title="Dune", isbn="9780593099322")
+    a = provider_hit("Dune", provider="google-books", isbn="9780441172719")
+    b = provider_hit("Dune", provider="openlibrary", isbn="9780593099322")
     assert len(merge_pages([ProviderPage("google-books", (a,)), ProviderPage("openlibrary", (b,))])) == 2
 
 
 def test_rank_typo_tolerant_title():
     hits = [
-        search_hit(
+        provider_hit(
+            "Grateful Dead Lyrics",
             provider="x",
-            credited=True,
             authors=("A",),
-            title="Grateful Dead Lyrics",
             description="d" * 50,
             cover="https://c",
         ),
-        search_hit(provider="x", credited=True, authors=("F. Scott Fitzgerald",), title="The Great Gatsby"),
+        provider_hit("The Great Gatsby", provider="x", authors=("F. Scott Fitzgerald",)),
     ]
     assert rank_hits(hits, query="Grate Gatsby")[0].work.title == "The Great Gatsby"
 
 
 def test_rank_exact_isbn_first_then_quality():
-    poor = search_hit(provider="x", credited=True, authors=HERBERT, title="Dune", isbn="9780441172719")
-    rich = search_hit(
+    poor = provider_hit("Dune", provider="x", isbn="9780441172719")
+    rich = provider_hit(
+        "Dune",
         provider="x",
-        credited=True,
-        authors=HERBERT,
-        title="Dune",
         isbn="9780593099322",
         cover="https://c",
         description="long",
@@ -268,18 +258,16 @@ def test_cache_ttl_quality_and_jitter():
     rng = random.Random(1)
     high = SearchResult(
         hits=(
-            search_hit(
+            provider_hit(
+                "D",
                 provider="x",
-                credited=True,
-                authors=HERBERT,
-                title="D",
                 isbn="9780441172719",
                 cover="https://c",
                 description="d",
             ),
         )
     )
-    low = SearchResult(hits=(search_hit(provider="x", credited=True, authors=HERBERT, title="D"),))
+    low = SearchResult(hits=(provider_hit("D", provider="x"),))
     day = 86400
     assert 0.9 * 2 * 365 * day <= cache_ttl(kind="isbn", result=high, rng=rng) <= 1.1 * 2 * 365 * day
     assert 0.9 * 0.5 * 7 * day <= cache_ttl(kind="title", result=low, rng=rng) <= 1.1 * 0.5 * 7 * day
