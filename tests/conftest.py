@@ -81,3 +81,36 @@ def fake(fake_server, settings, search_state):
     reset_clients()
     yield fake_server
     fake_server.reset()
+
+
+# --- what the outbound client did (booktrack.core.http), observed instead of timed -----------------
+
+
+@pytest.fixture
+def sleeps(monkeypatch) -> list[float]:
+    """Every wait the outbound client chose (Retry-After, backoff), recorded instead of slept."""
+    import time
+    import types
+
+    from booktrack.core import http
+
+    waited: list[float] = []
+    clock = types.SimpleNamespace(monotonic=time.monotonic, perf_counter=time.perf_counter, sleep=waited.append)
+    monkeypatch.setattr(http, "time", clock)
+    return waited
+
+
+@pytest.fixture
+def upstream_outcomes(monkeypatch) -> list[tuple[str, int | str]]:
+    """(upstream, outcome) of every outbound call in order: an HTTP status, "timeout", "breaker_open"..."""
+    from booktrack.core import metrics
+
+    seen: list[tuple[str, int | str]] = []
+    original = metrics.record_upstream_call
+
+    def spy(upstream, *, status, latency_ms):
+        seen.append((upstream, status))
+        original(upstream, status=status, latency_ms=latency_ms)
+
+    monkeypatch.setattr(metrics, "record_upstream_call", spy)
+    return seen

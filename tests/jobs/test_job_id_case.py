@@ -15,11 +15,10 @@ from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from jobs.events import JobSummary
 from jobs.models import Job
-from jobs.reporter import JobProgressReporter
 from jobs.routing import websocket_urlpatterns
 from jobs.services import job_create, job_id_as_sent
+from tests.factories import bearer, job_complete
 
 
 @pytest.fixture
@@ -27,23 +26,10 @@ def client():
     return APIClient()
 
 
-def _auth(token):
-    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
-
-
 # A fixed id with letters in every group, so each spelling below really differs from the canonical one.
 JOB_ID = uuid.UUID("6fabcdef-12ab-4abc-8def-0123456789ab")
 UPPER = str(JOB_ID).upper()
 MIXED = "6FabCDef-12Ab-4aBC-8dEF-0123456789Ab"
-
-
-def _complete(job):
-    reporter = JobProgressReporter(job_id=job.id)
-    reporter.started(total=1)
-    reporter.complete(
-        summary=JobSummary(total_processed=1, success_count=1, failure_count=0, duration=1, resource_id=str(job.id)),
-        results={"books": []},
-    )
 
 
 def test_job_id_as_sent_echoes_only_a_spelling_of_the_same_job():
@@ -57,12 +43,12 @@ def test_job_id_as_sent_echoes_only_a_spelling_of_the_same_job():
 @pytest.mark.parametrize("sent", [UPPER, MIXED])
 def test_job_state_answers_any_case_with_the_id_as_sent(client, make_job, sent):
     job, token = make_job(total=1, job_id=JOB_ID)
-    _complete(job)
-    response = client.get(f"/api/job-state/{sent}", **_auth(token))
+    job_complete(job, results={"books": []}, total=1)
+    response = client.get(f"/api/job-state/{sent}", **bearer(token))
     assert response.status_code == 200
     body = response.json()
     assert body["jobId"] == sent and body["resultsUrl"] == f"/v1/enrichment/results/{sent}"
-    assert client.get(f"/api/job-state/{str(uuid.uuid4()).upper()}", **_auth(token)).status_code == 404
+    assert client.get(f"/api/job-state/{str(uuid.uuid4()).upper()}", **bearer(token)).status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -70,10 +56,10 @@ def test_job_state_answers_any_case_with_the_id_as_sent(client, make_job, sent):
 )
 def test_results_routes_answer_any_case(client, make_job, pipeline, route):
     job, token = make_job(pipeline=pipeline, total=1, job_id=JOB_ID)
-    _complete(job)
+    job_complete(job, results={"books": []}, total=1)
     for sent in (UPPER, MIXED):
         assert client.get(f"/v1/{route}/results/{sent}").status_code == 200
-        assert client.get(f"/v1/{route}/results/{sent}", **_auth(token)).status_code == 200
+        assert client.get(f"/v1/{route}/results/{sent}", **bearer(token)).status_code == 200
 
 
 @pytest.mark.parametrize("route", ["/api/enrichment/cancel", "/api/scan-bookshelf/cancel"])
@@ -97,7 +83,7 @@ def test_token_refresh_answers_any_case_with_the_id_as_sent(client, make_job):
 def test_socket_accepts_any_case_and_every_frame_echoes_the_id_as_sent():
     def finished():
         job, token = job_create(pipeline="batch_enrichment", total=1, job_id=JOB_ID)
-        _complete(job)
+        job_complete(job, results={"books": []}, total=1)
         return job, token
 
     async def scenario():

@@ -7,11 +7,11 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from jobs.events import JobSummary
 from jobs.models import Job, JobEvent, JobStatus
 from jobs.reporter import JobProgressReporter
 from jobs.services import job_cancel, job_create, jobs_cleanup_expired
 from jobs.tasks import cleanup_expired_jobs
+from tests.factories import bearer, job_complete
 
 
 @pytest.fixture
@@ -19,26 +19,13 @@ def client():
     return APIClient()
 
 
-def _auth(token):
-    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
-
-
-def _complete(job, results=None):
-    reporter = JobProgressReporter(job_id=job.id)
-    reporter.started(total=job.total_count)
-    reporter.complete(
-        summary=JobSummary(total_processed=1, success_count=1, failure_count=0, duration=1, resource_id=str(job.id)),
-        results=results if results is not None else {"books": [{"title": "Dune", "success": True}]},
-    )
-
-
 def test_job_state_requires_the_jobs_token(client, make_job):
     job, token = make_job()
     other, other_token = make_job()
     assert client.get(f"/api/job-state/{job.id}").status_code == 401
-    assert client.get(f"/api/job-state/{job.id}", **_auth(other_token)).status_code == 401
-    assert client.get(f"/api/job-state/{uuid.uuid4()}", **_auth(token)).status_code == 404
-    response = client.get(f"/api/job-state/{job.id}", **_auth(token))
+    assert client.get(f"/api/job-state/{job.id}", **bearer(other_token)).status_code == 401
+    assert client.get(f"/api/job-state/{uuid.uuid4()}", **bearer(token)).status_code == 404
+    response = client.get(f"/api/job-state/{job.id}", **bearer(token))
     assert response.status_code == 200
     body = response.json()
     assert body["jobId"] == str(job.id) and body["status"] == "queued" and body["pipeline"] == "batch_enrichment"
@@ -49,14 +36,14 @@ def test_job_state_requires_the_jobs_token(client, make_job):
 def test_job_state_refuses_expired_token(client, make_job):
     job, token = make_job()
     Job.objects.filter(pk=job.id).update(token_expires_at=timezone.now() - timedelta(seconds=1))
-    response = client.get(f"/api/job-state/{job.id}", **_auth(token))
+    response = client.get(f"/api/job-state/{job.id}", **bearer(token))
     assert response.status_code == 401 and response.json()["error"]["code"] == "UNAUTHORIZED"
 
 
 def test_job_state_shows_results_url_when_complete(client, make_job):
     job, token = make_job(total=1)
-    _complete(job)
-    body = client.get(f"/api/job-state/{job.id}", **_auth(token)).json()
+    job_complete(job)
+    body = client.get(f"/api/job-state/{job.id}", **bearer(token)).json()
     assert body["status"] == "complete" and body["resultsUrl"] == f"/v1/enrichment/results/{job.id}"
     assert isinstance(body["endTime"], int)
 
@@ -72,8 +59,8 @@ def test_token_refresh_only_in_last_30_minutes(client, make_job):
     body = response.json()
     assert body["jobId"] == str(job.id) and body["expiresIn"] == 7200 and body["token"] != token
     # the new token replaces the old one
-    assert client.get(f"/api/job-state/{job.id}", **_auth(token)).status_code == 401
-    assert client.get(f"/api/job-state/{job.id}", **_auth(body["token"])).status_code == 200
+    assert client.get(f"/api/job-state/{job.id}", **bearer(token)).status_code == 401
+    assert client.get(f"/api/job-state/{job.id}", **bearer(body["token"])).status_code == 200
 
 
 def test_token_refresh_refuses_wrong_or_expired_token(client, make_job):
@@ -104,7 +91,7 @@ def test_cancel_route_answers_per_contract(client, make_job, route):
     assert client.post(route, {"jobId": str(uuid.uuid4()), "token": token}, format="json").status_code == 404
     assert client.post(route, {"jobId": str(job.id)}, format="json").status_code == 401
     assert client.post(route, {"jobId": str(job.id), "token": "wrong"}, format="json").status_code == 401
-    response = client.post(route, {"jobId": str(job.id)}, format="json", **_auth(token))
+    response = client.post(route, {"jobId": str(job.id)}, format="json", **bearer(token))
     assert response.status_code == 200
     assert response.json() == {"jobId": str(job.id), "status": "canceled"}
     again = client.post(route, {"jobId": str(job.id), "token": token}, format="json")
@@ -113,7 +100,7 @@ def test_cancel_route_answers_per_contract(client, make_job, route):
 
 def test_cancel_of_finished_job_is_conflict(client, make_job):
     job, token = make_job(total=1)
-    _complete(job)
+    job_complete(job)
     assert (
         client.post("/api/enrichment/cancel", {"jobId": str(job.id), "token": token}, format="json").status_code == 409
     )
@@ -126,7 +113,7 @@ def test_cancel_freezes_processed_count_at_last_reported(client, make_job):
     for i in range(1, 4):  # below the 5-update throttle: the row still says 0
         reporter.progress(processed=i, status="x")
     client.post("/api/enrichment/cancel", {"jobId": str(job.id), "token": token}, format="json")
-    body = client.get(f"/api/job-state/{job.id}", **_auth(token)).json()
+    body = client.get(f"/api/job-state/{job.id}", **bearer(token)).json()
     assert body["status"] == "canceled" and body["processedCount"] == 3
     last = JobEvent.objects.filter(job=job).order_by("-seq").first()
     assert last.payload["canceled"] is True and last.payload["processedCount"] == 3
@@ -135,22 +122,22 @@ def test_cancel_freezes_processed_count_at_last_reported(client, make_job):
 def test_results_routes_serve_each_pipeline(client, db):
     for pipeline, path in [("ai_scan", "scan"), ("csv_import", "csv"), ("batch_enrichment", "enrichment")]:
         job, token = job_create(pipeline=pipeline, total=1)
-        assert client.get(f"/v1/{path}/results/{job.id}", **_auth(token)).status_code == 404  # not finished yet
-        _complete(job, results={"pipeline": pipeline})
-        response = client.get(f"/v1/{path}/results/{job.id}", **_auth(token))
+        assert client.get(f"/v1/{path}/results/{job.id}", **bearer(token)).status_code == 404  # not finished yet
+        job_complete(job, results={"pipeline": pipeline})
+        response = client.get(f"/v1/{path}/results/{job.id}", **bearer(token))
         assert response.status_code == 200 and response.json()["data"] == {"pipeline": pipeline}
     other_job, other_token = job_create(pipeline="csv_import", total=1)
-    _complete(other_job)
-    assert client.get(f"/v1/scan/results/{other_job.id}", **_auth(other_token)).status_code == 404
+    job_complete(other_job)
+    assert client.get(f"/v1/scan/results/{other_job.id}", **bearer(other_token)).status_code == 404
 
 
 def test_results_outlive_the_live_token_but_not_24_hours(client, make_job):
     job, token = make_job(total=1)
-    _complete(job)
+    job_complete(job)
     Job.objects.filter(pk=job.id).update(token_expires_at=timezone.now() - timedelta(hours=1))
     assert client.get(f"/v1/enrichment/results/{job.id}?token={token}").status_code == 200
     Job.objects.filter(pk=job.id).update(results_expire_at=timezone.now() - timedelta(seconds=1))
-    response = client.get(f"/v1/enrichment/results/{job.id}", **_auth(token))
+    response = client.get(f"/v1/enrichment/results/{job.id}", **bearer(token))
     assert response.status_code == 404 and response.json()["error"]["code"] == "NOT_FOUND"
 
 
@@ -158,8 +145,8 @@ def test_cleanup_deletes_jobs_24h_after_completion(make_job):
     old, _ = make_job(total=1)
     recent, _ = make_job(total=1)
     running, _ = make_job(total=1)
-    _complete(old)
-    _complete(recent)
+    job_complete(old)
+    job_complete(recent)
     Job.objects.filter(pk=old.id).update(ended_at=timezone.now() - timedelta(hours=25))
     assert cleanup_expired_jobs() == 1
     assert not Job.objects.filter(pk=old.id).exists()
@@ -186,7 +173,7 @@ def test_cancel_of_queued_batch_leaves_results_for_every_requested_book(client, 
     assert (
         client.post("/api/enrichment/cancel", {"jobId": str(job.id), "token": token}, format="json").status_code == 200
     )
-    response = client.get(f"/v1/enrichment/results/{job.id}", **_auth(token))
+    response = client.get(f"/v1/enrichment/results/{job.id}", **bearer(token))
     assert response.status_code == 200
     body = response.json()
     results = body.get("data", body)
@@ -195,7 +182,7 @@ def test_cancel_of_queued_batch_leaves_results_for_every_requested_book(client, 
         b["success"] is False and b["error"] == "Canceled before this book was processed." for b in results["books"]
     )
     assert results["canceled"] is True and results["summary"]["totalProcessed"] == 0
-    state = client.get(f"/api/job-state/{job.id}", **_auth(token)).json()
+    state = client.get(f"/api/job-state/{job.id}", **bearer(token)).json()
     assert state["resultsUrl"] == f"/v1/enrichment/results/{job.id}"
 
 
@@ -203,7 +190,7 @@ def test_cancel_of_queued_batch_leaves_results_for_every_requested_book(client, 
 def test_cancel_of_queued_job_makes_its_results_retrievable(client, make_job, pipeline, route):
     job, token = make_job(pipeline=pipeline, total=3)
     client.post("/api/scan-bookshelf/cancel", {"jobId": str(job.id), "token": token}, format="json")
-    response = client.get(f"/v1/{route}/results/{job.id}", **_auth(token))
+    response = client.get(f"/v1/{route}/results/{job.id}", **bearer(token))
     assert response.status_code == 200
     body = response.json()
     results = body.get("data", body)
@@ -226,7 +213,7 @@ RESULTS_ROUTES = [("ai_scan", "scan"), ("csv_import", "csv"), ("batch_enrichment
 @pytest.mark.parametrize(("pipeline", "route"), RESULTS_ROUTES)
 def test_results_answer_without_a_token(client, make_job, pipeline, route):
     job, _ = make_job(pipeline=pipeline, total=1)
-    _complete(job, results={"pipeline": pipeline})
+    job_complete(job, results={"pipeline": pipeline})
     response = client.get(f"/v1/{route}/results/{job.id}")
     assert response.status_code == 200 and response.json()["data"] == {"pipeline": pipeline}
     assert client.get(f"/v1/{route}/results/{uuid.uuid4()}").status_code == 404
@@ -236,8 +223,8 @@ def test_results_answer_without_a_token(client, make_job, pipeline, route):
 def test_results_refuse_a_wrong_token(client, make_job, pipeline, route):
     job, _ = make_job(pipeline=pipeline, total=1)
     _, other_token = make_job(pipeline=pipeline, total=1)
-    _complete(job)
-    for wrong in (_auth("not-the-token"), _auth(other_token)):
+    job_complete(job)
+    for wrong in (bearer("not-the-token"), bearer(other_token)):
         response = client.get(f"/v1/{route}/results/{job.id}", **wrong)
         assert response.status_code == 401 and response.json()["error"]["code"] == "UNAUTHORIZED"
     assert client.get(f"/v1/{route}/results/{job.id}?token=wrong").status_code == 401
@@ -247,8 +234,8 @@ def test_results_refuse_a_wrong_token(client, make_job, pipeline, route):
 def test_results_require_the_token_when_configured(client, make_job, settings, pipeline, route):
     settings.JOB_RESULTS_REQUIRE_TOKEN = True
     job, token = make_job(pipeline=pipeline, total=1)
-    _complete(job)
+    job_complete(job)
     response = client.get(f"/v1/{route}/results/{job.id}")
     assert response.status_code == 401 and response.json()["error"]["code"] == "UNAUTHORIZED"
-    assert client.get(f"/v1/{route}/results/{job.id}", **_auth("wrong")).status_code == 401
-    assert client.get(f"/v1/{route}/results/{job.id}", **_auth(token)).status_code == 200
+    assert client.get(f"/v1/{route}/results/{job.id}", **bearer("wrong")).status_code == 401
+    assert client.get(f"/v1/{route}/results/{job.id}", **bearer(token)).status_code == 200

@@ -10,16 +10,13 @@ import pytest
 from search import answers, hooks, wire
 from search.answers import MAX_DERIVED_HELD, CachedAnswer
 from search.cache.tiers import edge, kv_get
-from search.dto import AuthorDTO, EditionDTO, SearchHit, SearchResult, WorkDTO
+from search.dto import SearchResult
+from tests.factories import search_hit, search_result
 
 
 def _result(title: str = "Dune") -> SearchResult:
-    hit = SearchHit(
-        work=WorkDTO(title=title),
-        edition=EditionDTO(isbns=("9780441172719",), isbn="9780441172719"),
-        authors=(AuthorDTO(name="Frank Herbert"),),
-    )
-    return SearchResult(hits=(hit,), total_results=1, provider="google-books")
+    hit = search_hit(title, isbn="9780441172719", authors=("Frank Herbert",))
+    return search_result(hit, provider="google-books")
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from django.core.cache import cache as django_cache
 
 from search import services
 from search.cache import tiers
+from tests.factories import google_volume, google_volumes
 
 GOOGLE_VOLUMES = "http://upstream.test/google/books/v1/volumes"
 OL_SEARCH = "http://upstream.test/openlibrary/search.json"
@@ -21,22 +22,15 @@ pytestmark = pytest.mark.django_db
 
 
 def volumes(description: str) -> dict:
-    return {
-        "kind": "books#volumes",
-        "totalItems": 1,
-        "items": [
-            {
-                "kind": "books#volume",
-                "id": "annihilation1",
-                "volumeInfo": {
-                    "title": "Annihilation",
-                    "authors": ["Jeff VanderMeer"],
-                    "description": description,
-                    "industryIdentifiers": [{"type": "ISBN_13", "identifier": "9780374104092"}],
-                },
-            }
-        ],
-    }
+    """Google's answer: one book, Annihilation, with this description."""
+    book = google_volume(
+        title="Annihilation",
+        isbn13="9780374104092",
+        authors=("Jeff VanderMeer",),
+        description=description,
+        volume_id="annihilation1",
+    )
+    return google_volumes(book)
 
 
 class EdgeClock:

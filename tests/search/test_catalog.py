@@ -3,27 +3,21 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from django.utils import timezone
 
 from search.catalog import catalog_lookup_isbn, catalog_upsert_hits
-from search.dto import AuthorDTO, EditionDTO, SearchHit, WorkDTO
+from tests.factories import search_hit
 
 pytestmark = pytest.mark.django_db
 
 ISBN = "9780441172719"
 
 
-def hit(*, description=None, publisher=None, provider="google-books", authors=("Frank Herbert",)) -> SearchHit:
-    work_values = {"title": "Dune", "description": description}
-    edition_values = {"isbns": (ISBN,), "isbn": ISBN, "publisher": publisher}
-    prov = lambda values: {k: provider for k, v in values.items() if v is not None}  # noqa: E731
-    return SearchHit(
-        work=WorkDTO(**work_values, primary_provider=provider, provenance=prov(work_values)),
-        edition=EditionDTO(**edition_values, primary_provider=provider, provenance=prov(edition_values)),
-        authors=tuple(AuthorDTO(name=a) for a in authors),
-    )
+# The one book these tests store, as one provider's answer (pass provider=, authors=, description=, ...).
+hit = partial(search_hit, "Dune", isbn=ISBN, provider="google-books", credited=True, authors=("Frank Herbert",))
 
 
 def test_thinner_answer_is_merged_into_the_stored_one():

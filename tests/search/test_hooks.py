@@ -8,8 +8,9 @@ import pytest
 
 from search import hooks
 from search.cache.tiers import edge, kv_get
-from search.dto import SearchHit, SearchResult, WorkDTO
+from search.dto import SearchResult
 from search.services import book_lookup_many, book_search_by_title
+from tests.factories import search_hit, search_result
 
 
 @pytest.fixture
@@ -19,7 +20,7 @@ def no_decorators(monkeypatch):
 
 
 def _result(title: str = "Dune") -> SearchResult:
-    return SearchResult(hits=(SearchHit(work=WorkDTO(title=title), edition=None),), total_results=1)  # type: ignore[arg-type]
+    return search_result(search_hit(title))
 
 
 def _suffix(text: str):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from functools import partial
 
 import pytest
 
@@ -14,6 +15,10 @@ from search.merge import merge_pages
 from search.normalize import clean_description, normalize_date, normalize_format, normalize_language
 from search.ranking import rank_hits
 from search.text import edit_distance, fold, name_key, similarity, surname_key, title_key, uninvert_name
+from tests.factories import search_hit
+
+# One provider's answer: every value it set is credited to it in provenance (Frank Herbert unless told).
+provider_hit = partial(search_hit, credited=True, authors=("Frank Herbert",))
 
 
 def test_isbn_clean_and_convert():
@@ -71,41 +76,25 @@ def test_normalizers_dates_languages_formats_html():
     assert clean_description({"type": "/type/text", "value": "Plain"}) == "Plain"
 
 
-def _hit(
-    provider, *, title, isbn=None, author="Frank Herbert", cover=None, description=None, year=None, pages=None, fmt=None
-):
-    work_values = {"title": title, "cover_image_url": cover, "description": description, "first_publication_year": year}
-    edition_values = {
-        "isbns": (isbn,) if isbn else (),
-        "isbn": isbn,
-        "title": title,
-        "page_count": pages,
-        "cover_image_url": cover,
-    }
-    if fmt:
-        edition_values["format"] = fmt
-    prov = lambda values: {k: provider for k, v in values.items() if v not in (None, ())}  # noqa: E731
-    return SearchHit(
-        work=WorkDTO(**work_values, primary_provider=provider, provenance=prov(work_values)),
-        edition=EditionDTO(**edition_values, primary_provider=provider, provenance=prov(edition_values)),
-        authors=(AuthorDTO(name=author),) if author else (),
-    )
-
-
 def test_merge_by_isbn_field_by_field_with_provenance():
-    google = _hit(
-        "google-books", title="Dune", isbn="9780441172719", cover="https://g/x?zoom=1", description="Short.", year=1990
+    google = provider_hit(
+        "Dune",
+        provider="google-books",
+        isbn="9780441172719",
+        cover="https://g/x?zoom=1",
+        description="Short.",
+        year=1990,
     )
-    ol = _hit(
-        "openlibrary",
-        title="Dune",
+    ol = provider_hit(
+        "Dune",
+        provider="openlibrary",
         isbn="9780441172719",
         cover="https://covers/b/id/1-L.jpg",
         description="A much longer description of Dune.",
         year=1965,
         pages=604,
     )
-    isbndb = _hit("isbndb", title="Dune", isbn="9780441172719", fmt="Mass Market")
+    isbndb = provider_hit("Dune", provider="isbndb", isbn="9780441172719", fmt="Mass Market")
     merged = merge_pages(
         [
             ProviderPage("google-books", (google,)),
@@ -166,8 +155,13 @@ def test_providers_that_only_add_to_union_fields_are_contributors():
 
 
 def test_merge_by_title_and_author_keeps_accents_in_output():
-    a = _hit("google-books", title="Cien años de soledad", author="Gabriel García Márquez")
-    b = _hit("openlibrary", title="CIEN ANOS DE SOLEDAD", author="Garcia Marquez, Gabriel", year=1967)
+    a = provider_hit("Cien años de soledad", provider="google-books", authors=("Gabriel García Márquez",))
+    b = provider_hit(
+        "CIEN ANOS DE SOLEDAD",
+        provider="openlibrary",
+        authors=("Garcia Marquez, Gabriel",),
+        year=1967,
+    )
     merged = merge_pages([ProviderPage("google-books", (a,)), ProviderPage("openlibrary", (b,))])
     assert len(merged) == 1
     assert merged[0].work.title == "Cien años de soledad"
@@ -175,22 +169,34 @@ def test_merge_by_title_and_author_keeps_accents_in_output():
 
 
 def test_merge_never_joins_different_isbns_by_title():
-    a = _hit("google-books", title="Dune", isbn="9780441172719")
-    b = _hit("openlibrary", title="Dune", isbn="9780593099322")
+    a = provider_hit("Dune", provider="google-books", isbn="9780441172719")
+    b = provider_hit("Dune", provider="openlibrary", isbn="9780593099322")
     assert len(merge_pages([ProviderPage("google-books", (a,)), ProviderPage("openlibrary", (b,))])) == 2
 
 
 def test_rank_typo_tolerant_title():
     hits = [
-        _hit("x", title="Grateful Dead Lyrics", author="A", description="d" * 50, cover="https://c"),
-        _hit("x", title="The Great Gatsby", author="F. Scott Fitzgerald"),
+        provider_hit(
+            "Grateful Dead Lyrics",
+            provider="x",
+            authors=("A",),
+            description="d" * 50,
+            cover="https://c",
+        ),
+        provider_hit("The Great Gatsby", provider="x", authors=("F. Scott Fitzgerald",)),
     ]
     assert rank_hits(hits, query="Grate Gatsby")[0].work.title == "The Great Gatsby"
 
 
 def test_rank_exact_isbn_first_then_quality():
-    poor = _hit("x", title="Dune", isbn="9780441172719")
-    rich = _hit("x", title="Dune", isbn="9780593099322", cover="https://c", description="long")
+    poor = provider_hit("Dune", provider="x", isbn="9780441172719")
+    rich = provider_hit(
+        "Dune",
+        provider="x",
+        isbn="9780593099322",
+        cover="https://c",
+        description="long",
+    )
     assert rank_hits([rich, poor], query="Dune", isbn="9780441172719")[0] is poor
     assert rank_hits([poor, rich], query="Dune")[0] is rich
 
@@ -250,8 +256,18 @@ def test_similarity_and_edit_distance():
 
 def test_cache_ttl_quality_and_jitter():
     rng = random.Random(1)
-    high = SearchResult(hits=(_hit("x", title="D", isbn="9780441172719", cover="https://c", description="d"),))
-    low = SearchResult(hits=(_hit("x", title="D"),))
+    high = SearchResult(
+        hits=(
+            provider_hit(
+                "D",
+                provider="x",
+                isbn="9780441172719",
+                cover="https://c",
+                description="d",
+            ),
+        )
+    )
+    low = SearchResult(hits=(provider_hit("D", provider="x"),))
     day = 86400
     assert 0.9 * 2 * 365 * day <= cache_ttl(kind="isbn", result=high, rng=rng) <= 1.1 * 2 * 365 * day
     assert 0.9 * 0.5 * 7 * day <= cache_ttl(kind="title", result=low, rng=rng) <= 1.1 * 0.5 * 7 * day
@@ -276,3 +292,76 @@ def test_isbndb_cover_is_the_stable_image_never_the_expiring_original():
     only_signed = normalize_book({**record, "image": None})
     assert only_signed.edition.cover_image_url is None and only_signed.work.cover_image_url is None
     assert signed not in repr(only_signed)
+
+
+def test_provenance_keys_are_camel_case_on_the_wire_and_round_trip():
+    from search.dto import EditionDTO, SearchHit, WorkDTO, hit_from_record, hit_to_record
+
+    work = WorkDTO(
+        title="Dune",
+        subject_tags=("Science fiction",),
+        cover_image_url="https://covers.example/dune.jpg",
+        provenance={"title": "openlibrary", "subject_tags": "openlibrary", "cover_image_url": "google-books"},
+    )
+    edition = EditionDTO(isbns=("9780441172719",), isbn="9780441172719", provenance={"page_count": "isbndb"})
+    wire = work.to_wire()
+    assert wire["provenance"] == {"title": "openlibrary", "subjectTags": "openlibrary", "coverImageURL": "google-books"}
+    assert set(wire["provenance"]) <= set(wire)
+    assert edition.to_wire()["provenance"] == {"pageCount": "isbndb"}
+    # The DTO side keeps field names (enrichment reads provenance["subject_tags"]).
+    back = hit_from_record(hit_to_record(SearchHit(work=work, edition=edition)))
+    assert back.work.provenance == work.provenance and back.edition.provenance == edition.provenance
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Herbert, Frank", "Frank Herbert"),
+        ("Tolkien, J. R. R.", "J. R. R. Tolkien"),
+        ("King, Martin Luther, Jr.", "Martin Luther King Jr."),
+        ("Martin Luther King, Jr.", "Martin Luther King, Jr."),
+        ("Frank Herbert", "Frank Herbert"),
+        ("Smith, John, 1950-", "Smith, John, 1950-"),
+        ("Herbert, Frank ~autofilled~", "Frank Herbert"),
+        ("García Márquez, Gabriel", "Gabriel García Márquez"),
+    ],
+)
+def test_clean_author_name_uninverts_catalogue_form(raw, expected):
+    from search.normalize import clean_author_name
+
+    assert clean_author_name(raw) == expected
+
+
+def test_isbndb_authors_uninverted_and_deduplicated():
+    from search.providers.isbndb import normalize_book
+
+    hit = normalize_book(
+        {"isbn13": "9780441172719", "title": "Dune", "authors": ["Herbert, Frank", "Frank Herbert", "FRANK  HERBERT"]}
+    )
+    assert hit.author_names == ("Frank Herbert",)
+
+
+def test_provider_normalizers_mark_edition_years():
+    from search.providers.google_books import normalize_volume
+    from search.providers.isbndb import normalize_book
+
+    google = normalize_volume(
+        {
+            "id": "x",
+            "volumeInfo": {
+                "title": "Dune",
+                "publishedDate": "2019-10-01",
+                "industryIdentifiers": [{"type": "ISBN_13", "identifier": "9780593099322"}],
+            },
+        }
+    )
+    assert google.work.first_publication_year == 2019 and google.work.year_from_edition
+    isbndb = normalize_book({"isbn13": "9780441172719", "title": "Dune", "date_published": "1990"})
+    assert isbndb.work.year_from_edition
+
+
+def test_isbn_rules_take_any_value_from_upstreams():
+    from search.isbn import isbn_clean, isbn_is_valid, isbn_to_13
+
+    assert isbn_to_13(["9780441172719"]) is None and not isbn_is_valid({"x": 1})
+    assert isbn_to_13(9780441172719) == "9780441172719" and isbn_clean(None) == ""
