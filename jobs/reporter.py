@@ -49,7 +49,9 @@ class ItemOutcome:
 class ProgressReporter(Protocol):
     def started(self, *, total: int) -> None: ...
 
-    def progress(self, *, processed: int, status: str, current_item: str = "") -> None: ...
+    def progress(self, *, processed: int, status: str, current_item: str = "", fraction: float | None = None) -> None:
+        """`fraction` (0-1) for a pipeline whose progress is not processed / total (phases)."""
+        ...
 
     def item_succeeded(self, *, index: int, result: JsonValue) -> None: ...
 
@@ -140,9 +142,11 @@ class JobProgressReporter:
         )
         record_job(self.pipeline, status="started")
 
-    def progress(self, *, processed: int, status: str, current_item: str = "") -> None:
+    def progress(self, *, processed: int, status: str, current_item: str = "", fraction: float | None = None) -> None:
         self.processed = max(self.processed, int(processed))
-        if self.total:
+        if fraction is not None:
+            self.fraction = max(self.fraction, min(1.0, max(0.0, float(fraction))))
+        elif self.total:
             self.fraction = max(self.fraction, min(1.0, self.processed / self.total))
         self._status_text = str(status)[:500]
         self._current_item = str(current_item)[:500]
@@ -265,6 +269,7 @@ class FakeProgressReporter:
     calls: list[tuple[str, dict]] = field(default_factory=list)
     items: dict[int, ItemOutcome] = field(default_factory=dict)
     processed_seen: list[int] = field(default_factory=list)
+    fractions_seen: list[float] = field(default_factory=list)
     result: JsonValue = None
     summary: JobSummary | None = None
     canceled_flag: bool = False
@@ -274,9 +279,11 @@ class FakeProgressReporter:
         self.total = total
         self.calls.append(("started", {"total": total}))
 
-    def progress(self, *, processed: int, status: str, current_item: str = "") -> None:
+    def progress(self, *, processed: int, status: str, current_item: str = "", fraction: float | None = None) -> None:
         assert isinstance(current_item, str)
         self.processed_seen.append(processed)
+        if fraction is not None:
+            self.fractions_seen.append(fraction)
         self.calls.append(("progress", {"processed": processed, "status": status, "current_item": current_item}))
 
     def item_succeeded(self, *, index: int, result: JsonValue) -> None:
