@@ -205,8 +205,12 @@ def content_cache_set(sha256: str, results: Mapping[str, JsonValue]) -> None:
 # --- starting a job ---------------------------------------------------------------------------------
 
 
-def csv_import_start(*, job_id: str | None, data: bytes | None, filename: str | None) -> tuple[Job, str]:
-    """Create the job (queued, or already complete from the content cache). Returns (job, raw token)."""
+def csv_import_start(
+    *, job_id: str | None, data: bytes | None, filename: str | None, enqueue: bool = True
+) -> tuple[Job, str]:
+    """Create the job (queued, or already complete from the content cache). Returns (job, raw token).
+
+    `enqueue=False` (the import_csv command) leaves the job for the caller to run in process."""
     data = _check_bytes(data)
     sha256 = upload_sha256(data)
     cached = content_cache_get(sha256)
@@ -228,7 +232,8 @@ def csv_import_start(*, job_id: str | None, data: bytes | None, filename: str | 
     }
     with transaction.atomic():
         job, token = job_create(pipeline=Pipeline.CSV_IMPORT, job_id=job_id, total=facts.row_count, params=params)
-        job_enqueue(job=job)
+        if enqueue:
+            job_enqueue(job=job)
     return job, token
 
 
@@ -271,9 +276,7 @@ class SearchLookup:
     def by_isbns(self, isbns13: Sequence[str]) -> dict[str, SearchHit | None]:
         from search.services import book_lookup_many
 
-        return book_lookup_many(
-            isbns=list(isbns13), deadline=time.monotonic() + BULK_DEADLINE_SECONDS, batch_only=True
-        )
+        return book_lookup_many(isbns=list(isbns13), deadline=time.monotonic() + BULK_DEADLINE_SECONDS, batch_only=True)
 
     def by_title(self, *, title: str, author: str | None) -> Sequence[SearchHit]:
         from search.services import provider_search
@@ -318,14 +321,19 @@ def _isbn_matches(lookup: CsvLookup, isbns13: Sequence[str]) -> dict[str, Match]
     except Exception as error:  # noqa: BLE001 - a failed chunk marks its rows, never the job
         logger.warning("bulk ISBN lookup of %s ISBNs failed: %s", len(isbns13), error)
         message = getattr(error, "message", None) or str(error) or type(error).__name__
-        return {i: Match("error", "isbn", evidence={"isbn13": i, "error": f"Lookup failed: {message}"[:300]}) for i in isbns13}
+        return {
+            i: Match("error", "isbn", evidence={"isbn13": i, "error": f"Lookup failed: {message}"[:300]})
+            for i in isbns13
+        }
     out: dict[str, Match] = {}
     for isbn13 in isbns13:
         hit = found.get(isbn13)
         if hit is None:
             out[isbn13] = Match("not_found", "isbn", evidence={"isbn13": isbn13})
         else:
-            out[isbn13] = Match("success", "isbn", hit=hit, score=1.0, evidence={"isbn13": isbn13, **_hit_evidence(hit)})
+            out[isbn13] = Match(
+                "success", "isbn", hit=hit, score=1.0, evidence={"isbn13": isbn13, **_hit_evidence(hit)}
+            )
     return out
 
 
@@ -349,7 +357,9 @@ def _title_match(lookup: CsvLookup, row: ImportRow) -> Match:
         "authorScore": None if best.author_score is None else round(best.author_score, 3),
         **_hit_evidence(hit),
     }
-    return Match(status, "title_author", hit=hit if status != "not_found" else None, score=best.score, evidence=evidence)
+    return Match(
+        status, "title_author", hit=hit if status != "not_found" else None, score=best.score, evidence=evidence
+    )
 
 
 def _book_entry(row: ImportRow, match: Match, *, duplicate_of: int | None) -> dict[str, JsonValue]:
@@ -524,7 +534,9 @@ def csv_import_run(
             if index not in done:
                 problems.append((index, False, dict(item.to_wire())))  # type: ignore[arg-type]
         else:
-            keys.append((item.row, lookup_key(isbn13=isbn13_of(item.isbn13, item.isbn), title=item.title, author=item.author)))
+            keys.append(
+                (item.row, lookup_key(isbn13=isbn13_of(item.isbn13, item.isbn), title=item.title, author=item.author))
+            )
             if index not in done:
                 to_enrich.append(item)
         if item.row % PARSE_CHUNK == 0:
@@ -623,13 +635,32 @@ def _load_upload(job: Job) -> bytes:
         raise InvalidFile("The uploaded file is no longer stored; upload it again.") from error
 
 
-def csv_import_execute(*, job_id: str, lookup: CsvLookup | None = None) -> CsvOutcome | None:
+class ObservedReporter:
+    """A reporter that also tells `observe(fraction, status)` of each progress step (the shell's bar)."""
+
+    def __init__(self, inner: ProgressReporter, observe: Callable[[float, str], None]) -> None:
+        self.inner = inner
+        self.observe = observe
+
+    def progress(self, *, processed: int, status: str, current_item: str = "", fraction: float | None = None) -> None:
+        self.inner.progress(processed=processed, status=status, current_item=current_item, fraction=fraction)
+        self.observe(fraction if fraction is not None else 0.0, status)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+
+def csv_import_execute(
+    *, job_id: str, lookup: CsvLookup | None = None, observe: Callable[[float, str], None] | None = None
+) -> CsvOutcome | None:
     """Run (or resume) the job; a job that already finished is left alone (idempotent redelivery)."""
     close_old_connections()
     job = Job.objects.filter(pk=job_id).first()
     if job is None or job.is_terminal:
         return None
-    reporter = JobProgressReporter(job_id=job.id)
+    reporter: ProgressReporter = JobProgressReporter(job_id=job.id)
+    if observe is not None:
+        reporter = ObservedReporter(reporter, observe)  # type: ignore[assignment]
     try:
         data = _load_upload(job)
         rows = job.params.get("rowCount")

@@ -494,10 +494,7 @@ def _isbns_from_providers(isbns13: list[str], deadline: float, *, batch_only: bo
 
     fanout_run(
         calls={
-            p.name: (lambda p=p: batched(p))
-            if _batch_capable(p)
-            else (lambda p=p: one_by_one(p))
-            for p in providers
+            p.name: (lambda p=p: batched(p)) if _batch_capable(p) else (lambda p=p: one_by_one(p)) for p in providers
         },
         deadline=deadline,
     )

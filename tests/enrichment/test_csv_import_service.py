@@ -96,7 +96,9 @@ def sample_lookup() -> FakeLookup:
 def test_run_gives_every_row_exactly_one_outcome_with_evidence():
     reporter = FakeProgressReporter()
     lookup = sample_lookup()
-    outcome = csv_import_run(job_id="j", data=SAMPLE, filename="x.csv", reporter=reporter, expected_rows=7, lookup=lookup)
+    outcome = csv_import_run(
+        job_id="j", data=SAMPLE, filename="x.csv", reporter=reporter, expected_rows=7, lookup=lookup
+    )
     results = outcome.results
     rows = sorted([b["row"] for b in results["books"]] + [e["row"] for e in results["errors"]])
     assert rows == [1, 2, 3, 4, 5, 6, 7]
@@ -222,7 +224,9 @@ def test_best_candidate_scores_title_and_author():
     candidates = [Candidate("Dune Messiah", ("Frank Herbert",)), Candidate("Dune", ("Frank Herbert",))]
     best = best_candidate(title="Dune", author="Herbert, Frank", candidates=candidates)
     assert best.index == 1 and best.score == 1.0
-    wrong_author = best_candidate(title="Dune", author="Someone Else", candidates=[Candidate("Dune", ("Frank Herbert",))])
+    wrong_author = best_candidate(
+        title="Dune", author="Someone Else", candidates=[Candidate("Dune", ("Frank Herbert",))]
+    )
     assert wrong_author.score < 0.85
     assert verdict(0.9) == "success" and verdict(0.7) == "needs_review" and verdict(0.2) == "not_found"
 
@@ -349,3 +353,80 @@ def test_cancel_while_queued_answers_results_with_every_row(storage, no_task):
     assert job.results["successRate"] == "0/7"
     assert [e["row"] for e in job.results["errors"]] == list(range(1, 8))
     assert csv_import_execute(job_id=str(job.id), lookup=FakeLookup()) is None  # the task leaves it alone
+
+
+# --- through the search services, against the local upstream fakes -----------------------------------
+
+FAKES_CSV = csv_bytes(
+    "Dune,Frank Herbert,9780441172719,5,read",
+    "Piranesi,Susanna Clarke,,4,read",
+    "Not A Real Book At All,Nobody Real,,0,to-read",
+    *[f"Unknown {i},Someone,{isbn},0,to-read" for i, isbn in enumerate(["9780000000002", "9781111111113"])],
+)
+
+
+def test_search_lookup_uses_bulk_isbns_and_openlibrary_titles_never_google(fake):
+    reporter = FakeProgressReporter()
+    outcome = csv_import_run(job_id="j", data=FAKES_CSV, filename=None, reporter=reporter, expected_rows=5)
+    by_row = {b["row"]: b for b in outcome.results["books"]}
+    assert by_row[1]["enrichmentStatus"] == "success" and by_row[1]["match"]["method"] == "isbn"
+    assert by_row[1]["work"]["title"] == "Dune"
+    assert by_row[2]["enrichmentStatus"] == "success" and by_row[2]["match"]["method"] == "title_author"
+    assert by_row[2]["isbn13"] and by_row[2]["coverUrl"]
+    assert by_row[3]["enrichmentStatus"] in ("not_found", "needs_review")
+    assert by_row[4]["enrichmentStatus"] == "not_found"
+    assert fake.count("google") == 0  # bulk work never spends Google's daily quota
+    assert fake.count("GET /openlibrary/api/books") == 1  # three ISBNs, one bibkeys call
+    assert fake.count("GET /openlibrary/search.json") == 2  # one per title + author row
+
+
+# --- manage.py import_csv ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_import_csv_command_runs_the_import_and_prints_the_summary(storage, fake, tmp_path, capsys):
+    from django.core.management import call_command
+
+    path = tmp_path / "library.csv"
+    path.write_bytes(FAKES_CSV)
+    call_command("import_csv", str(path))
+    out = capsys.readouterr()
+    assert "5/5 rows imported as books" in out.out
+    assert "matched by ISBN: 1" in out.out and "matched by title + author: 1" in out.out
+    assert "100.0%" in out.err  # the progress bar reached the end
+    job = Job.objects.get()
+    assert job.status == JobStatus.COMPLETE and job.results["successRate"] == "5/5"
+
+
+@pytest.mark.django_db
+def test_import_csv_dry_run_reads_only(tmp_path, capsys):
+    from django.core.management import call_command
+
+    path = tmp_path / "library.csv"
+    path.write_bytes(SAMPLE)
+    call_command("import_csv", str(path), "--dry-run")
+    out = capsys.readouterr().out
+    assert "rows: 7, problems: 1" in out and "row 7:" in out
+    assert not Job.objects.exists()
+
+
+@pytest.mark.django_db
+def test_import_csv_bad_file_is_a_command_error(tmp_path):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    path = tmp_path / "photo.csv"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n")
+    with pytest.raises(CommandError, match="INVALID_FILE"):
+        call_command("import_csv", str(path))
+
+
+def test_book_lookup_many_batch_only_leaves_google_out(fake):
+    from search.services import book_lookup_many
+
+    isbns = ["9780441172719", "9781635575637"]
+    found = book_lookup_many(isbns=isbns, batch_only=True)
+    assert all(found[i] is not None for i in isbns)
+    assert fake.count("google") == 0 and fake.count("GET /openlibrary/api/books") == 1
+    book_lookup_many(isbns=["9780547928227"])  # without batch_only (v3 enrich) Google is asked per ISBN
+    assert fake.count("google") == 1
