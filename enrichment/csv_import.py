@@ -64,6 +64,9 @@ STORAGE_PREFIX = "imports/csv/"
 ENRICH_CHUNK = 100
 # Rows per parse step (stored problems, progress event, cancel check).
 PARSE_CHUNK = 1000
+# Enriched outcomes are written (with a progress event) once this many wait or this long passed.
+STORE_BATCH = 500
+STORE_SECONDS = 1.0
 BULK_DEADLINE_SECONDS = 30.0
 TITLE_DEADLINE_SECONDS = 10.0
 CANCELED_ROW = "Canceled before this row was processed."
@@ -501,7 +504,7 @@ def csv_import_run(
 ) -> CsvOutcome:
     """Parse (0-50 %), enrich (50-100 %), store each row's outcome, complete or keep the finished rows.
 
-    `on_chunk(enriched_rows)` is called after each stored enrichment chunk (tests simulate a crash there).
+    `on_chunk(enriched_rows)` is called after each write of enriched outcomes (tests simulate a crash there).
     """
     lookup = lookup or SearchLookup()
     started = time.monotonic()
@@ -511,16 +514,12 @@ def csv_import_run(
     estimate = max(expected_rows, 1)
 
     def store(entries: Sequence[tuple[int, bool, dict[str, JsonValue]]]) -> None:
-        # One transaction per chunk: the outcomes land together (and fast), each still its own item.
+        # One write per chunk: the outcomes land together (and fast), each still its own item.
         if not entries:
             return
-        with transaction.atomic():
-            for index, success, entry in entries:
-                if success:
-                    reporter.item_succeeded(index=index, result=entry)
-                else:
-                    reporter.item_failed(index=index, error=str(entry.get("error", "")), result=entry)
-                done[index] = ItemOutcome(index=index, success=success, result=entry)
+        outcomes = [ItemOutcome(index=index, success=success, result=entry) for index, success, entry in entries]
+        reporter.items_finished(outcomes=outcomes)
+        done.update((outcome.index, outcome) for outcome in outcomes)
 
     # 1. parse: every row read and validated; problems are final outcomes at once.
     to_enrich: list[ImportRow] = []
@@ -562,6 +561,23 @@ def csv_import_run(
     # 2. enrich: chunk by chunk, one bulk ISBN lookup each; title + author rows one by one (cached).
     memo: dict[LookupKey, Match] = {}
     enriched = 0
+    unstored: list[tuple[int, bool, dict[str, JsonValue]]] = []
+    last_flush = time.monotonic()
+
+    def flush(current: str) -> None:
+        nonlocal unstored, last_flush
+        store(unstored)
+        unstored = []
+        last_flush = time.monotonic()
+        reporter.progress(
+            processed=len(done),
+            status=f"Matched {enriched:,} of {len(to_enrich):,} books",
+            current_item=current,
+            fraction=0.5 + 0.5 * enriched / max(1, len(to_enrich)),
+        )
+        if on_chunk is not None:
+            on_chunk(enriched)
+
     for chunk in _chunks(to_enrich, ENRICH_CHUNK) if not canceled else ():
         if reporter.is_canceled():
             canceled = True
@@ -571,7 +587,6 @@ def csv_import_run(
         if isbns:
             for isbn13, match in _isbn_matches(lookup, isbns).items():
                 memo[LookupKey("isbn", isbn13)] = match
-        entries: list[tuple[int, bool, dict[str, JsonValue]]] = []
         for row in chunk:
             key = key_of[row.row]
             if key is None:
@@ -580,8 +595,8 @@ def csv_import_run(
                 match = memo[key]
             else:
                 match = memo[key] = _title_match(lookup, row)
-            entries.append((row.row - 1, True, _book_entry(row, match, duplicate_of=duplicate_of.get(row.row))))
-        # Matched books land in the catalog (an idempotent upsert, queued after this chunk commits).
+            unstored.append((row.row - 1, True, _book_entry(row, match, duplicate_of=duplicate_of.get(row.row))))
+        # Matched books land in the catalog (an idempotent upsert, queued as a task).
         catalog_hits = {
             id(match.hit): match.hit
             for row in chunk
@@ -592,16 +607,13 @@ def csv_import_run(
         }
         if catalog_hits:
             lookup.to_catalog(list(catalog_hits.values()))
-        store(entries)
         enriched += len(chunk)
-        reporter.progress(
-            processed=len(done),
-            status=f"Matched {enriched:,} of {len(to_enrich):,} books",
-            current_item=chunk[-1].title[:200],
-            fraction=0.5 + 0.5 * enriched / max(1, len(to_enrich)),
-        )
-        if on_chunk is not None:
-            on_chunk(enriched)
+        # Outcomes are written when STORE_BATCH are waiting or STORE_SECONDS passed: at the upstream
+        # budget's pace that is every chunk; when the lookups are all cached, fewer, larger writes.
+        if len(unstored) >= STORE_BATCH or time.monotonic() - last_flush >= STORE_SECONDS:
+            flush(chunk[-1].title[:200])
+    if unstored:
+        flush("")
 
     finished = {index: outcome.result for index, outcome in done.items()}
     extra: dict[str, JsonValue] = {"format": stream.format, "filename": filename or ""}

@@ -23,9 +23,6 @@ from jobs.reporter import FakeProgressReporter, ItemOutcome
 from search.dto import AuthorDTO, EditionDTO, SearchHit, WorkDTO
 from tests.samples import sample_bytes
 
-# The real reporter writes each chunk's outcomes in one transaction, so the service opens one even here.
-pytestmark = pytest.mark.django_db
-
 HEADER = "Title,Author,ISBN13,My Rating,Exclusive Shelf\n"
 
 
@@ -173,6 +170,7 @@ def test_run_failed_bulk_lookup_marks_its_rows_and_finishes():
 
 def test_run_cancel_keeps_finished_rows_and_accounts_for_every_row(monkeypatch):
     monkeypatch.setattr(csv_import, "ENRICH_CHUNK", 2)
+    monkeypatch.setattr(csv_import, "STORE_BATCH", 2)
     reporter = FakeProgressReporter(cancel_after_items=3)  # the invalid row 7 + the first chunk
     outcome = csv_import_run(job_id="j", data=SAMPLE, filename=None, reporter=reporter, lookup=sample_lookup())
     assert outcome.canceled
@@ -288,6 +286,7 @@ class Crash(BaseException):
 @pytest.mark.django_db(transaction=True)
 def test_job_crash_mid_enrichment_then_redelivery_loses_no_row_and_does_none_twice(storage, no_task, monkeypatch):
     monkeypatch.setattr(csv_import, "ENRICH_CHUNK", 2)
+    monkeypatch.setattr(csv_import, "STORE_BATCH", 2)
     data = sample_bytes("csv/goodreads_export_2026_23col.csv")
     job, _ = csv_import_start(job_id=None, data=data, filename="goodreads_library_export.csv")
     assert no_task == [str(job.id)]
@@ -365,6 +364,7 @@ FAKES_CSV = csv_bytes(
 )
 
 
+@pytest.mark.django_db
 def test_search_lookup_uses_bulk_isbns_and_openlibrary_titles_never_google(fake):
     reporter = FakeProgressReporter()
     outcome = csv_import_run(job_id="j", data=FAKES_CSV, filename=None, reporter=reporter, expected_rows=5)
@@ -421,6 +421,7 @@ def test_import_csv_bad_file_is_a_command_error(tmp_path):
         call_command("import_csv", str(path))
 
 
+@pytest.mark.django_db
 def test_book_lookup_many_batch_only_leaves_google_out(fake):
     from search.services import book_lookup_many
 
