@@ -587,6 +587,7 @@ def csv_import_run(
         if isbns:
             for isbn13, match in _isbn_matches(lookup, isbns).items():
                 memo[LookupKey("isbn", isbn13)] = match
+        cataloged: dict[int, SearchHit] = {}
         for row in chunk:
             key = key_of[row.row]
             if key is None:
@@ -594,24 +595,25 @@ def csv_import_run(
             elif key in memo:
                 match = memo[key]
             else:
+                # A title + author lookup is one upstream call at the budget's pace: the cancel is
+                # checked before each, and progress is written while a chunk of them runs.
+                if reporter.is_canceled():
+                    canceled = True
+                    break
                 match = memo[key] = _title_match(lookup, row)
+            if match.status == "success" and match.hit is not None:
+                cataloged[id(match.hit)] = match.hit
             unstored.append((row.row - 1, True, _book_entry(row, match, duplicate_of=duplicate_of.get(row.row))))
+            enriched += 1
+            # Outcomes are written when STORE_BATCH wait or STORE_SECONDS passed: at the upstream
+            # budget's pace that is about every second; when every lookup is cached, fewer, larger writes.
+            if len(unstored) >= STORE_BATCH or time.monotonic() - last_flush >= STORE_SECONDS:
+                flush(row.title[:200])
         # Matched books land in the catalog (an idempotent upsert, queued as a task).
-        catalog_hits = {
-            id(match.hit): match.hit
-            for row in chunk
-            if (key := key_of[row.row]) is not None
-            and (match := memo.get(key)) is not None
-            and match.status == "success"
-            and match.hit is not None
-        }
-        if catalog_hits:
-            lookup.to_catalog(list(catalog_hits.values()))
-        enriched += len(chunk)
-        # Outcomes are written when STORE_BATCH are waiting or STORE_SECONDS passed: at the upstream
-        # budget's pace that is every chunk; when the lookups are all cached, fewer, larger writes.
-        if len(unstored) >= STORE_BATCH or time.monotonic() - last_flush >= STORE_SECONDS:
-            flush(chunk[-1].title[:200])
+        if cataloged:
+            lookup.to_catalog(list(cataloged.values()))
+        if canceled:
+            break
     if unstored:
         flush("")
 

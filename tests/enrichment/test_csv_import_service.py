@@ -183,6 +183,16 @@ def test_run_cancel_keeps_finished_rows_and_accounts_for_every_row(monkeypatch):
     assert reporter.names()[-1] == "canceled"
 
 
+def test_run_cancel_is_seen_between_title_lookups_inside_a_chunk(monkeypatch):
+    monkeypatch.setattr(csv_import, "STORE_BATCH", 1)
+    reporter = FakeProgressReporter(cancel_after_items=4)  # row 7 (invalid), rows 1 and 2, then row 3
+    lookup = sample_lookup()
+    outcome = csv_import_run(job_id="j", data=SAMPLE, filename=None, reporter=reporter, lookup=lookup)
+    assert [t for t, _ in lookup.title_calls] == ["Piranesi"]  # no lookup after the cancel was seen
+    assert [b["row"] for b in outcome.results["books"]] == [1, 2, 3]
+    assert outcome.canceled
+
+
 def test_run_resumes_without_redoing_finished_rows():
     first = FakeProgressReporter()
     csv_import_run(job_id="j", data=SAMPLE, filename=None, reporter=first, lookup=sample_lookup())
