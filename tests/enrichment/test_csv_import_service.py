@@ -183,13 +183,15 @@ def test_run_cancel_keeps_finished_rows_and_accounts_for_every_row(monkeypatch):
     assert reporter.names()[-1] == "canceled"
 
 
-def test_run_cancel_is_seen_between_title_lookups_inside_a_chunk(monkeypatch):
+def test_run_isbn_rows_go_first_and_cancel_is_seen_between_title_lookups(monkeypatch):
     monkeypatch.setattr(csv_import, "STORE_BATCH", 1)
-    reporter = FakeProgressReporter(cancel_after_items=4)  # row 7 (invalid), rows 1 and 2, then row 3
+    # Row 7 (invalid), the ISBN rows 1, 2 and 6 (first: one bulk call for them all), then row 3.
+    reporter = FakeProgressReporter(cancel_after_items=5)
     lookup = sample_lookup()
     outcome = csv_import_run(job_id="j", data=SAMPLE, filename=None, reporter=reporter, lookup=lookup)
+    assert [index + 1 for index in reporter.items] == [7, 1, 2, 6, 3]
     assert [t for t, _ in lookup.title_calls] == ["Piranesi"]  # no lookup after the cancel was seen
-    assert [b["row"] for b in outcome.results["books"]] == [1, 2, 3]
+    assert [b["row"] for b in outcome.results["books"]] == [1, 2, 3, 6]
     assert outcome.canceled
 
 

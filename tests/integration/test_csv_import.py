@@ -78,3 +78,46 @@ def test_csv_upload_progress_to_job_complete_and_results(stack, running_worker, 
     cached = stack.http("GET", f"/v1/csv/results/{again_id}").json()["data"]
     assert cached["cached"] is True and cached["books"] == results["books"]
     assert fake_upstreams.count() == 0
+
+
+def test_worker_sigkill_mid_import_resumes_without_losing_or_repeating_rows(stack, running_worker, fake_upstreams):
+    # Title + author rows: one OpenLibrary search each, paced by the worker's share of its budget
+    # (about one a second), so the import is still running when the worker is killed.
+    from tests.integration.test_jobs_e2e import wait_state
+
+    tag = random.randrange(10**9)
+    rows = 25
+    data = ("Title,Author\n" + "".join(f"Unmatched Title {tag} {i},Nobody Known\n" for i in range(rows))).encode()
+    response = upload(stack, data, "generic.csv")
+    assert response.status_code == 202, response.text
+    job_id, token = response.json()["data"]["jobId"], response.json()["data"]["token"]
+
+    def items_done() -> int:
+        return stack.sql("SELECT count(*) FROM jobs_jobitem WHERE job_id = %s", (job_id,))[0][0]
+
+    deadline = time.monotonic() + 60
+    while items_done() < 4:
+        assert time.monotonic() < deadline, "the worker never started the import"
+        time.sleep(0.1)
+    stack.worker.kill()  # SIGKILL: no shutdown, the acks-late message stays unacknowledged
+    done_at_kill = items_done()
+    assert 4 <= done_at_kill < rows
+    time.sleep(1.5)
+    assert items_done() == done_at_kill  # nothing runs while the worker is dead
+    assert stack.restore_unacked() >= 1
+    stack.worker.start(timeout=60)
+    state = wait_state(stack, job_id, token, lambda s: s["status"] == "complete", timeout=120)
+    assert state["processedCount"] == rows
+    results = stack.http("GET", f"/v1/csv/results/{job_id}").json()["data"]
+    assert sorted(b["row"] for b in results["books"]) == list(range(1, rows + 1))  # none lost, none twice
+    assert results["errors"] == [] and results["successRate"] == f"{rows}/{rows}"
+    assert items_done() == rows
+    searches = [r for r in fake_upstreams.requests("openlibrary") if r["path"].endswith("/search.json")]
+    asked = [str(r["query"]) for r in searches]
+    # Finished rows are never looked up again; only the row in flight when the worker died may be
+    # (its answer is usually in the shared cache already).
+    assert len(asked) - len(set(asked)) <= 1
+    events = stack.sql("SELECT type, seq FROM jobs_jobevent WHERE job_id = %s ORDER BY seq", (job_id,))
+    assert [seq for _, seq in events] == list(range(1, len(events) + 1))
+    types = [t for t, _ in events]
+    assert types.count("job_started") == 1 and types.count("job_complete") == 1
