@@ -7,10 +7,11 @@ for the results routes.
 from __future__ import annotations
 
 from enrichment.batch import batch_enrichment_canceled_results
-from enrichment.tasks import run_batch_enrichment
+from enrichment.csv_import import csv_import_canceled_results
+from enrichment.tasks import run_batch_enrichment, run_csv_import
 from jobs.events import JsonValue
 from jobs.models import Pipeline
-from jobs.pipelines import CanceledJob, PipelineSpec, pipeline_register
+from jobs.pipelines import PipelineSpec, pipeline_register
 
 BATCH_ENRICHMENT = pipeline_register(
     PipelineSpec(
@@ -24,17 +25,6 @@ BATCH_ENRICHMENT = pipeline_register(
 )
 
 
-def csv_import_canceled_results(job: CanceledJob) -> JsonValue:
-    """CONTRACT 5/9 csv results for an import canceled before its worker stored any."""
-    return {
-        "books": [],
-        "errors": [],
-        "successRate": "0/0",
-        "timestamp": job.canceled_at.isoformat(),
-        "canceled": True,
-    }
-
-
 def csv_import_complete_extra(results: JsonValue) -> dict[str, JsonValue]:
     """`job_complete` of csv_import: `{booksCount, successRate}` next to resultsUrl and summary (CONTRACT 6)."""
     if not isinstance(results, dict):
@@ -44,8 +34,7 @@ def csv_import_complete_extra(results: JsonValue) -> dict[str, JsonValue]:
     return {"booksCount": count, "successRate": str(results.get("successRate") or f"{count}/{count}")}
 
 
-# The CSV import pipeline (enrichment/importers/) has no task yet: its jobs have a results route and
-# canceled results, and the watchdog leaves them alone.
+# The CSV import (enrichment.csv_import): parse and enrich an uploaded library export.
 CSV_IMPORT = pipeline_register(
     PipelineSpec(
         name=Pipeline.CSV_IMPORT,
@@ -54,5 +43,6 @@ CSV_IMPORT = pipeline_register(
         state_seconds=30.0,
         canceled_results=csv_import_canceled_results,
         complete_extra=csv_import_complete_extra,
+        task=run_csv_import,
     )
 )

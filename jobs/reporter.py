@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol, runtime_checkable
@@ -49,11 +49,17 @@ class ItemOutcome:
 class ProgressReporter(Protocol):
     def started(self, *, total: int) -> None: ...
 
-    def progress(self, *, processed: int, status: str, current_item: str = "") -> None: ...
+    def progress(self, *, processed: int, status: str, current_item: str = "", fraction: float | None = None) -> None:
+        """`fraction` (0-1) for a pipeline whose progress is not processed / total (phases)."""
+        ...
 
     def item_succeeded(self, *, index: int, result: JsonValue) -> None: ...
 
     def item_failed(self, *, index: int, error: str, result: JsonValue) -> None: ...
+
+    def items_finished(self, *, outcomes: Sequence[ItemOutcome]) -> None:
+        """Many finished items at once (one write): for pipelines with thousands of small items."""
+        ...
 
     def finished_items(self) -> dict[int, ItemOutcome]:
         """Items already finished (by this run or a previous delivery of the same task)."""
@@ -140,9 +146,11 @@ class JobProgressReporter:
         )
         record_job(self.pipeline, status="started")
 
-    def progress(self, *, processed: int, status: str, current_item: str = "") -> None:
+    def progress(self, *, processed: int, status: str, current_item: str = "", fraction: float | None = None) -> None:
         self.processed = max(self.processed, int(processed))
-        if self.total:
+        if fraction is not None:
+            self.fraction = max(self.fraction, min(1.0, max(0.0, float(fraction))))
+        elif self.total:
             self.fraction = max(self.fraction, min(1.0, self.processed / self.total))
         self._status_text = str(status)[:500]
         self._current_item = str(current_item)[:500]
@@ -180,8 +188,14 @@ class JobProgressReporter:
         self._item(index=index, success=False, result=result)
 
     def _item(self, *, index: int, success: bool, result: JsonValue) -> None:
+        self.items_finished(outcomes=[ItemOutcome(index=index, success=success, result=result)])
+
+    def items_finished(self, *, outcomes: Sequence[ItemOutcome]) -> None:
         JobItem.objects.bulk_create(
-            [JobItem(job_id=self.job_id, index=index, success=success, result=_json_checked(result))],
+            [
+                JobItem(job_id=self.job_id, index=o.index, success=o.success, result=_json_checked(o.result))
+                for o in outcomes
+            ],
             ignore_conflicts=True,  # a redelivered task never records an item twice
         )
 
@@ -265,6 +279,7 @@ class FakeProgressReporter:
     calls: list[tuple[str, dict]] = field(default_factory=list)
     items: dict[int, ItemOutcome] = field(default_factory=dict)
     processed_seen: list[int] = field(default_factory=list)
+    fractions_seen: list[float] = field(default_factory=list)
     result: JsonValue = None
     summary: JobSummary | None = None
     canceled_flag: bool = False
@@ -274,9 +289,11 @@ class FakeProgressReporter:
         self.total = total
         self.calls.append(("started", {"total": total}))
 
-    def progress(self, *, processed: int, status: str, current_item: str = "") -> None:
+    def progress(self, *, processed: int, status: str, current_item: str = "", fraction: float | None = None) -> None:
         assert isinstance(current_item, str)
         self.processed_seen.append(processed)
+        if fraction is not None:
+            self.fractions_seen.append(fraction)
         self.calls.append(("progress", {"processed": processed, "status": status, "current_item": current_item}))
 
     def item_succeeded(self, *, index: int, result: JsonValue) -> None:
@@ -284,6 +301,10 @@ class FakeProgressReporter:
 
     def item_failed(self, *, index: int, error: str, result: JsonValue) -> None:
         self._item(index, False, result)
+
+    def items_finished(self, *, outcomes: Sequence[ItemOutcome]) -> None:
+        for outcome in outcomes:
+            self._item(outcome.index, outcome.success, outcome.result)
 
     def _item(self, index: int, success: bool, result: JsonValue) -> None:
         json.dumps(result, allow_nan=False)

@@ -521,15 +521,25 @@ def provider_search(
 # --- many ISBNs at once (v3 enrich) --------------------------------------------------------------------
 
 
-def _isbns_from_providers(isbns13: list[str], deadline: float) -> dict[str, SearchResult]:
+def _batch_capable(provider: Provider) -> bool:
+    return provider.supports("search_isbns") and bool(provider.batch_size)
+
+
+def _isbn_providers(*, batch_only: bool) -> tuple[Provider, ...]:
+    providers = providers_enabled("search_isbn")
+    return tuple(p for p in providers if _batch_capable(p)) if batch_only else providers
+
+
+def _isbns_from_providers(isbns13: list[str], deadline: float, *, batch_only: bool = False) -> dict[str, SearchResult]:
     """Answers for many ISBNs: ONE call per batch-capable provider (chunked by its `batch_size`:
     OpenLibrary `/api/books?bibkeys=`, ISBNdb `POST /books`), per-ISBN calls in parallel for the others
     (Google Books has no batch endpoint), all under `deadline`; merged per ISBN as a single lookup is.
+    `batch_only` asks only the batch-capable providers (bulk work must not spend Google's daily quota).
 
     A provider is "degraded" only for the ISBNs it did not answer (its chunk failed, or the deadline
     came first), so one failing chunk or slow Google call never marks the rest of the batch.
     """
-    providers = providers_enabled("search_isbn")
+    providers = _isbn_providers(batch_only=batch_only)
     answered: dict[str, dict[str, ProviderPage]] = {p.name: {} for p in providers}
 
     def batched(provider: Provider) -> ProviderPage:
@@ -561,10 +571,7 @@ def _isbns_from_providers(isbns13: list[str], deadline: float) -> dict[str, Sear
 
     fanout_run(
         calls={
-            p.name: (lambda p=p: batched(p))
-            if p.supports("search_isbns") and p.batch_size
-            else (lambda p=p: one_by_one(p))
-            for p in providers
+            p.name: (lambda p=p: batched(p)) if _batch_capable(p) else (lambda p=p: one_by_one(p)) for p in providers
         },
         deadline=deadline,
     )
@@ -582,12 +589,15 @@ def _isbns_from_providers(isbns13: list[str], deadline: float) -> dict[str, Sear
     return out
 
 
-def _answered_by_someone(result: SearchResult) -> bool:
+def _answered_by_someone(result: SearchResult, *, batch_only: bool = False) -> bool:
     """False when no provider answered for this ISBN: such an answer is served, never cached."""
-    return bool(result.hits) or not set(p.name for p in providers_enabled("search_isbn")) <= set(result.degraded)
+    asked = {p.name for p in _isbn_providers(batch_only=batch_only)}
+    return bool(result.hits) or not asked <= set(result.degraded)
 
 
-def book_lookup_many(*, isbns: Sequence[str], deadline: float | None = None) -> dict[str, SearchHit | None]:
+def book_lookup_many(
+    *, isbns: Sequence[str], deadline: float | None = None, batch_only: bool = False
+) -> dict[str, SearchHit | None]:
     """ISBN-13 -> hit (or None) for many valid ISBNs at once.
 
     Each ISBN goes through the cache tiers (edge, KV in one read, catalog); the misses are asked
@@ -595,6 +605,9 @@ def book_lookup_many(*, isbns: Sequence[str], deadline: float | None = None) -> 
     ISBN in parallel) under one deadline, and each answer is cached under the single-ISBN key, so a
     later `book_search_by_isbn` for one of them is a cache hit. Raises ProviderUnavailable when none
     was found because no provider answered for any of them (never cached, like a single lookup).
+
+    `batch_only` (bulk work such as a CSV import): only providers with a batch endpoint are asked, so
+    thousands of ISBNs cost OpenLibrary one call per 50 and never a per-ISBN Google call.
     """
     end = _deadline(deadline)
     unique = list(dict.fromkeys(isbn_normalize(i) for i in isbns))
@@ -602,10 +615,10 @@ def book_lookup_many(*, isbns: Sequence[str], deadline: float | None = None) -> 
     results = cached_fetch_many(
         kind="isbn",
         keys={isbn13: cache_key("isbn", isbn13) for isbn13 in unique},
-        loader=_isbns_from_providers,
+        loader=lambda missing, until: _isbns_from_providers(missing, until, batch_only=batch_only),
         deadline=end,
         catalog=_isbn_from_catalog,
-        keep=_answered_by_someone,
+        keep=lambda result: _answered_by_someone(result, batch_only=batch_only),
     )
     out: dict[str, SearchHit | None] = {
         isbn13: (results[isbn13].hits[0] if isbn13 in results and results[isbn13].hits else None) for isbn13 in unique
@@ -613,8 +626,10 @@ def book_lookup_many(*, isbns: Sequence[str], deadline: float | None = None) -> 
     if unique and not any(out.values()):
         # Nothing found and no provider answered for any of them (a total outage, or the deadline
         # came first): that is not "not found" for all, so the caller hears 503 and retries.
-        unanswered = [i for i in unique if i not in results or not _answered_by_someone(results[i])]
-        enabled = {p.name for p in providers_enabled("search_isbn")}
+        unanswered = [
+            i for i in unique if i not in results or not _answered_by_someone(results[i], batch_only=batch_only)
+        ]
+        enabled = {p.name for p in _isbn_providers(batch_only=batch_only)}
         if enabled and len(unanswered) == len(unique):
             raise ProviderUnavailable(
                 "Every book provider failed; try again shortly.", details={"providers": sorted(enabled)}

@@ -356,6 +356,8 @@ JOB_RESULTS_REQUIRE_TOKEN = env.bool("JOB_RESULTS_REQUIRE_TOKEN", default=False)
 # Batch enrichment: books enriched at once per job, and one book's time budget (seconds).
 ENRICHMENT_BATCH_CONCURRENCY = env.int("ENRICHMENT_BATCH_CONCURRENCY", default=8)
 ENRICHMENT_BOOK_TIMEOUT_SECONDS = env.float("ENRICHMENT_BOOK_TIMEOUT_SECONDS", default=20)
+# CSV import: most data rows one upload may hold (the 10 MB body cap is declared on the route).
+CSV_IMPORT_MAX_ROWS = env.int("CSV_IMPORT_MAX_ROWS", default=20_000)
 
 # --- i18n / time -------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -114,6 +114,21 @@ def test_reporter_items_are_recorded_once_and_resumable(make_job):
     assert list(again.finished_items()) == [0]
 
 
+def test_reporter_items_finished_writes_many_in_one_insert_and_never_twice(make_job):
+    from jobs.reporter import ItemOutcome
+
+    job, _ = make_job(total=150)
+    reporter = JobProgressReporter(job_id=job.id)
+    reporter.item_succeeded(index=5, result={"row": 6})
+    outcomes = [ItemOutcome(index=i, success=i % 2 == 0, result={"row": i + 1, "again": True}) for i in range(150)]
+    with CaptureQueriesContext(connection) as queries:
+        reporter.items_finished(outcomes=outcomes)
+    assert sum(1 for q in queries if q["sql"].startswith("INSERT")) == 1
+    assert JobItem.objects.filter(job=job).count() == 150
+    assert JobItem.objects.get(job=job, index=5).result == {"row": 6}  # the first record stands
+    assert JobProgressReporter(job_id=job.id).finished_items()[3].success is False
+
+
 def test_reporter_resumed_start_does_not_repeat_job_started(make_job):
     job, _ = make_job(total=2)
     JobProgressReporter(job_id=job.id).started(total=2)
