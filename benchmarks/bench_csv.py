@@ -283,7 +283,8 @@ def _enrich_lines(ctx) -> list[str]:
         "OpenLibrary at 3 req/s and ISBNdb at 1 req/s, with a background worker's share of each budget:",
         "",
         "| rows | seconds | goal s | ISBN rows done at s | in bulk ISBN lookups s | in title searches s "
-        "| OpenLibrary bulk calls | OpenLibrary searches | ISBNdb calls | Google calls | not found | title + author rows |",
+        "| OpenLibrary bulk calls | OpenLibrary searches | ISBNdb calls | Google calls | not found "
+        "| title + author rows |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         f"| {ENRICH_ROWS:,} | {seconds:,.0f} | {ENRICH_GOAL_S} | {lookup.first_title_at or seconds:,.0f} "
         f"| {lookup.isbn_s:,.0f} | {lookup.title_s:,.0f} "
