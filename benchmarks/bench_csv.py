@@ -254,12 +254,13 @@ class TimedLookup:
 
 
 def _enrich_lines(ctx) -> list[str]:
-    from search import conf
+    from django.test import override_settings
+
     from search.budgets import budget_reset_local
 
     # The fakes harness lifts the budgets (they would pace the fakes); this scenario is about them.
-    saved = (conf.OPENLIBRARY_RPS, conf.ISBNDB_RPS)
-    conf.OPENLIBRARY_RPS, conf.ISBNDB_RPS = 3, 1
+    budgets = override_settings(SEARCH_OPENLIBRARY_RPS=3, SEARCH_ISBNDB_RPS=1)
+    budgets.enable()
     budget_reset_local()
     try:
         data = goodreads_csv(ENRICH_ROWS, seed=random.randrange(10**9))
@@ -269,7 +270,7 @@ def _enrich_lines(ctx) -> list[str]:
         seconds, results, stored = _pipeline(data, "goodreads_library_export.csv", lookup=lookup)
         calls_after = ctx.fake.counts()
     finally:
-        conf.OPENLIBRARY_RPS, conf.ISBNDB_RPS = saved
+        budgets.disable()
 
     def delta(prefix: str) -> int:
         return sum(n - calls_before.get(k, 0) for k, n in calls_after.items() if k.startswith(prefix))

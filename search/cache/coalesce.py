@@ -16,8 +16,9 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
+from django.conf import settings
+
 from booktrack.core.redis import get_redis
-from search import conf
 
 logger = logging.getLogger(__name__)
 
@@ -61,13 +62,13 @@ def coalesce_across_processes(
     lock_key = f"{key}:lock"
     token = f"{time.time()}:{threading.get_ident()}:{random.random()}"
     try:
-        acquired = bool(client.set(lock_key, token, nx=True, px=int(conf.COALESCE_LOCK_SECONDS * 1000)))
+        acquired = bool(client.set(lock_key, token, nx=True, px=int(settings.SEARCH_COALESCE_LOCK_SECONDS * 1000)))
     except Exception:  # no lock store: just load
         acquired = True
         client = None
     if not acquired:
         while time.monotonic() < deadline:
-            time.sleep(conf.COALESCE_POLL_SECONDS)
+            time.sleep(settings.SEARCH_COALESCE_POLL_SECONDS)
             value = poll()
             if value is not None:
                 return value, True

@@ -12,7 +12,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from search import conf
+from django.conf import settings
+
 from search.answers import CachedAnswer
 from search.cache.ttl import PROVISIONAL_EDGE_FRESH_SECONDS
 
@@ -54,10 +55,10 @@ class EdgeCache:
 
     def set(self, key: str, answer: CachedAnswer, ttl: int) -> None:
         now = self.clock()
-        fresh = min(ttl, conf.EDGE_FRESH_SECONDS)
+        fresh = min(ttl, settings.SEARCH_EDGE_FRESH_SECONDS)
         if getattr(answer.result, "provisional", False):
             fresh = min(fresh, PROVISIONAL_EDGE_FRESH_SECONDS)
-        stale = max(fresh, min(ttl, conf.EDGE_STALE_SECONDS))
+        stale = max(fresh, min(ttl, settings.SEARCH_EDGE_STALE_SECONDS))
         entry = _EdgeEntry(answer, now + fresh, now + stale, answer.weight)
         with self._lock:
             previous = self._data.pop(key, None)

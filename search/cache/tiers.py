@@ -21,10 +21,10 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache as django_cache
 
 from booktrack.core import metrics
-from search import conf
 from search.answers import CachedAnswer, Fetched
 from search.cache.coalesce import claim, coalesce_across_processes, coalesce_local, coalesce_reset, settle
 from search.cache.edge import EdgeCache
@@ -33,7 +33,7 @@ from search.dto import SearchResult
 
 logger = logging.getLogger(__name__)
 
-edge = EdgeCache(conf.EDGE_MAX_ENTRIES, max_weight=conf.EDGE_MAX_HITS)
+edge = EdgeCache(settings.SEARCH_EDGE_MAX_ENTRIES, max_weight=settings.SEARCH_EDGE_MAX_HITS)
 
 
 # --- shared tier ---------------------------------------------------------------------------------
@@ -126,7 +126,7 @@ def _revalidate(kind: str, key: str, loader: Callable[[float], Any]) -> None:
             if value is not None:
                 _edge_fill(kind, key, value)
                 return
-            deadline = time.monotonic() + conf.DEADLINE_SECONDS
+            deadline = time.monotonic() + settings.SEARCH_DEADLINE_SECONDS
             coalesce_local(
                 key,
                 lambda: coalesce_across_processes(
@@ -256,7 +256,7 @@ def _revalidate_many(
                     _edge_fill(kind, key, shared[key])
                     del todo[item]
             led, _ = claim(todo)  # keys someone else is loading get their answer from that load
-            deadline = time.monotonic() + conf.DEADLINE_SECONDS
+            deadline = time.monotonic() + settings.SEARCH_DEADLINE_SECONDS
             # A partial (degraded) refresh never replaces the complete answer being served.
             _load_claimed(kind, todo, led, loader, deadline, lambda r: keep(r) and not r.degraded)
         except Exception:

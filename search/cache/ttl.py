@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from search import conf
+from django.conf import settings
 
 
 def result_quality(result: Any) -> str:
@@ -40,12 +40,12 @@ def cache_ttl(*, kind: str, result: Any, rng: random.Random | None = None) -> in
     """Seconds to keep an answer in the shared tier."""
     rng = rng or random
     if getattr(result, "degraded", ()):
-        base = float(conf.DEGRADED_TTL)
+        base = float(settings.SEARCH_TTL_DEGRADED)
     elif not getattr(result, "found", True):
-        base = float(conf.NOT_FOUND_TTL)
+        base = float(settings.SEARCH_TTL_NOT_FOUND)
     elif getattr(result, "provisional", False):
         base = float(PROVISIONAL_TTL_SECONDS)
     else:
-        base = float(conf.TTL_SECONDS.get(kind, conf.TTL_SECONDS["title"]))
+        base = float(settings.SEARCH_TTL_SECONDS.get(kind, settings.SEARCH_TTL_SECONDS["title"]))
         base *= {"high": 2.0, "low": 0.5}.get(result_quality(result), 1.0)
     return max(1, int(base * rng.uniform(0.9, 1.1)))

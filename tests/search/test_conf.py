@@ -1,22 +1,19 @@
-"""Search settings live in booktrack/settings (django-environ); search.conf only reads them."""
+"""Search settings live in booktrack/settings (django-environ) and are read as settings.SEARCH_*."""
 
 from __future__ import annotations
 
-import pytest
+from types import SimpleNamespace
 
-from search import budgets, conf
+from search import budgets
+from search.cache import ttl
 
 
 def test_search_settings_come_from_django_settings(settings):
-    settings.SEARCH_TTL_DEGRADED = 42
+    settings.SEARCH_TTL_NOT_FOUND = 42
     settings.SEARCH_GOOGLE_BOOKS_DAILY_QUOTA = 7
-    assert conf.DEGRADED_TTL == 42
+    not_found = SimpleNamespace(degraded=(), found=False)
+    assert 42 * 0.89 <= ttl.cache_ttl(kind="isbn", result=not_found) <= 42 * 1.11
     assert budgets.budgets()["google-books"].limit == 7
-
-
-def test_search_conf_refuses_writes_that_would_hide_settings():
-    with pytest.raises(AttributeError, match="settings.SEARCH_EDGE_FRESH_SECONDS"):
-        conf.EDGE_FRESH_SECONDS = 1
 
 
 def test_search_settings_are_read_from_the_environment(monkeypatch):
