@@ -68,6 +68,8 @@ PARSE_CHUNK = 1000
 # Enriched outcomes are written (with a progress event) once this many wait or this long passed.
 STORE_BATCH = 500
 STORE_SECONDS = 1.0
+# Between title + author lookups the cancel is checked after each write or at least this often.
+CANCEL_CHECK_SECONDS = 1.0
 BULK_DEADLINE_SECONDS = 30.0
 TITLE_DEADLINE_SECONDS = 10.0
 CANCELED_ROW = "Canceled before this row was processed."
@@ -565,12 +567,15 @@ def csv_import_run(
     enriched = 0
     unstored: list[tuple[int, bool, dict[str, JsonValue]]] = []
     last_flush = time.monotonic()
+    flushes = 0
+    checked_at = (0, time.monotonic())  # (flushes, when) at the last cancel check
 
     def flush(current: str) -> None:
-        nonlocal unstored, last_flush
+        nonlocal unstored, last_flush, flushes
         store(unstored)
         unstored = []
         last_flush = time.monotonic()
+        flushes += 1
         reporter.progress(
             processed=len(done),
             status=f"Matched {enriched:,} of {len(to_enrich):,} books",
@@ -584,6 +589,7 @@ def csv_import_run(
         if reporter.is_canceled():
             canceled = True
             break
+        checked_at = (flushes, time.monotonic())
         wanted = [key_of[row.row] for row in chunk]
         isbns = list(dict.fromkeys(k.value for k in wanted if k is not None and k.method == "isbn" and k not in memo))
         if isbns:
@@ -598,10 +604,13 @@ def csv_import_run(
                 match = memo[key]
             else:
                 # A title + author lookup is one upstream call at the budget's pace: the cancel is
-                # checked before each, and progress is written while a chunk of them runs.
-                if reporter.is_canceled():
-                    canceled = True
-                    break
+                # checked before one when outcomes were written or a second passed since the last
+                # check (one query per lookup would cost more than a cached lookup itself).
+                if flushes != checked_at[0] or time.monotonic() - checked_at[1] >= CANCEL_CHECK_SECONDS:
+                    checked_at = (flushes, time.monotonic())
+                    if reporter.is_canceled():
+                        canceled = True
+                        break
                 match = memo[key] = _title_match(lookup, row)
             if match.status == "success" and match.hit is not None:
                 cataloged[id(match.hit)] = match.hit
