@@ -106,10 +106,9 @@ def _items_insert_json(*, job_id: object, outcomes: Sequence[ItemOutcome]) -> No
     document = json.dumps(
         [{"i": o.index, "s": o.success, "r": o.result} for o in outcomes], allow_nan=False, separators=(",", ":")
     )
-    table = connection.ops.quote_name(JobItem._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f'INSERT INTO {table} (job_id, "index", success, result, created_at) '
+            'INSERT INTO "jobs_jobitem" (job_id, "index", success, result, created_at) '
             "SELECT %s, x.i, x.s, x.r, %s FROM jsonb_to_recordset(%s::jsonb) AS x(i integer, s boolean, r jsonb) "
             'ON CONFLICT (job_id, "index") DO NOTHING',
             [job_id, timezone.now(), document],
