@@ -169,13 +169,19 @@ def _parse_lines(ctx, sizes: tuple[int, ...]) -> list[str]:
 
 
 class NullLookup:
-    """Every lookup answers "not found" at once: the pipeline's own cost, without any upstream."""
+    """Every upstream lookup answers "not found" at once: the pipeline's own cost, without any upstream
+    (the catalog query of the title rows is the job's own cost, so it runs)."""
 
     def by_isbns(self, isbns13):
         return dict.fromkeys(isbns13)
 
     def by_title(self, *, title, author):
         return ()
+
+    def by_title_keys(self, title_keys):
+        from enrichment.csv_import import SearchLookup
+
+        return SearchLookup().by_title_keys(title_keys)
 
     def to_catalog(self, hits):
         return None
@@ -229,7 +235,7 @@ class TimedLookup:
         from enrichment.csv_import import SearchLookup
 
         self.inner = SearchLookup()
-        self.isbn_s = self.title_s = 0.0
+        self.isbn_s = self.title_s = self.catalog_s = 0.0
         self.started = time.perf_counter()
         self.first_title_at: float | None = None  # the ISBN rows are done by then (they go first)
 
@@ -248,6 +254,13 @@ class TimedLookup:
             return self.inner.by_title(title=title, author=author)
         finally:
             self.title_s += time.perf_counter() - started
+
+    def by_title_keys(self, title_keys):
+        started = time.perf_counter()
+        try:
+            return self.inner.by_title_keys(title_keys)
+        finally:
+            self.catalog_s += time.perf_counter() - started
 
     def to_catalog(self, hits):
         self.inner.to_catalog(hits)
@@ -276,6 +289,8 @@ def _enrich_lines(ctx) -> list[str]:
         return sum(n - calls_before.get(k, 0) for k, n in calls_after.items() if k.startswith(prefix))
 
     outcomes = results.get("outcomes", {})
+    titled = [b for b in results.get("books", []) if (b.get("match") or {}).get("method") == "title_author"]
+    known = sum(1 for b in titled if (b["match"].get("evidence") or {}).get("source") == "catalog")
     ol_bulk, ol_search = delta("GET /openlibrary/api/books"), delta("GET /openlibrary/search.json")
     ctx.figures["csv_enrich_seconds"] = seconds
     return [
@@ -285,13 +300,19 @@ def _enrich_lines(ctx) -> list[str]:
         "",
         "| rows | seconds | goal s | ISBN rows done at s | in bulk ISBN lookups s | in title searches s "
         "| OpenLibrary bulk calls | OpenLibrary searches | ISBNdb calls | Google calls | not found "
-        "| title + author rows |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| title + author rows | of them matched without a search |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         f"| {ENRICH_ROWS:,} | {seconds:,.0f} | {ENRICH_GOAL_S} | {lookup.first_title_at or seconds:,.0f} "
         f"| {lookup.isbn_s:,.0f} | {lookup.title_s:,.0f} "
         f"| {ol_bulk} | {ol_search} | {delta('POST /isbndb')} | {delta('GET /google')} "
         f"| {outcomes.get('notFound', 0):,} "
-        f"| {sum(1 for b in results.get('books', []) if (b.get('match') or {}).get('method') == 'title_author'):,} |",
+        f"| {len(titled):,} | {known:,} |",
+        "",
+        f"Title + author rows are matched against the books already known first (this import's ISBN "
+        f"matches, the catalog: {lookup.catalog_s:,.1f} s of queries), identical rows once; only the rest is "
+        "searched upstream, one OpenLibrary search each at a background worker's share of 3 req/s: here "
+        f"{len(titled) - known:,} rows (the generated titles are random words, unknown to the catalog), the "
+        "time above the ISBN rows'.",
     ]
 
 

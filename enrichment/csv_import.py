@@ -51,6 +51,7 @@ from jobs.pipelines import CanceledJob
 from jobs.reporter import ItemOutcome, JobProgressReporter, ProgressReporter
 from jobs.services import job_create, job_enqueue
 from search.dto import SearchHit
+from search.text import title_key
 
 logger = logging.getLogger(__name__)
 
@@ -272,6 +273,12 @@ class CsvLookup(Protocol):
     def to_catalog(self, hits: Sequence[SearchHit]) -> None: ...
 
 
+class CatalogTitles(Protocol):
+    """Optional on a lookup: books already known by title key, many titles at once, no upstream call."""
+
+    def by_title_keys(self, title_keys: Sequence[str]) -> Mapping[str, Sequence[SearchHit]]: ...
+
+
 class SearchLookup:
     """The search services: bulk ISBNs from batch-capable providers only, titles from OpenLibrary."""
 
@@ -296,6 +303,11 @@ class SearchLookup:
             deadline=time.monotonic() + TITLE_DEADLINE_SECONDS,
         )
         return result.hits
+
+    def by_title_keys(self, title_keys: Sequence[str]) -> Mapping[str, Sequence[SearchHit]]:
+        from search.catalog import catalog_lookup_titles
+
+        return catalog_lookup_titles(title_keys=title_keys)
 
     def to_catalog(self, hits: Sequence[SearchHit]) -> None:
         from search.catalog import catalog_schedule_upsert
@@ -348,10 +360,17 @@ def _title_match(lookup: CsvLookup, row: ImportRow) -> Match:
     except Exception as error:
         message = getattr(error, "message", None) or str(error) or type(error).__name__
         return Match("error", "title_author", evidence={"query": query, "error": f"Lookup failed: {message}"[:300]})
+    return _scored_match(row, hits)
+
+
+def _scored_match(row: ImportRow, hits: Sequence[SearchHit], *, source: str | None = None) -> Match:
+    """The best of `hits` for a row by title + author score; `source` names where known hits came from."""
+    query: dict[str, JsonValue] = {"title": row.title, "author": row.author}
+    where: dict[str, JsonValue] = {"source": source} if source else {}
     candidates = [Candidate(title=h.work.title, authors=h.author_names) for h in hits]
     best = best_candidate(title=row.title, author=row.author, candidates=candidates)
     if best is None:
-        return Match("not_found", "title_author", score=0.0, evidence={"query": query, "candidates": 0})
+        return Match("not_found", "title_author", score=0.0, evidence={"query": query, "candidates": 0, **where})
     status = verdict(best.score)
     hit = hits[best.index]
     evidence: dict[str, JsonValue] = {
@@ -359,11 +378,36 @@ def _title_match(lookup: CsvLookup, row: ImportRow) -> Match:
         "candidates": len(hits),
         "titleScore": round(best.title_score, 3),
         "authorScore": None if best.author_score is None else round(best.author_score, 3),
+        **where,
         **_hit_evidence(hit),
     }
     return Match(
         status, "title_author", hit=hit if status != "not_found" else None, score=best.score, evidence=evidence
     )
+
+
+def _title_part(key: LookupKey) -> str:
+    return key.value.split("|", 1)[0][:500]
+
+
+def _known_titles(
+    lookup: CsvLookup, keys: Sequence[LookupKey], found_here: Mapping[str, Sequence[SearchHit]]
+) -> dict[str, list[SearchHit]]:
+    """Books already known for these title + author keys, by title key: found by ISBN earlier in this
+    import, and stored in the catalog (by the ISBN phase, earlier imports, searches). One query."""
+    titles = list(dict.fromkeys(_title_part(key) for key in keys))
+    known: dict[str, list[SearchHit]] = {t: list(found_here.get(t, ())) for t in titles}
+    by_title_keys = getattr(lookup, "by_title_keys", None)
+    if by_title_keys is not None:
+        try:
+            stored = by_title_keys(titles)
+        except Exception:
+            logger.warning("catalog lookup of %s titles failed", len(titles), exc_info=True)
+            stored = {}
+        for title, hits in stored.items():
+            have = {(h.edition.isbn, h.work.title) for h in known.get(title, ())}
+            known.setdefault(title, []).extend(h for h in hits if (h.edition.isbn, h.work.title) not in have)
+    return known
 
 
 def _book_entry(row: ImportRow, match: Match, *, duplicate_of: int | None) -> dict[str, JsonValue]:
@@ -564,6 +608,7 @@ def csv_import_run(
 
     # 2. enrich: chunk by chunk, one bulk ISBN lookup each; title + author rows one by one (cached).
     memo: dict[LookupKey, Match] = {}
+    found_here: dict[str, list[SearchHit]] = {}  # title key -> books matched by ISBN in this import
     enriched = 0
     unstored: list[tuple[int, bool, dict[str, JsonValue]]] = []
     last_flush = time.monotonic()
@@ -595,6 +640,12 @@ def csv_import_run(
         if isbns:
             for isbn13, match in _isbn_matches(lookup, isbns).items():
                 memo[LookupKey("isbn", isbn13)] = match
+                if match.hit is not None:
+                    found_here.setdefault(title_key(match.hit.work.title)[:500], []).append(match.hit)
+        # Title + author rows: first against the books already known (this import's ISBN matches, the
+        # catalog), one query for the chunk; only a row no known book matches is searched upstream.
+        titled = [k for k in dict.fromkeys(wanted) if k is not None and k.method == "title_author" and k not in memo]
+        known = _known_titles(lookup, titled, found_here) if titled else {}
         cataloged: dict[int, SearchHit] = {}
         for row in chunk:
             key = key_of[row.row]
@@ -602,6 +653,11 @@ def csv_import_run(
                 match = Match("not_found", None, evidence={"reason": "No ISBN and no title to look up."})
             elif key in memo:
                 match = memo[key]
+            elif (
+                known.get(_title_part(key))
+                and (local := _scored_match(row, known[_title_part(key)], source="catalog")).status == "success"
+            ):
+                match = memo[key] = local
             else:
                 # A title + author lookup is one upstream call at the budget's pace: the cancel is
                 # checked before one when outcomes were written or a second passed since the last

@@ -347,3 +347,31 @@ def catalog_fill_work_facts(*, open_library_work_id: str, facts: WorkDTO) -> lis
                     setattr(work, name, value)
                 work.save()
     return isbns
+
+
+def catalog_lookup_titles(*, title_keys: Sequence[str], per_key: int = 5) -> dict[str, list[SearchHit]]:
+    """Stored works by title key (`search.text.title_key`), one hit (an edition with its work) each, at
+    most `per_key` works a key, freshest first: ONE query for many titles (CSV import's title rows)."""
+    from search.models import Edition
+
+    wanted = {key for key in title_keys if key}
+    if not wanted:
+        return {}
+    found: dict[str, list[SearchHit]] = {}
+    seen_works: set[int] = set()
+    editions = (
+        Edition.objects.select_related("work")
+        .prefetch_related("work__authors")
+        .filter(work__title_key__in=wanted)
+        .exclude(record={})
+        .order_by("work_id", "-fetched_at")
+    )
+    for edition in editions:
+        key = edition.work.title_key
+        if edition.work_id in seen_works or len(found.get(key, ())) >= per_key:
+            continue
+        hit = _stored_hit(edition)
+        if hit is not None:
+            seen_works.add(edition.work_id)
+            found.setdefault(key, []).append(hit)
+    return found
