@@ -311,8 +311,8 @@ def _enrich_lines(ctx) -> list[str]:
         f"Title + author rows are matched against the books already known first (this import's ISBN "
         f"matches, the catalog: {lookup.catalog_s:,.1f} s of queries), identical rows once; only the rest is "
         "searched upstream, one OpenLibrary search each at a background worker's share of 3 req/s: here "
-        f"{len(titled) - known:,} rows (the generated titles are random words, unknown to the catalog), the "
-        "time above the ISBN rows'.",
+        f"{ol_search:,} searches for {len(titled) - known:,} rows (the generated titles are random words, "
+        "unknown to the catalog), the time above the ISBN rows'.",
     ]
 
 
