@@ -272,24 +272,6 @@ def test_upload_check_row_cap(settings):
 # --- the job: start, crash and resume, content cache --------------------------------------------------
 
 
-@pytest.fixture
-def storage(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}},
-    }
-    return tmp_path
-
-
-@pytest.fixture
-def no_task(monkeypatch):
-    from enrichment.tasks import run_csv_import
-
-    sent: list[str] = []
-    monkeypatch.setattr(run_csv_import, "delay", lambda job_id: sent.append(job_id))
-    return sent
-
-
 class Crash(BaseException):
     """A worker killed mid-task: nothing in the task catches it, so the job is left running (as after
     SIGKILL), and the broker redelivers the unacknowledged task (acks_late)."""

@@ -26,21 +26,8 @@ def client():
 
 
 @pytest.fixture(autouse=True)
-def storage(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}},
-    }
-    return tmp_path
-
-
-@pytest.fixture
-def send_task(monkeypatch):
-    from enrichment.tasks import run_csv_import
-
-    sent: list[str] = []
-    monkeypatch.setattr(run_csv_import, "delay", lambda job_id: sent.append(job_id))
-    return sent
+def _uploads_in_tmp(storage):
+    """Every route test stores uploads in a temporary folder (the `storage` fixture of conftest)."""
 
 
 def upload(client, path, data: bytes | None, name="library.csv", query=""):
@@ -49,7 +36,7 @@ def upload(client, path, data: bytes | None, name="library.csv", query=""):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_start_answers_202_envelope_and_queues_the_task_after_commit(client, send_task, storage):
+def test_start_answers_202_envelope_and_queues_the_task_after_commit(client, no_task, storage):
     response = upload(client, START, sample_bytes(GOODREADS))
     assert response.status_code == 202
     body = response.json()
@@ -58,17 +45,17 @@ def test_start_answers_202_envelope_and_queues_the_task_after_commit(client, sen
     job = Job.objects.get(pk=body["data"]["jobId"])
     assert job.pipeline == "csv_import" and job.total_count == 10
     assert job.params["format"] == "goodreads" and job.params["filename"] == "library.csv"
-    assert send_task == [str(job.id)]
+    assert no_task == [str(job.id)]
     assert (storage / job.params["storageKey"]).read_bytes() == sample_bytes(GOODREADS)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_start_echoes_a_client_job_id_in_its_own_case(client, send_task):
+def test_start_echoes_a_client_job_id_in_its_own_case(client, no_task):
     job_id = str(uuid.uuid4()).upper()
     response = upload(client, START, sample_bytes(GOODREADS), query=f"?jobId={job_id}")
     assert response.status_code == 202
     assert response.json()["data"]["jobId"] == job_id
-    assert send_task == [job_id.lower()]
+    assert no_task == [job_id.lower()]
 
 
 @pytest.mark.django_db
@@ -83,56 +70,56 @@ def test_start_echoes_a_client_job_id_in_its_own_case(client, send_task):
     ],
 )
 @pytest.mark.parametrize("path", [START, PREVIEW])
-def test_bad_files_are_json_errors_with_the_contract_code(client, send_task, settings, path, data, name, code, status):
+def test_bad_files_are_json_errors_with_the_contract_code(client, no_task, settings, path, data, name, code, status):
     settings.GEMINI_API_KEY = ""
     response = upload(client, path, data, name=name)
     assert response.status_code == status
     body = response.json()
     assert body["success"] is False and body["error"]["code"] == code
     assert body["error"]["message"]
-    assert send_task == []
+    assert no_task == []
     assert not Job.objects.exists()
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("path", [START, PREVIEW])
-def test_too_many_rows_is_batch_too_large(client, send_task, settings, path):
+def test_too_many_rows_is_batch_too_large(client, no_task, settings, path):
     settings.CSV_IMPORT_MAX_ROWS = 3
     response = upload(client, path, sample_bytes(GOODREADS))
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["code"] == "BATCH_TOO_LARGE"
     assert error["details"] == {"maxRows": 3, "receivedRows": 10}
-    assert send_task == []
+    assert no_task == []
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("path", [START, PREVIEW])
-def test_a_body_over_the_route_cap_is_413_before_the_view(client, send_task, path):
+def test_a_body_over_the_route_cap_is_413_before_the_view(client, no_task, path):
     response = upload(client, path, b"x" * (MAX_BODY_BYTES + 1))
     assert response.status_code == 413
     error = response.json()["error"]
     assert error["code"] == "FILE_TOO_LARGE"
     assert error["details"]["maxBytes"] == MAX_BODY_BYTES and error["details"]["resourceType"] == "file"
-    assert send_task == []
+    assert no_task == []
 
 
 @pytest.mark.django_db
-def test_a_file_over_10_mb_inside_the_body_cap_is_413(client, send_task):
+def test_a_file_over_10_mb_inside_the_body_cap_is_413(client, no_task):
     response = upload(client, START, b"x" * (MAX_FILE_BYTES + 1))
     assert response.status_code == 413
     assert response.json()["error"]["details"]["maxBytes"] == MAX_FILE_BYTES
 
 
 @pytest.mark.django_db
-def test_a_json_body_is_not_a_500(client, send_task):
+def test_a_json_body_is_not_a_500(client, no_task):
     response = client.post(START, {"file": "Title\nDune\n"}, format="json")
     assert response.status_code == 415
     assert response.json()["error"]["code"] == "UNSUPPORTED_MEDIA_TYPE"
 
 
 @pytest.mark.django_db
-def test_start_is_rate_limited_in_the_expensive_scope(client, send_task, settings):
+def test_start_is_rate_limited_in_the_expensive_scope(client, no_task, settings):
     settings.RATE_LIMIT_ENABLED = True
     statuses = [upload(client, START, b"").status_code for _ in range(12)]
     assert statuses[:10] == [400] * 10
@@ -140,7 +127,7 @@ def test_start_is_rate_limited_in_the_expensive_scope(client, send_task, setting
 
 
 @pytest.mark.django_db
-def test_preview_answers_at_once_without_a_job(client, send_task):
+def test_preview_answers_at_once_without_a_job(client, no_task):
     response = upload(client, PREVIEW, sample_bytes(GOODREADS))
     assert response.status_code == 200
     data = response.json()["data"]
@@ -150,7 +137,7 @@ def test_preview_answers_at_once_without_a_job(client, send_task):
     assert [row["row"] for row in data["rows"]] == list(range(1, 11))
     assert data["rows"][0]["title"] == "O Amor nos Tempos do Cólera"
     assert data["problems"] == []
-    assert send_task == [] and not Job.objects.exists()
+    assert no_task == [] and not Job.objects.exists()
 
 
 @pytest.mark.django_db
