@@ -195,6 +195,19 @@ class Stack:
             cursor = conn.execute(query, params)
             return cursor.fetchall() if cursor.description is not None else []
 
+    def items_done(self, job_id: str) -> int:
+        """How many of a job's items are recorded as finished (JobItem rows)."""
+        return self.sql("SELECT count(*) FROM jobs_jobitem WHERE job_id = %s", (job_id,))[0][0]
+
+    def kill_worker_after_items(self, job_id: str, *, at_least: int, timeout: float) -> int:
+        """Wait until the job has `at_least` finished items, SIGKILL the worker, return the count then."""
+        deadline = time.monotonic() + timeout
+        while self.items_done(job_id) < at_least:
+            assert time.monotonic() < deadline, f"the worker never reached {at_least} items of job {job_id}"
+            time.sleep(0.1)
+        self.worker.kill()  # SIGKILL: no shutdown, the acks-late message stays unacknowledged
+        return self.items_done(job_id)
+
     def restore_unacked(self) -> int:
         """Make the broker redeliver unacknowledged messages now.
 

@@ -92,18 +92,10 @@ def test_worker_sigkill_mid_import_resumes_without_losing_or_repeating_rows(stac
     assert response.status_code == 202, response.text
     job_id, token = response.json()["data"]["jobId"], response.json()["data"]["token"]
 
-    def items_done() -> int:
-        return stack.sql("SELECT count(*) FROM jobs_jobitem WHERE job_id = %s", (job_id,))[0][0]
-
-    deadline = time.monotonic() + 60
-    while items_done() < 4:
-        assert time.monotonic() < deadline, "the worker never started the import"
-        time.sleep(0.1)
-    stack.worker.kill()  # SIGKILL: no shutdown, the acks-late message stays unacknowledged
-    done_at_kill = items_done()
+    done_at_kill = stack.kill_worker_after_items(job_id, at_least=4, timeout=60)
     assert 4 <= done_at_kill < rows
     time.sleep(1.5)
-    assert items_done() == done_at_kill  # nothing runs while the worker is dead
+    assert stack.items_done(job_id) == done_at_kill  # nothing runs while the worker is dead
     assert stack.restore_unacked() >= 1
     stack.worker.start(timeout=60)
     state = wait_state(stack, job_id, token, lambda s: s["status"] == "complete", timeout=120)
@@ -111,7 +103,7 @@ def test_worker_sigkill_mid_import_resumes_without_losing_or_repeating_rows(stac
     results = stack.http("GET", f"/v1/csv/results/{job_id}").json()["data"]
     assert sorted(b["row"] for b in results["books"]) == list(range(1, rows + 1))  # none lost, none twice
     assert results["errors"] == [] and results["successRate"] == f"{rows}/{rows}"
-    assert items_done() == rows
+    assert stack.items_done(job_id) == rows
     searches = [r for r in fake_upstreams.requests("openlibrary") if r["path"].endswith("/search.json")]
     asked = [str(r["query"]) for r in searches]
     # Finished rows are never looked up again; only the row in flight when the worker died may be

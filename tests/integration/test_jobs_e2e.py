@@ -227,25 +227,17 @@ def test_worker_sigkill_mid_batch_resumes_without_losing_or_repeating_books(stac
     books = unique_books(40)
     job_id, token = start_batch(stack, books)
 
-    def items_done() -> int:
-        return stack.sql("SELECT count(*) FROM jobs_jobitem WHERE job_id = %s", (job_id,))[0][0]
-
-    deadline = time.monotonic() + 30
-    while items_done() < 6:
-        assert time.monotonic() < deadline, "the worker never started the batch"
-        time.sleep(0.1)
-    stack.worker.kill()  # SIGKILL: no shutdown, the acks-late message stays unacknowledged
-    done_at_kill = items_done()
+    done_at_kill = stack.kill_worker_after_items(job_id, at_least=6, timeout=30)
     assert 6 <= done_at_kill < 40
     time.sleep(0.7)
-    assert items_done() == done_at_kill  # nothing runs while the worker is dead
+    assert stack.items_done(job_id) == done_at_kill  # nothing runs while the worker is dead
     assert stack.restore_unacked() >= 1
     stack.worker.start(timeout=60)
     state = wait_state(stack, job_id, token, lambda s: s["status"] == "complete", timeout=60)
     assert state["processedCount"] == 40
     results = stack.http("GET", f"/v1/enrichment/results/{job_id}", token=token).json()["data"]
     assert [b["title"] for b in results["books"]] == [b["title"] for b in books]  # none lost, none twice
-    assert items_done() == 40
+    assert stack.items_done(job_id) == 40
     rows = stack.sql("SELECT type, seq FROM jobs_jobevent WHERE job_id = %s ORDER BY seq", (job_id,))
     assert [seq for _, seq in rows] == list(range(1, len(rows) + 1))
     assert [t for t, _ in rows].count("job_started") == 1 and [t for t, _ in rows].count("job_complete") == 1
