@@ -274,7 +274,11 @@ def _decode_upright(data: bytes, header: ImageHeader, max_edge: int) -> tuple[Pi
 
 
 def _has_orientation(image: PilImage) -> bool:
-    return image.getexif().get(0x0112, 1) not in (None, 0, 1)
+    """True when EXIF asks for a turn or a flip; a malformed EXIF block is read as "upright"."""
+    try:
+        return image.getexif().get(0x0112, 1) not in (None, 0, 1)
+    except Exception:  # a damaged EXIF block must not cost the photo
+        return False
 
 
 def _to_rgb(image: PilImage) -> PilImage:
