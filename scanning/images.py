@@ -176,6 +176,7 @@ def inspect_image(data: bytes) -> ImageHeader:
     try:
         with Image.open(io.BytesIO(data), formats=[_FORMAT_BY_MIME[mime]]) as opened:
             width, height = opened.size
+            header_end = opened.fp.tell() if opened.fp is not None else 0
     except Image.DecompressionBombError as exc:
         # Pillow's own guard (over 2 x Image.MAX_IMAGE_PIXELS) fired first; its message has the count.
         declared = re.search(r"\((\d+) pixels\)", str(exc))
@@ -194,7 +195,38 @@ def inspect_image(data: bytes) -> ImageHeader:
         raise PhotoRejected(f"The {_label(mime)} image declares no pixels ({width} x {height}).")
     if width * height > max_pixels:
         raise _too_many_pixels(width, height, max_pixels)
+    if _is_truncated(mime, data, header_end):
+        raise PhotoRejected(
+            f"The {_label(mime)} image is truncated: the body ends before the image does. "
+            "The upload may have been cut off; send the photo again."
+        )
     return ImageHeader(mime_type=mime, width=width, height=height)
+
+
+def _is_truncated(mime: str, data: bytes, header_end: int) -> bool:
+    """A cut-off body, found without decoding: the container says where the image ends.
+
+    JPEG: no end-of-image marker after the start of scan (entropy-coded data escapes 0xFF, so FF D9
+    there is the real marker; bytes a phone appends after it are fine). PNG: the chunks run out before
+    IEND. WebP: fewer bytes than the RIFF header declares. HEIC is left to the decoder.
+    """
+    if mime == "image/jpeg":
+        return data.find(b"\xff\xd9", header_end) == -1
+    if mime == "image/png":
+        return not _png_has_iend(data)
+    if mime == "image/webp":
+        return len(data) < 8 + int.from_bytes(data[4:8], "little")
+    return False
+
+
+def _png_has_iend(data: bytes) -> bool:
+    position = 8
+    while position + 8 <= len(data):
+        length = int.from_bytes(data[position : position + 4], "big")
+        if data[position + 4 : position + 8] == b"IEND":
+            return True
+        position += 12 + length  # length, type, payload, CRC
+    return False
 
 
 def _label(mime: str) -> str:

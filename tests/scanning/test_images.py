@@ -102,12 +102,28 @@ def test_sniff_ignores_the_name_and_reads_the_magic_bytes():
 # --- corrupt and truncated -------------------------------------------------------------------------
 
 
-def test_truncated_jpeg_passes_the_header_check_and_is_a_400_when_decoded():
-    data = photos.truncated_jpeg()
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+@pytest.mark.parametrize("keep", [0.3, 0.9, 0.999])
+def test_truncated_body_is_a_400_from_the_header_check(fmt, keep):
+    data = photos.encode(photos.shelf_image(800, 600), fmt)
+    cut = data[: int(len(data) * keep)]
+    for check in (inspect_image, lambda body: prepare_photo(body, index=0)):
+        with pytest.raises(PhotoRejected) as caught:
+            check(cut)
+        assert (caught.value.code, caught.value.status) == ("INVALID_FILE", 400)
+        assert "truncated" in caught.value.reason
+
+
+def test_truncated_jpeg_upload_is_refused_by_the_route_check():
+    error = _rejected(photos.truncated_jpeg())
+    assert error.reason.startswith("The JPEG image is truncated")
+
+
+def test_bytes_after_the_jpeg_end_marker_are_accepted():
+    """Phones append data after the image (Samsung trailers, Motion Photo videos): still a photo."""
+    data = photos.encode(photos.shelf_image(800, 600), "JPEG") + b"\x00\x00\x00\x18ftypmp42" + bytes(2000)
     assert inspect_image(data).mime_type == "image/jpeg"
-    error = _rejected(data, prepare=True)
-    assert (error.code, error.status) == ("INVALID_FILE", 400)
-    assert "corrupt or truncated" in error.reason
+    assert prepare_photo(data, index=0).width == 800
 
 
 def test_damaged_bodies_only_ever_raise_photo_rejected():
