@@ -166,6 +166,9 @@ def _too_many_pixels(width: int, height: int, max_pixels: int) -> PhotoRejected:
 def inspect_image(data: bytes) -> ImageHeader:
     """The real type and size of the bytes, from the header alone (no pixel is decoded).
 
+    The size is as stored: a JPEG's before its EXIF orientation, a HEIC's upright (libheif applies
+    HEIF's own rotation). `prepare_photo` reports the upright size of every type.
+
     Raises `PhotoRejected`: 400 `INVALID_FILE` for bytes that are not an accepted photo or whose
     header is corrupt, 413 `FILE_TOO_LARGE` for more pixels than `SCAN_MAX_PIXELS`.
     """

@@ -194,6 +194,17 @@ def test_heic_is_decoded_and_sent_as_jpeg():
     assert difference.mean() < 8  # the same picture, through a lossy codec
 
 
+def test_heic_taken_in_portrait_is_upright():
+    """pillow-heif turns EXIF orientation into HEIF's own rotation (irot), which libheif applies."""
+    upright = photos.shelf_image(600, 400, noise=0)
+    upright.paste((255, 0, 0), (0, 0, 60, 60))
+    data = photos.heic_bytes(upright.transpose(Image.Transpose.ROTATE_90), quality=90, orientation=6)
+    prepared = prepare_photo(data, index=0)
+    assert (prepared.width, prepared.height) == (600, 400)
+    red, green, blue = prepared.pixels.getpixel((20, 20))
+    assert red > 200 and green < 60 and blue < 60
+
+
 @pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
 def test_png_and_webp_keep_their_type(fmt):
     prepared = prepare_photo(photos.encode(photos.shelf_image(900, 600), fmt), index=0)
