@@ -296,7 +296,7 @@ def _decode_upright(data: bytes, header: ImageHeader, max_edge: int) -> tuple[Pi
     No `with`: closing a Pillow image discards its pixels, and the source is in-memory bytes.
     """
     opened = Image.open(io.BytesIO(data), formats=[_FORMAT_BY_MIME[header.mime_type]])
-    if opened.format == "JPEG":
+    if opened.format in ("JPEG", "MPO"):  # MPO: a JPEG with more pictures after the first
         # libjpeg decodes at 1/2, 1/4 or 1/8 scale when the result still covers the target: a 48 MP
         # photo is decoded as 12 MP, in a quarter of the time and memory.
         opened.draft("RGB", fit_within(opened.size, max_edge))

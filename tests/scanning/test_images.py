@@ -236,6 +236,17 @@ def test_exif_orientation_is_applied(orientation):
     assert red > 200 and green < 60 and blue < 60
 
 
+def test_multi_picture_jpeg_is_its_first_picture():
+    """MPO (a JPEG followed by more pictures, from some cameras) is a JPEG; the first picture is used."""
+    first, second = photos.shelf_image(800, 600, noise=0), photos.shelf_image(800, 600, seed=3, noise=0)
+    out = io.BytesIO()
+    first.save(out, "MPO", save_all=True, append_images=[second])
+    prepared = prepare_photo(out.getvalue(), index=0)
+    assert (prepared.mime_type, prepared.width, prepared.height) == ("image/jpeg", 800, 600)
+    difference = np.abs(np.asarray(prepared.pixels, dtype=np.int16) - np.asarray(first, dtype=np.int16))
+    assert difference.mean() < 4
+
+
 def test_large_photo_is_shrunk_to_the_max_edge_keeping_its_aspect():
     data = photos.encode(photos.shelf_image(8000, 2000, noise=0), "JPEG")
     prepared = prepare_photo(data, index=0)
