@@ -48,6 +48,16 @@ def test_barcode_standing_on_a_spine_is_read():
     assert barcode.box is not None and barcode.box.height > barcode.box.width
 
 
+def test_small_tilted_soft_barcode_is_read():
+    """As a phone sees a back cover held by hand: small, turned 15 degrees, slightly soft, JPEG q85."""
+    image = photos.shelf_image(2400, 1200, noise=0)
+    label = photos.ean13_label(ISBN_978, scale=2).rotate(15, expand=True, fillcolor=(200, 200, 200))
+    image.paste(label, (900, 400))
+    image = photos.add_noise(photos.blurred(image, 1.0), sigma=5.0)
+    photo = prepare_photo(photos.encode(image, "JPEG", quality=85), index=0)
+    assert [barcode.isbn13 for barcode in read_isbn_barcodes(photo)] == [ISBN_978]
+
+
 def test_barcode_in_a_heic_photo_is_read():
     image = photos.shelf_with_barcodes((ISBN_978,), width=1600, height=800)
     assert [barcode.isbn13 for barcode in read_isbn_barcodes(_prepared_heic(image))] == [ISBN_978]
