@@ -168,8 +168,9 @@ def section(figures: dict[str, dict]) -> list[str]:
     lines = [
         "## Scan intake: server time per photo and batch memory",
         "",
-        f"Written by `python -m benchmarks.bench_scan_intake` on {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} "
-        "UTC (in process, default settings, no model call). Goal (issue 11): under 1 s per 12-megapixel photo "
+        f"Measured on {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC in a fresh process with the default "
+        "settings, no model call (`python -m benchmarks.bench_scan_intake` runs this section alone). "
+        "Goal (issue 11): under 1 s per 12-megapixel photo "
         f"for everything the server does before a model sees it. Median of {RUNS} runs after a warm-up, ms:",
         "",
         "| photo | MB | inspect | prepare | quality | barcodes | total (wall) | slowest run | CPU |",
