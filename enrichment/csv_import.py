@@ -21,9 +21,9 @@ import logging
 import time
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from django.conf import settings
 from django.core.cache import cache
@@ -53,6 +53,9 @@ from jobs.services import job_create, job_enqueue
 from search.dto import SearchHit
 from search.text import title_key
 
+if TYPE_CHECKING:
+    from search.services import TitlesAnswer
+
 logger = logging.getLogger(__name__)
 
 TASK_NAME = "enrichment.run_csv_import"
@@ -73,6 +76,11 @@ STORE_SECONDS = 1.0
 CANCEL_CHECK_SECONDS = 1.0
 BULK_DEADLINE_SECONDS = 30.0
 TITLE_DEADLINE_SECONDS = 10.0
+# Title + author rows searched together in one upstream call, and the books that call may return.
+# A row whose book is not among a complete answer's books would not be found alone either; when the
+# answer was cut at the limit, the rows it did not match are searched one by one.
+TITLE_BATCH = 8
+TITLE_BATCH_LIMIT = 100
 CANCELED_ROW = "Canceled before this row was processed."
 
 # Files people upload by mistake, recognised by their first bytes (a CSV never starts with these).
@@ -273,6 +281,12 @@ class CsvLookup(Protocol):
     def to_catalog(self, hits: Sequence[SearchHit]) -> None: ...
 
 
+class ManyTitles(Protocol):
+    """A lookup that can also search many title + author rows in one upstream call."""
+
+    def by_titles(self, pairs: Sequence[tuple[str, str | None]]) -> TitlesAnswer: ...
+
+
 class CatalogTitles(Protocol):
     """Optional on a lookup: books already known by title key, many titles at once, no upstream call."""
 
@@ -303,6 +317,17 @@ class SearchLookup:
             deadline=time.monotonic() + TITLE_DEADLINE_SECONDS,
         )
         return result.hits
+
+    def by_titles(self, pairs: Sequence[tuple[str, str | None]]) -> TitlesAnswer:
+        from search.services import titles_search_many
+
+        # Many rows in one OpenLibrary search: at the budget's pace, TITLE_BATCH rows per call instead of one.
+        return titles_search_many(
+            pairs=[(title[:500], (author or "")[:300] or None) for title, author in pairs],
+            provider=self.TITLE_PROVIDER,
+            limit=TITLE_BATCH_LIMIT,
+            deadline=time.monotonic() + TITLE_DEADLINE_SECONDS,
+        )
 
     def by_title_keys(self, title_keys: Sequence[str]) -> Mapping[str, Sequence[SearchHit]]:
         from search.catalog import catalog_lookup_titles
@@ -384,6 +409,32 @@ def _scored_match(row: ImportRow, hits: Sequence[SearchHit], *, source: str | No
     return Match(
         status, "title_author", hit=hit if status != "not_found" else None, score=best.score, evidence=evidence
     )
+
+
+def _batched_title_matches(
+    lookup: ManyTitles, rows: Sequence[tuple[LookupKey, ImportRow]], *, should_stop: Callable[[], bool]
+) -> tuple[dict[LookupKey, Match], bool]:
+    """Title + author rows searched TITLE_BATCH at a time; each row scored against its call's books.
+
+    Returns the rows settled (a match, or a complete answer without one) and whether `should_stop`
+    said stop. A row left out (a failed call, or not matched in an answer cut at its limit) is for the
+    caller to search alone.
+    """
+    settled: dict[LookupKey, Match] = {}
+    for start in range(0, len(rows), TITLE_BATCH):
+        if should_stop():
+            return settled, True
+        group = rows[start : start + TITLE_BATCH]
+        try:
+            answer = lookup.by_titles([(row.title, row.author) for _, row in group])
+        except Exception as error:
+            logger.warning("title search of %s rows at once failed: %s", len(group), error)
+            continue
+        for key, row in group:
+            match = _scored_match(row, answer.hits)
+            if match.status == "success" or answer.complete:
+                settled[key] = replace(match, evidence={**match.evidence, "batched": len(group)})
+    return settled, False
 
 
 def _title_part(key: LookupKey) -> str:
@@ -646,6 +697,30 @@ def csv_import_run(
         # catalog), one query for the chunk; only a row no known book matches is searched upstream.
         titled = [k for k in dict.fromkeys(wanted) if k is not None and k.method == "title_author" and k not in memo]
         known = _known_titles(lookup, titled, found_here) if titled else {}
+        # The rest are searched upstream, many at once when the lookup can.
+        if titled and hasattr(lookup, "by_titles"):
+            first_row = {key_of[row.row]: row for row in reversed(chunk)}
+            unknown = [
+                (key, first_row[key])
+                for key in titled
+                if not (
+                    known.get(_title_part(key))
+                    and _scored_match(first_row[key], known[_title_part(key)]).status == "success"
+                )
+            ]
+
+            def should_stop(matched: int = enriched) -> bool:
+                reporter.progress(
+                    processed=len(done),
+                    status=f"Matched {matched:,} of {len(to_enrich):,} books; searching titles",
+                    fraction=0.5 + 0.5 * matched / max(1, len(to_enrich)),
+                )
+                return reporter.is_canceled()
+
+            settled, canceled = _batched_title_matches(lookup, unknown, should_stop=should_stop)
+            memo.update(settled)
+            if canceled:
+                break
         cataloged: dict[int, SearchHit] = {}
         for row in chunk:
             key = key_of[row.row]

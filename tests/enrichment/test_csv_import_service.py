@@ -371,7 +371,7 @@ def test_search_lookup_uses_bulk_isbns_and_openlibrary_titles_never_google(fake)
     assert by_row[4]["enrichmentStatus"] == "not_found"
     assert fake.count("google") == 0  # bulk work never spends Google's daily quota
     assert fake.count("GET /openlibrary/api/books") == 1  # three ISBNs, one bibkeys call
-    assert fake.count("GET /openlibrary/search.json") == 2  # one per title + author row
+    assert fake.count("GET /openlibrary/search.json") == 1  # both title + author rows in one search
 
 
 # --- manage.py import_csv ---------------------------------------------------------------------------
@@ -425,3 +425,81 @@ def test_book_lookup_many_batch_only_leaves_google_out(fake):
     assert fake.count("google") == 0 and fake.count("GET /openlibrary/api/books") == 1
     book_lookup_many(isbns=["9780547928227"])  # without batch_only (v3 enrich) Google is asked per ISBN
     assert fake.count("google") == 1
+
+
+# --- title + author rows searched many at once -----------------------------------------------------------
+
+
+class ManyTitlesLookup(FakeLookup):
+    """A lookup that also answers many titles per call (as SearchLookup does through OpenLibrary)."""
+
+    def __init__(self, *, complete=True, fail=False, **kwargs):
+        super().__init__(**kwargs)
+        self.complete = complete
+        self.fail = fail
+        self.batches: list[list[tuple[str, str | None]]] = []
+
+    def by_titles(self, pairs):
+        from search.services import TitlesAnswer
+
+        self.batches.append(list(pairs))
+        if self.fail:
+            raise RuntimeError("search down")
+        found = [h for title, _ in pairs for h in self.titles.get(title, [])]
+        return TitlesAnswer(hits=tuple(found), complete=self.complete)
+
+
+def many_title_rows(count: int) -> bytes:
+    return csv_bytes(*[f"Lost Book {i},Writer {i},,0,to-read" for i in range(count)], "Piranesi,Susanna Clarke,,4,read")
+
+
+def test_run_searches_title_rows_in_batches_and_scores_each_row():
+    lookup = ManyTitlesLookup(titles={"Piranesi": [hit("Piranesi", "Susanna Clarke", "9781635575637")]})
+    outcome = csv_import_run(
+        job_id="j", data=many_title_rows(19), filename=None, reporter=FakeProgressReporter(), lookup=lookup
+    )
+    assert [len(b) for b in lookup.batches] == [8, 8, 4]  # 20 rows, TITLE_BATCH at a time
+    assert lookup.title_calls == []  # every answer was complete: no row searched alone
+    books = {b["row"]: b for b in outcome.results["books"]}
+    assert books[20]["enrichmentStatus"] == "success" and books[20]["isbn13"] == "9781635575637"
+    assert books[20]["match"]["evidence"]["batched"] == 4
+    assert {books[r]["enrichmentStatus"] for r in range(1, 20)} == {"not_found"}
+
+
+def test_run_rows_unmatched_in_a_cut_answer_are_searched_alone():
+    lookup = ManyTitlesLookup(complete=False, titles={"Piranesi": [hit("Piranesi", "Susanna Clarke", "9781635575637")]})
+    outcome = csv_import_run(
+        job_id="j", data=many_title_rows(3), filename=None, reporter=FakeProgressReporter(), lookup=lookup
+    )
+    assert len(lookup.batches) == 1
+    # The answer was cut at its limit: the rows it did not match are asked alone; the matched one is not.
+    assert sorted(t for t, _ in lookup.title_calls) == ["Lost Book 0", "Lost Book 1", "Lost Book 2"]
+    assert {b["row"]: b["enrichmentStatus"] for b in outcome.results["books"]}[4] == "success"
+
+
+def test_run_failed_batch_search_falls_back_to_one_search_per_row():
+    lookup = ManyTitlesLookup(fail=True, titles={"Piranesi": [hit("Piranesi", "Susanna Clarke", "9781635575637")]})
+    outcome = csv_import_run(
+        job_id="j", data=many_title_rows(2), filename=None, reporter=FakeProgressReporter(), lookup=lookup
+    )
+    assert len(lookup.title_calls) == 3
+    assert len(outcome.results["books"]) + len(outcome.results["errors"]) == 3
+
+
+def test_titles_query_is_one_solr_boolean_query():
+    from search.providers.openlibrary import titles_query
+
+    query = titles_query(
+        [("Leviathan Wakes (The Expanse, #1)", "Corey, James S.A."), ('A "Quoted" Title', None), ("", "Nobody")]
+    )
+    assert query == '(title:"Leviathan Wakes" AND author:"corey") OR title:"A Quoted Title"'
+
+
+@pytest.mark.django_db
+def test_titles_search_many_against_the_openlibrary_fake_finds_each_book(fake):
+    from search.services import titles_search_many
+
+    answer = titles_search_many(pairs=[("Dune", "Herbert, Frank"), ("Piranesi", "Susanna Clarke")], deadline=10**9)
+    titles = {h.work.title for h in answer.hits}
+    assert {"Dune", "Piranesi"} <= titles and answer.complete
+    assert fake.count("GET /openlibrary/search.json") == 1
