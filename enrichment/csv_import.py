@@ -76,6 +76,8 @@ STORE_SECONDS = 1.0
 CANCEL_CHECK_SECONDS = 1.0
 BULK_DEADLINE_SECONDS = 30.0
 TITLE_DEADLINE_SECONDS = 10.0
+# A failed bulk ISBN lookup is asked again after these pauses (seconds) before its rows are errors.
+LOOKUP_RETRY_PAUSES: tuple[float, ...] = (2.0, 5.0)
 # Title + author rows searched together in one upstream call, and the books that call may return.
 # A row whose book is not among a complete answer's books would not be found alone either; when the
 # answer was cut at the limit, the rows it did not match are searched one by one.
@@ -356,9 +358,21 @@ def _hit_evidence(hit: SearchHit) -> dict[str, JsonValue]:
     }
 
 
+def _bulk_lookup(lookup: CsvLookup, isbns13: Sequence[str]) -> dict[str, SearchHit | None]:
+    """`lookup.by_isbns`, asked again after LOOKUP_RETRY_PAUSES (a busy budget, a short outage) before
+    the error is final."""
+    for pause in LOOKUP_RETRY_PAUSES:
+        try:
+            return lookup.by_isbns(isbns13)
+        except Exception as error:
+            logger.info("bulk ISBN lookup of %s ISBNs failed (%s); asking again in %s s", len(isbns13), error, pause)
+            time.sleep(pause)
+    return lookup.by_isbns(isbns13)
+
+
 def _isbn_matches(lookup: CsvLookup, isbns13: Sequence[str]) -> dict[str, Match]:
     try:
-        found = lookup.by_isbns(isbns13)
+        found = _bulk_lookup(lookup, isbns13)
     except Exception as error:
         logger.warning("bulk ISBN lookup of %s ISBNs failed: %s", len(isbns13), error)
         message = getattr(error, "message", None) or str(error) or type(error).__name__
@@ -812,7 +826,10 @@ def csv_import_execute(
     """Run (or resume) the job; a job that already finished is left alone (idempotent redelivery)."""
     close_old_connections()
     job = Job.objects.filter(pk=job_id).first()
-    if job is None or job.is_terminal:
+    if job is None:
+        return None
+    if job.is_terminal:  # e.g. canceled while queued: its stored file is no longer needed
+        _upload_release(job=job)
         return None
     reporter: ProgressReporter = JobProgressReporter(job_id=job.id)
     if observe is not None:
@@ -831,10 +848,13 @@ def csv_import_execute(
     except DomainError as error:  # the file itself (e.g. its layout could not be mapped): not retryable
         logger.info("CSV import %s failed: %s", job_id, error.message)
         reporter.fail(code=error.code, message=error.message, retryable=False)
+        _upload_release(job=job)
         return None
     except Exception as error:
         logger.exception("CSV import job %s failed", job_id)
         reporter.fail(code="INTERNAL_ERROR", message=f"CSV import failed: {type(error).__name__}", retryable=True)
+        # A failed job is final (uploading the file again starts a new one): its stored copy goes.
+        _upload_release(job=job)
         raise
     if not outcome.canceled and isinstance(job.params.get("sha256"), str):
         content_cache_set(str(job.params["sha256"]), outcome.results)

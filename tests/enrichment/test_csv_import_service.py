@@ -157,15 +157,35 @@ def test_run_matched_books_go_to_the_catalog():
     assert len(lookup.cataloged) == 2
 
 
-def test_run_failed_bulk_lookup_marks_its_rows_and_finishes():
+def test_run_failed_bulk_lookup_marks_its_rows_and_finishes(monkeypatch):
+    waited: list[float] = []
+    monkeypatch.setattr(csv_import.time, "sleep", waited.append)
     lookup = sample_lookup()
     lookup.fail_isbns = True
     outcome = csv_import_run(job_id="j", data=SAMPLE, filename=None, reporter=FakeProgressReporter(), lookup=lookup)
+    assert len(lookup.isbn_calls) == 3 and waited == [2.0, 5.0]  # asked again twice before giving up
     by_row = {b["row"]: b for b in outcome.results["books"]}
     assert by_row[1]["enrichmentStatus"] == "error"
     assert "every provider down" in by_row[1]["match"]["evidence"]["error"]
     assert outcome.results["outcomes"]["lookupFailed"] == 3  # rows 1, 2 and 6
     assert by_row[3]["enrichmentStatus"] == "success"
+
+
+def test_run_bulk_lookup_that_fails_once_is_asked_again_and_its_rows_match(monkeypatch):
+    monkeypatch.setattr(csv_import.time, "sleep", lambda seconds: None)
+
+    class FlakyOnce(FakeLookup):
+        def by_isbns(self, isbns13):
+            if not self.isbn_calls:
+                self.isbn_calls.append(list(isbns13))
+                raise RuntimeError("budget busy")
+            return super().by_isbns(isbns13)
+
+    lookup = FlakyOnce(isbns=sample_lookup().isbns, titles=sample_lookup().titles)
+    outcome = csv_import_run(job_id="j", data=SAMPLE, filename=None, reporter=FakeProgressReporter(), lookup=lookup)
+    by_row = {b["row"]: b for b in outcome.results["books"]}
+    assert by_row[1]["enrichmentStatus"] == "success"
+    assert not outcome.results["outcomes"].get("lookupFailed")
 
 
 def test_run_cancel_keeps_finished_rows_and_accounts_for_every_row(monkeypatch):
@@ -345,7 +365,23 @@ def test_cancel_while_queued_answers_results_with_every_row(storage, no_task):
     assert job.results["canceled"] is True
     assert job.results["successRate"] == "0/7"
     assert [e["row"] for e in job.results["errors"]] == list(range(1, 8))
+    assert list(storage.rglob("*.csv"))  # kept until the queued task comes by
     assert csv_import_execute(job_id=str(job.id), lookup=FakeLookup()) is None  # the task leaves it alone
+    assert not list(storage.rglob("*.csv"))  # ... but releases the stored file nobody needs any more
+
+
+@pytest.mark.django_db(transaction=True)
+def test_failed_job_releases_its_stored_upload(storage, no_task):
+    class Broken(FakeLookup):
+        def to_catalog(self, hits):
+            raise KeyError("a bug")
+
+    job, _ = csv_import_start(job_id=None, data=SAMPLE, filename="x.csv")
+    with pytest.raises(KeyError):
+        csv_import_execute(job_id=str(job.id), lookup=Broken(isbns=sample_lookup().isbns))
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert not list(storage.rglob("*.csv"))
 
 
 # --- through the search services, against the local upstream fakes -----------------------------------
