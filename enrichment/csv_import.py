@@ -43,6 +43,7 @@ from enrichment.csv_import_match import (
     verdict,
 )
 from enrichment.importers.dto import ImportPreview, ImportRow, RowProblem
+from enrichment.importers.gemini_mapping import ColumnMapping
 from enrichment.importers.reading import CsvReader
 from enrichment.importers.service import import_open, preview_import
 from jobs.events import JobSummary, JsonValue
@@ -106,6 +107,7 @@ class UploadFacts:
     sha256: str
     format: str
     row_count: int  # data rows (the header excluded); exact once parsed
+    column_mapping: ColumnMapping | None = None  # Gemini's mapping of an unknown layout
 
 
 def upload_sha256(data: bytes) -> str:
@@ -152,7 +154,9 @@ def csv_upload_check(*, data: bytes | None, filename: str | None) -> UploadFacts
     records = sum(1 for _ in CsvReader(data, filename=filename))
     rows = max(0, records - 1)
     _check_rows(rows)
-    return UploadFacts(sha256=upload_sha256(data), format=stream.format, row_count=rows)
+    return UploadFacts(
+        sha256=upload_sha256(data), format=stream.format, row_count=rows, column_mapping=stream.column_mapping
+    )
 
 
 def csv_import_preview(*, data: bytes | None, filename: str | None) -> ImportPreview:
@@ -245,6 +249,12 @@ def csv_import_start(
         "rowCount": facts.row_count,
         "format": facts.format,
     }
+    if facts.column_mapping is not None:
+        # Stored with the job, so its worker reads the columns the upload was checked with.
+        params["columnMapping"] = {
+            "hasHeaderRow": facts.column_mapping.has_header_row,
+            "columns": dict(facts.column_mapping.columns),
+        }
     with transaction.atomic():
         job, token = job_create(pipeline=Pipeline.CSV_IMPORT, job_id=job_id, total=facts.row_count, params=params)
         if enqueue:
@@ -611,6 +621,7 @@ def csv_import_run(
     expected_rows: int = 0,
     lookup: CsvLookup | None = None,
     on_chunk: Callable[[int], None] | None = None,
+    column_mapping: ColumnMapping | None = None,
 ) -> CsvOutcome:
     """Parse (0-50 %), enrich (50-100 %), store each row's outcome, complete or keep the finished rows.
 
@@ -620,7 +631,7 @@ def csv_import_run(
     started = time.monotonic()
     reporter.started(total=expected_rows)
     done: dict[int, ItemOutcome] = dict(reporter.finished_items())
-    stream = import_open(data=data, filename=filename)
+    stream = import_open(data=data, filename=filename, mapping=column_mapping)
     estimate = max(expected_rows, 1)
 
     def store(entries: Sequence[tuple[int, bool, dict[str, JsonValue]]]) -> None:
@@ -820,6 +831,14 @@ class ObservedReporter:
         return getattr(self.inner, name)
 
 
+def _stored_mapping(value: object) -> ColumnMapping | None:
+    """The Gemini column mapping stored with a job (`params.columnMapping`), or None."""
+    if not isinstance(value, dict) or not isinstance(value.get("columns"), dict):
+        return None
+    columns = {str(k): v for k, v in value["columns"].items() if isinstance(v, int) and not isinstance(v, bool)}
+    return ColumnMapping(has_header_row=bool(value.get("hasHeaderRow", True)), columns=columns)
+
+
 def csv_import_execute(
     *, job_id: str, lookup: CsvLookup | None = None, observe: Callable[[float, str], None] | None = None
 ) -> CsvOutcome | None:
@@ -844,6 +863,7 @@ def csv_import_execute(
             reporter=reporter,
             expected_rows=rows if isinstance(rows, int) else 0,
             lookup=lookup,
+            column_mapping=_stored_mapping(job.params.get("columnMapping")),
         )
     except DomainError as error:  # the file itself (e.g. its layout could not be mapped): not retryable
         logger.info("CSV import %s failed: %s", job_id, error.message)

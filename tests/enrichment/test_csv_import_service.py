@@ -539,3 +539,21 @@ def test_titles_search_many_against_the_openlibrary_fake_finds_each_book(fake):
     titles = {h.work.title for h in answer.hits}
     assert {"Dune", "Piranesi"} <= titles and answer.complete
     assert fake.count("GET /openlibrary/search.json") == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_unknown_layout_job_keeps_geminis_mapping_and_its_worker_asks_no_more(fake, settings, storage, no_task):
+    from django.core.cache import cache
+
+    settings.GEMINI_API_KEY = "fake-key"
+    unknown = b"Name,Creator,Code,Notes\nDune,Frank Herbert,9780441172719,x\nEmma,Jane Austen,9780141439587,y\n"
+    job, _ = csv_import_start(job_id=None, data=unknown, filename="mine.csv")
+    assert fake.count("POST /gemini") == 1
+    assert job.params["columnMapping"] == {"hasHeaderRow": True, "columns": {"title": 0, "author": 1, "isbn13": 2}}
+    cache.clear()  # the header-hash cache is gone (a restart, an eviction): the job still has its mapping
+    settings.GEMINI_API_KEY = None  # ... and even a key removed since does not matter
+    csv_import_execute(job_id=str(job.id), lookup=FakeLookup())
+    job.refresh_from_db()
+    assert job.status == JobStatus.COMPLETE, job.error
+    assert [b["title"] for b in job.results["books"]] == ["Dune", "Emma"]
+    assert fake.count("POST /gemini") == 1
