@@ -339,9 +339,8 @@ def title_keys_for(spine_text: str, *, max_words: int = 6, params: MatchParams |
 
 def search_query_for(spine: Spine) -> str:
     """The text a title search is sent for an unmatched spine: its longest line (a title is usually
-    the spine's biggest text), with the next line when that one is short."""
-    lines = sorted(spine.lines, key=lambda line: (_letters(line.text), line.score), reverse=True)
-    query = lines[0].text if lines else ""
-    if lines[1:] and _letters(query) < 8:
-        query = f"{query} {lines[1].text}"
+    the spine's biggest text), with the next longest, in reading order, when that one is short."""
+    ranked = sorted(spine.lines, key=lambda line: (_letters(line.text), line.score), reverse=True)
+    chosen = ranked[:1] if not ranked or _letters(ranked[0].text) >= 8 else ranked[:2]
+    query = " ".join(line.text for line in spine.lines if any(line is c for c in chosen))
     return " ".join(query.split())

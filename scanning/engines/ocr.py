@@ -172,8 +172,7 @@ def read_lines(image: Image, *, rotations: Sequence[int] | None = None, budget: 
 
     started = time.monotonic()
     turns = [r for r in (rotations if rotations is not None else settings.SCAN_OCR_ROTATIONS) if r in (0, 90, 270)]
-    if 0 in turns:
-        turns = [0] + [r for r in turns if r != 0]
+    turns = [0] + [r for r in dict.fromkeys(turns) if r != 0] if 0 in turns or not turns else list(dict.fromkeys(turns))
     budget = float(settings.SCAN_OCR_TIME_BUDGET_SECONDS if budget is None else budget)
     max_side = int(settings.SCAN_OCR_MAX_SIDE)
     scale = min(1.0, max_side / max(image.size))
@@ -202,7 +201,7 @@ def read_lines(image: Image, *, rotations: Sequence[int] | None = None, budget: 
         pixels = _bgr(turned)
         if not ran:  # the first turn: a full read
             with _model_lock:
-                out = model(pixels)
+                out = model(pixels, use_det=True, use_cls=True, use_rec=True)  # options stick: name all three
             for quad, text, score in zip(
                 out.boxes if out.boxes is not None else (), out.txts or (), out.scores or (), strict=False
             ):
