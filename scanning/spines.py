@@ -4,14 +4,13 @@ The OCR engine reads the photo upright and turned 90 and 270 degrees (spine text
 spine, so a standing book's title is vertical). Every line it reads is mapped back to the upright
 photo's pixels, then:
 
-1. `dedupe_lines`: the same text read in two turns (the classifier flips upside-down lines, so the
-   90 and 270 passes often both read a spine) is kept once: the better read of two boxes that mostly
-   cover each other.
+1. `dedupe_lines`: the same text read in two turns is kept once: the better read of two boxes that
+   mostly cover each other.
 2. `group_spines`: lines that run the same way and sit on one spine are joined. Vertical lines join
    when they share a column (x ranges overlap by half the narrower line) and the gap along the spine
-   is at most `max_gap_lengths` times the longer line (or `max_gap_widths` its thickness); or when they run side by side (a two-line
-   title) with a gap under `max_side_gap_widths` of a line's thickness. Horizontal lines (a book
-   lying flat) join the same way with the axes swapped.
+   is at most `max_gap_lengths` times the longer line or `max_gap_widths` times its thickness; or when
+   they run side by side (a two-line title) with a gap under `max_side_gap_widths` of a line's
+   thickness. Horizontal lines (a book lying flat) join the same way with the axes swapped.
 3. `score_candidate`: how well a spine's text names a book: the title matched against word windows
    of the spine (so OCR's broken or merged words still line up, and a short title never matches the
    middle of a word), the author the same way, and how much of the spine the two explain. 0..1.
