@@ -126,7 +126,9 @@ def _bgr(image: Image) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(image.convert("RGB"))[:, :, ::-1])
 
 
-def _to_upright(points: Sequence[Sequence[float]], rotation: int, width: int, height: int) -> tuple[float, ...]:
+def _to_upright(
+    points: Sequence[Sequence[float]], rotation: int, width: int, height: int
+) -> tuple[float, float, float, float]:
     """A quad read on the photo turned `rotation` degrees counter-clockwise, as (left, top, right,
     bottom) on the upright `width` x `height` photo."""
     xs, ys = [], []
@@ -179,7 +181,7 @@ def read_lines(image: Image, *, rotations: Sequence[int] | None = None, budget: 
     small = image.convert("RGB")
     if scale < 1.0:
         small = small.resize(
-            (max(1, round(image.width * scale)), max(1, round(image.height * scale))), PILImage.BILINEAR
+            (max(1, round(image.width * scale)), max(1, round(image.height * scale))), PILImage.Resampling.BILINEAR
         )
     width, height = small.size
     model = ocr_model()
