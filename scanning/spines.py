@@ -8,9 +8,9 @@ photo's pixels, then:
    mostly cover each other.
 2. `group_spines`: lines that run the same way and sit on one spine are joined. Vertical lines join
    when they share a column (x ranges overlap by half the narrower line) and the gap along the spine
-   is at most `max_gap_lengths` times the longer line or `max_gap_widths` times its thickness; or when
-   they run side by side (a two-line title) with a gap under `max_side_gap_widths` of a line's
-   thickness. Horizontal lines (a book lying flat) join the same way with the axes swapped.
+   is at most `max_gap_lengths` times the longer line or `max_gap_widths` times its thickness; or,
+   when `max_side_gap_widths` allows it (off by default), when they run side by side (a two-line
+   title). Horizontal lines (a book lying flat) join the same way with the axes swapped.
 3. `score_candidate`: how well a spine's text names a book: the title matched against word windows
    of the spine (so OCR's broken or merged words still line up, and a short title never matches the
    middle of a word), the author the same way, and how much of the spine the two explain. 0..1.
@@ -98,7 +98,10 @@ class SpineParams:
     max_gap_lengths: float = 1.5  # gap along the spine, in lengths of the longer line...
     max_gap_widths: float = 12.0  # ...or in thicknesses of the thicker line (a short title, a long gap)
     side_overlap: float = 0.5  # share of the shorter line's length two side-by-side lines share
-    max_side_gap_widths: float = 0.45  # gap across the spine, in the thinner line's thickness
+    # Gap across the spine, in the thinner line's thickness. 0 by default: on a real shelf photo (the
+    # shared sample bookshelf_shelf_photo_1538_1.jpg: thin spines, text filling them) 0.15 and looser
+    # chained neighbouring books into one spine; a two-line title read as two spines costs less.
+    max_side_gap_widths: float = 0.0
     min_letters: int = 2  # lines with fewer letters or digits are noise (a sticker, a shelf edge)
 
 

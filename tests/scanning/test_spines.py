@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from scanning.spines import (
     Candidate,
+    SpineParams,
     TextLine,
     best_match,
     dedupe_lines,
@@ -30,18 +31,24 @@ def test_title_and_author_on_one_spine_join_and_neighbours_stay_apart():
     assert (spines[0].left, spines[0].top, spines[0].right, spines[0].bottom) == (200, 100, 250, 1000)
 
 
-def test_two_line_title_side_by_side_joins_but_the_next_book_does_not():
+def test_two_line_title_side_by_side_joins_when_allowed_but_the_next_book_does_not():
     # One wide spine with a two-line title (lines 12 px apart), then a book whose text is 60 px away.
     lines = [
         vline("The Left Hand", 100, 100, 140, 500),
         vline("of Darkness", 52, 120, 88, 480),
         vline("Beloved", 200, 100, 240, 400),
     ]
-    spines = group_spines(lines)
+    spines = group_spines(lines, params=SpineParams(max_side_gap_widths=0.45))
     assert len(spines) == 2
     # Read top to bottom, the right-hand line comes first.
     assert spines[0].text == "The Left Hand of Darkness"
     assert spines[1].text == "Beloved"
+
+
+def test_by_default_neighbouring_thin_spines_never_chain_side_by_side():
+    # Thin spines whose text fills them: 6 px between the texts of neighbouring books.
+    lines = [vline(f"Book {i}", 100 + i * 36, 100, 130 + i * 36, 400) for i in range(5)]
+    assert [s.text for s in group_spines(lines)] == [f"Book {i}" for i in range(5)]
 
 
 def test_books_on_two_shelves_in_one_column_stay_apart():
