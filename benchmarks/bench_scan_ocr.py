@@ -40,7 +40,7 @@ def _read_recall(spines, books) -> float:
     found = 0
     for book in books:
         key = title_key(book.title) or text_key(book.title)
-        if any(best_window(key, text_key(s.text).split())[0] >= 0.9 for s in spines):
+        if any(best_window(key, text_key(s.text).split()).score >= 0.9 for s in spines):
             found += 1
     return found / len(books)
 

@@ -203,15 +203,7 @@ def group_spines(lines: Sequence[TextLine], *, params: SpineParams | None = None
             weights[line.rotation] = weights.get(line.rotation, 0) + _letters(line.text)
         rotation = max(weights, key=lambda r: (weights[r], -r))
         ordered = sorted(members, key=lambda line: _reading_key(replace(line, rotation=rotation)))
-        spines.append(
-            Spine(
-                lines=tuple(ordered),
-                left=min(line.left for line in members),
-                top=min(line.top for line in members),
-                right=max(line.right for line in members),
-                bottom=max(line.bottom for line in members),
-            )
-        )
+        spines.append(spine_of(ordered))
     return sorted(spines, key=lambda s: (s.left, s.top))
 
 
@@ -233,6 +225,7 @@ class SpineMatch:
     score: float  # 0..1
     title_score: float
     author_score: float
+    words: tuple[int, ...] = ()  # the spine words (indices into `text_key(text).split()`) it used
 
 
 @dataclass(frozen=True)
@@ -253,21 +246,33 @@ def _windows(words: Sequence[str], size: int) -> Iterable[tuple[int, int]]:
         yield start, start + size
 
 
-def best_window(needle: str, words: Sequence[str], *, slack: int = 1) -> tuple[float, int]:
+@dataclass(frozen=True)
+class Window:
+    """The run of a spine's words a key matched best: its similarity and where it lies."""
+
+    score: float = 0.0
+    start: int = 0
+    end: int = 0  # exclusive; start == end: no run
+
+    def letters(self, words: Sequence[str]) -> int:
+        return sum(len(w) for w in words[self.start : self.end])
+
+
+def best_window(needle: str, words: Sequence[str], *, slack: int = 1) -> Window:
     """The best similarity of `needle` (a key) to a run of consecutive `words` of about its word
-    count, matched without spaces too (OCR drops and adds spaces); with the run's letter count."""
+    count, matched without spaces too (OCR drops and adds spaces)."""
     target = needle.split()
     if not target or not words:
-        return 0.0, 0
+        return Window()
     squeezed = needle.replace(" ", "")
-    best, covered = 0.0, 0
+    best = Window()
     for size in range(max(1, len(target) - slack), len(target) + slack + 1):
         for start, end in _windows(words, size):
             run = words[start:end]
             score = max(similarity(needle, " ".join(run)), similarity(squeezed, "".join(run)))
-            if score > best:
-                best, covered = score, sum(len(w) for w in run)
-    return best, covered
+            if score > best.score:
+                best = Window(score, start, end)
+    return best
 
 
 def score_candidate(spine_text: str, candidate: Candidate, *, params: MatchParams | None = None) -> SpineMatch:
@@ -276,35 +281,82 @@ def score_candidate(spine_text: str, candidate: Candidate, *, params: MatchParam
     words = text_key(spine_text).split()
     title = title_key(candidate.title) or text_key(candidate.title)
     full_title = text_key(candidate.title)
-    title_score, title_letters = best_window(title, words, slack=p.window_slack)
+    title_window = best_window(title, words, slack=p.window_slack)
     if full_title != title:  # a subtitle printed on the spine counts too
-        full_score, full_letters = best_window(full_title, words, slack=p.window_slack)
-        if full_score >= title_score:
-            title_score, title_letters = full_score, full_letters
-    author_score, author_letters = 0.0, 0
+        full_window = best_window(full_title, words, slack=p.window_slack)
+        if full_window.score >= title_window.score:
+            title_window = full_window
+    author_window, author_score = Window(), 0.0
     for author in candidate.authors:
         key = text_key(author)
-        score, letters = best_window(key, words, slack=p.window_slack)
-        surname = max(key.split(), key=len, default="")
-        if len(surname) >= 4:  # spines often print the surname alone
-            sur_score, sur_letters = best_window(surname, words, slack=0)
-            if sur_score > score:
-                score, letters = sur_score * 0.95, sur_letters
+        window = best_window(key, words, slack=p.window_slack)
+        score = window.score
+        names = key.split()
+        for surname in {names[-1], max(names, key=len)} if len(names) > 1 else ():
+            if len(surname) < 4:
+                continue
+            sur_window = best_window(surname, words, slack=0)  # spines often print the surname alone
+            if sur_window.score * 0.95 > score:
+                window, score = sur_window, sur_window.score * 0.95
         if score > author_score:
-            author_score, author_letters = score, letters
+            author_window, author_score = window, score
+    author_counts = author_score >= p.min_title
     total_letters = sum(len(w) for w in words) or 1
-    coverage = min(1.0, (title_letters + (author_letters if author_score >= p.min_title else 0)) / total_letters)
-    if title_score < p.min_title:
+    explained = title_window.letters(words) + (author_window.letters(words) if author_counts else 0)
+    coverage = min(1.0, explained / total_letters)
+    if title_window.score < p.min_title:
         score = 0.0
     else:
-        author_part = author_score if author_score >= p.min_title else 0.0
-        score = title_score * (p.title_weight + p.author_weight * author_part + p.coverage_weight * coverage)
+        author_part = author_score if author_counts else 0.0
+        score = title_window.score * (p.title_weight + p.author_weight * author_part + p.coverage_weight * coverage)
+    used = set(range(title_window.start, title_window.end))
+    if author_counts:
+        used |= set(range(author_window.start, author_window.end))
     return SpineMatch(
         candidate=candidate,
         score=round(min(1.0, score), 4),
-        title_score=round(title_score, 4),
+        title_score=round(title_window.score, 4),
         author_score=round(author_score, 4),
+        words=tuple(sorted(used)),
     )
+
+
+def spine_rest(spine: Spine, match: SpineMatch) -> Spine | None:
+    """What is left of `spine` once the lines `match` explains are taken out (a spine that chained
+    several books: their lines sit in one column), or None when nothing is left. A line is
+    explained when most of its words are among the words the match used."""
+    used = set(match.words)
+    rest: list[TextLine] = []
+    index = 0
+    for line in spine.lines:
+        count = len(text_key(line.text).split())
+        taken = sum(1 for i in range(index, index + count) if i in used)
+        index += count
+        if count and taken * 2 < count:
+            rest.append(line)
+    if not rest or len(rest) == len(spine.lines):
+        return None
+    return spine_of(rest)
+
+
+def spine_of(lines: Sequence[TextLine]) -> Spine:
+    """A spine of `lines` (kept in the order given) with the box around them."""
+    return Spine(
+        lines=tuple(lines),
+        left=min(line.left for line in lines),
+        top=min(line.top for line in lines),
+        right=max(line.right for line in lines),
+        bottom=max(line.bottom for line in lines),
+    )
+
+
+def matched_part(spine: Spine, match: SpineMatch) -> Spine:
+    """The lines of `spine` that `match` explains (all of them when it explains none in full)."""
+    rest = spine_rest(spine, match)
+    if rest is None:
+        return spine
+    kept = [line for line in spine.lines if not any(line is r for r in rest.lines)]
+    return spine_of(kept) if kept else spine
 
 
 def best_match(

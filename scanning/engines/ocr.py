@@ -45,7 +45,9 @@ from scanning.spines import (
     best_match,
     dedupe_lines,
     group_spines,
+    matched_part,
     search_query_for,
+    spine_rest,
     title_keys_for,
 )
 from search.text import title_key
@@ -300,27 +302,49 @@ def _detection(spine: Spine, match: SpineMatch, width: int, height: int) -> Dete
     )
 
 
+def _named(
+    spine: Spine, candidates: Sequence[Candidate], min_match: float
+) -> tuple[list[tuple[Spine, SpineMatch]], Spine | None]:
+    """The books `spine` names among `candidates`, and the part of it left unnamed. A spine that
+    chained several books (their lines in one column) names each in turn: the best match's lines are
+    taken out and the rest matched again, against the candidates not yet used."""
+    named: list[tuple[Spine, SpineMatch]] = []
+    rest: Spine | None = spine
+    left = list(candidates)
+    while rest is not None and left:
+        match = best_match(rest.text, left)
+        if match is None or match.score < min_match:
+            break
+        named.append((matched_part(rest, match), match))
+        left = [c for c in left if c is not match.candidate]
+        rest = spine_rest(rest, match)
+    return named, rest
+
+
 def match_spines(spines: Sequence[Spine], *, width: int, height: int) -> Matched:
     """Spines -> detections: the catalog first, then the title search (see the module docstring)."""
     min_match = float(settings.SCAN_OCR_MIN_MATCH)
-    readable = [s for s in spines if sum(ch.isalnum() for ch in s.text) >= MIN_SPINE_LETTERS]
-    catalog = _catalog_candidates(readable)
-    best: list[SpineMatch | None] = [best_match(s.text, c) for s, c in zip(readable, catalog, strict=True)]
+    readable = [s for s in spines if _letters(s.text) >= MIN_SPINE_LETTERS]
+    named: list[tuple[Spine, SpineMatch]] = []
+    unnamed: list[Spine] = []
+    for spine, candidates in zip(readable, _catalog_candidates(readable), strict=True):
+        found, rest = _named(spine, candidates, min_match)
+        named += found
+        if rest is not None and _letters(rest.text) >= MIN_SPINE_LETTERS:
+            unnamed.append(rest)
+    # Spines (or parts) still unnamed, the best read (most well-read letters) first, get the searches.
+    unnamed.sort(key=lambda s: s.score * len(s.text), reverse=True)
     deadline = time.monotonic() + float(settings.SCAN_OCR_SEARCH_SECONDS)
-    # Spines still unnamed, the best read (most well-read letters) first, get the searches there are.
-    waiting = sorted(
-        (i for i, m in enumerate(best) if m is None or m.score < min_match),
-        key=lambda i: readable[i].score * len(readable[i].text),
-        reverse=True,
-    )
     searches = failures = 0
     asked: dict[str, list[Candidate]] = {}
-    for i in waiting:
-        if searches >= int(settings.SCAN_OCR_MAX_SEARCHES) or time.monotonic() >= deadline:
-            break
-        query = search_query_for(readable[i])
+    unmatched: list[str] = []
+    for spine in unnamed:
+        query = search_query_for(spine)
         key = title_key(query)
         if key not in asked:
+            if searches >= int(settings.SCAN_OCR_MAX_SEARCHES) or time.monotonic() >= deadline:
+                unmatched.append(spine.text)
+                continue
             searches += 1
             try:
                 asked[key] = _searched_candidates(query, deadline)
@@ -328,15 +352,14 @@ def match_spines(spines: Sequence[Spine], *, width: int, height: int) -> Matched
                 logger.info("ocr spine search failed for %r: %s", query, exc.message)
                 failures += 1
                 asked[key] = []
-        found = best_match(readable[i].text, asked[key])
-        if found is not None and (best[i] is None or found.score > best[i].score):  # type: ignore[union-attr]
-            best[i] = found
-    kept: dict[str, tuple[Spine, SpineMatch]] = {}
-    unmatched: list[str] = []
-    for spine, match in zip(readable, best, strict=True):
-        if match is None or match.score < min_match:
+        found, rest = _named(spine, asked[key], min_match)
+        named += found
+        if not found:
             unmatched.append(spine.text)
-            continue
+        elif rest is not None and _letters(rest.text) >= MIN_SPINE_LETTERS:
+            unmatched.append(rest.text)
+    kept: dict[str, tuple[Spine, SpineMatch]] = {}
+    for spine, match in named:
         book = match.candidate.isbn13 or title_key(match.candidate.title)
         if book not in kept or match.score > kept[book][1].score:  # a book named by two spines: once
             kept[book] = (spine, match)
@@ -347,6 +370,10 @@ def match_spines(spines: Sequence[Spine], *, width: int, height: int) -> Matched
         searches=searches,
         search_failures=failures,
     )
+
+
+def _letters(text: str) -> int:
+    return sum(ch.isalnum() for ch in text)
 
 
 class OcrEngine:

@@ -9,8 +9,10 @@ from scanning.spines import (
     best_match,
     dedupe_lines,
     group_spines,
+    matched_part,
     score_candidate,
     search_query_for,
+    spine_rest,
     title_keys_for,
 )
 
@@ -137,3 +139,20 @@ def test_search_query_is_the_spine_s_main_line():
     assert search_query_for(spine) == "Children of Time"
     short = group_spines([vline("DUNE", 100, 100, 150, 300, score=0.9), vline("Herbert", 105, 900, 140, 1100)])[0]
     assert search_query_for(short) == "DUNE Herbert"
+
+
+def test_a_spine_that_chained_two_books_of_one_column_names_each():
+    column = [
+        vline("AVI", 100, 50, 140, 150),
+        vline("THE FIGHTING GROUND", 100, 200, 140, 600),
+        vline("THE SECRET SCHOOL", 100, 700, 140, 1000),
+    ]
+    (spine,) = group_spines(column)
+    ground, school = Candidate("The Fighting Ground", ("Avi",)), Candidate("The Secret School", ("Avi",))
+    first = best_match(spine.text, [ground, school])
+    assert first is not None and first.candidate is ground
+    assert matched_part(spine, first).text == "AVI THE FIGHTING GROUND"
+    rest = spine_rest(spine, first)
+    assert rest is not None and rest.text == "THE SECRET SCHOOL" and (rest.top, rest.bottom) == (700, 1000)
+    second = best_match(rest.text, [school])
+    assert second is not None and second.score >= 0.7 and spine_rest(rest, second) is None
