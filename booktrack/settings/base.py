@@ -391,3 +391,27 @@ IMAGE_PROXY_MAX_BYTES = env.int("IMAGE_PROXY_MAX_BYTES", default=8 * 1024 * 1024
 IMAGE_PROXY_MAX_PIXELS = env.int("IMAGE_PROXY_MAX_PIXELS", default=40_000_000)
 IMAGE_PROXY_MAX_REDIRECTS = env.int("IMAGE_PROXY_MAX_REDIRECTS", default=3)
 IMAGE_PROXY_MAX_AGE = env.int("IMAGE_PROXY_MAX_AGE", default=30 * 24 * 3600)
+
+# --- cover harvest (docs/harvest.md) -----------------------------------------------------------
+# Upstream calls (metadata lookups and image downloads, retries included) one UTC day of harvesting
+# may make, shared by every process; and ISBNs one run tries at most (the command's --limit overrides).
+HARVEST_DAILY_BUDGET = env.int("HARVEST_DAILY_BUDGET", default=500)
+HARVEST_RUN_LIMIT = env.int("HARVEST_RUN_LIMIT", default=1000)
+# Cover sources, in the order they are asked (ISBNdb first: its covers are the largest).
+HARVEST_SOURCES = env.list("HARVEST_SOURCES", default=["isbndb", "google-books", "openlibrary"])
+# An ISBN no source had a cover for is asked again after this many days.
+HARVEST_MISSING_RETRY_DAYS = env.int("HARVEST_MISSING_RETRY_DAYS", default=30)
+# Import and enrichment jobs younger than this count as demand (days).
+HARVEST_DEMAND_DAYS = env.int("HARVEST_DEMAND_DAYS", default=90)
+# A smaller image is a placeholder (OpenLibrary's 1x1 blank), not a cover (pixels, either edge).
+HARVEST_MIN_COVER_PX = env.int("HARVEST_MIN_COVER_PX", default=20)
+# A running run that wrote no progress for this long is taken for dead (its worker was killed).
+HARVEST_STALE_SECONDS = env.int("HARVEST_STALE_SECONDS", default=900)
+# `Cache-Control: max-age` of `/covers/{isbn13}` (seconds), and the origin put before `/covers/...`
+# in the search answers' cover fields (empty: a root-relative URL).
+HARVEST_COVER_MAX_AGE = env.int("HARVEST_COVER_MAX_AGE", default=30 * 24 * 3600)
+COVERS_PUBLIC_BASE_URL = env.str("COVERS_PUBLIC_BASE_URL", default="")
+# Size named by the cover fields of search answers, and how often each process re-reads the set of
+# harvested ISBNs when another process harvested (seconds).
+HARVEST_DTO_COVER_SIZE = env.str("HARVEST_DTO_COVER_SIZE", default="large")
+HARVEST_COVERS_REFRESH_SECONDS = env.float("HARVEST_COVERS_REFRESH_SECONDS", default=30.0)
