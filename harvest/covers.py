@@ -510,7 +510,7 @@ def covers_overview() -> dict[str, Any]:
         "budget_used": used,
         "budget_limit": limit,
         "budget_remaining": max(0, limit - used),
-        "budget_resets_in": math.ceil(budget_state(now=now).resets_in),
+        "budget_resets_at": now + timedelta(seconds=math.ceil(budget_state(now=now).resets_in)),
         "runs": list(HarvestRun.objects.all()[:10]),
         "runs_total": HarvestRun.objects.count(),
         "latest_covers": list(stored.order_by("-checked_at")[:12]),
