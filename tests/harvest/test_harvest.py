@@ -237,3 +237,12 @@ def test_the_command_runs_a_harvest_with_its_limit(harvest_env, catalog_editions
     assert (run.trigger, run.tried, run.stored, run.stop_reason) == ("command", 2, 2, "limit")
     assert f"harvest run {run.id}" in out.getvalue() and "stored 2" in out.getvalue()
     assert "2/2" in err.getvalue()  # the progress bar
+
+
+def test_retries_count_against_the_budget_as_the_calls_they_are(harvest_env, catalog_editions, sleeps):
+    catalog_editions(ISBNDB_BOOK)
+    harvest_env.configure("isbndb", status=503, times=1)  # the first lookup fails, its retry succeeds
+    state = run_harvest()
+    assert state.stored == 1 and sleeps  # the client retried
+    assert harvest_env.count("GET /isbndb/book/") == 2
+    assert state.budget_used == upstream_calls(harvest_env) == 3
