@@ -8,7 +8,7 @@ from harvest.admin import harvest_dashboard
 urlpatterns: list = [
     path("images/proxy", views.ImageProxyView.as_view(), name="images-proxy"),
     path("api/harvest-covers", views.HarvestCoversView.as_view(), name="harvest-covers"),
-    path("api/harvest-covers/<str:run_id>", views.HarvestRunView.as_view(), name="harvest-run"),
+    path("api/harvest-covers/<str:runId>", views.HarvestRunView.as_view(), name="harvest-run"),
     path("covers/<str:isbn>", views.CoverView.as_view(), name="cover"),
 ]
 

@@ -152,8 +152,8 @@ class HarvestRunView(APIView):
         tags=["ops"],
         summary="A cover harvest run's status and counts (ops: staff or OPS_TOKEN)",
     )
-    def get(self, request: Request, run_id: str) -> Response:
-        return success(request, covers_harvest_state(run_id=run_id).to_wire())
+    def get(self, request: Request, runId: str) -> Response:  # the contract names the path parameter runId
+        return success(request, covers_harvest_state(run_id=runId).to_wire())
 
 
 class CoverView(APIView):
