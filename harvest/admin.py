@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
-from django.http import HttpRequest, HttpResponse
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
+from booktrack.core.exceptions import Conflict
 from harvest.cover_decoration import cover_public_url
-from harvest.covers import covers_overview
-from harvest.models import Cover, HarvestRun
+from harvest.covers import covers_harvest_start, covers_overview
+from harvest.models import Cover, HarvestRun, HarvestTrigger
 
 
 @admin.register(HarvestRun)
@@ -68,6 +69,14 @@ class CoverAdmin(admin.ModelAdmin):
 
 
 def _dashboard(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":  # "Start a harvest now" (CSRF-protected form, staff only)
+        try:
+            run = covers_harvest_start(trigger=HarvestTrigger.ADMIN)
+        except Conflict as error:
+            messages.error(request, f"{error.message} (run {error.details['runId'] if error.details else '?'})")
+        else:
+            messages.success(request, f"Harvest run {run.id} queued.")
+        return HttpResponseRedirect(request.path)
     context = {
         **admin.site.each_context(request),
         "title": "Cover harvest",

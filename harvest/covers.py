@@ -509,6 +509,7 @@ def covers_overview() -> dict[str, Any]:
         "sources": sources,
         "budget_used": used,
         "budget_limit": limit,
+        "run_limit": int(settings.HARVEST_RUN_LIMIT),
         "budget_remaining": max(0, limit - used),
         "budget_resets_at": now + timedelta(seconds=math.ceil(budget_state(now=now).resets_in)),
         "runs": list(HarvestRun.objects.all()[:10]),

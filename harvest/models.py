@@ -24,6 +24,7 @@ class HarvestTrigger(models.TextChoices):
     API = "api", "POST /api/harvest-covers"
     SCHEDULE = "schedule", "celery-beat"
     COMMAND = "command", "manage.py harvest_covers"
+    ADMIN = "admin", "the harvest dashboard"
 
 
 class HarvestStopReason(models.TextChoices):

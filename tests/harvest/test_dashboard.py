@@ -78,3 +78,28 @@ def test_the_admin_lists_runs_and_covers(client, harvest_env, catalog_editions):
     assert staff_client.get(f"/admin/harvest/cover/{cover.pk}/change/").status_code == 200
     assert staff_client.get(f"/admin/harvest/harvestrun/{run.run_id}/change/").status_code == 200
     assert "/admin/harvest/harvestrun/add/" not in runs  # runs are started by the route, beat or command
+
+
+def test_staff_can_start_a_run_from_the_dashboard(staff_client, harvest_env, catalog_editions):
+    from harvest.models import HarvestRun
+
+    catalog_editions(ISBNS[0])
+    response = staff_client.post(DASHBOARD, follow=True)
+    run = HarvestRun.objects.get()
+    assert run.trigger == "admin" and run.status == "complete" and run.stored == 1  # Celery eager
+    assert f"Harvest run {run.id} queued." in response.content.decode()
+    running = HarvestRun.objects.create(trigger="schedule", limit=5)
+    refused = staff_client.post(DASHBOARD, follow=True).content.decode()
+    assert "A cover harvest is already under way." in refused and str(running.id) in refused
+    assert HarvestRun.objects.count() == 2
+
+
+def test_a_start_without_the_csrf_token_is_refused(db, harvest_env):
+    from django.test import Client
+
+    from harvest.models import HarvestRun
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(get_user_model().objects.create_user("staff2", password="pw", is_staff=True))
+    assert client.post(DASHBOARD).status_code == 403
+    assert not HarvestRun.objects.exists()
