@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import math
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -29,7 +30,7 @@ from django.db import transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
-from booktrack.core.exceptions import Conflict, NotFound
+from booktrack.core.exceptions import Conflict, InvalidRequest, NotFound
 from booktrack.core.http import upstream_attempts_observed
 from booktrack.core.windows import FixedWindowCounter, WindowState
 from harvest.cover_decoration import covers_changed
@@ -211,8 +212,6 @@ def _run_is_alive(run: HarvestRun, now: datetime) -> bool:
 
 def run_limit_parse(raw: Any) -> int:
     """The run limit from a request or option: a whole number 1..MAX_RUN_LIMIT; None -> the setting."""
-    from booktrack.core.exceptions import InvalidRequest
-
     if raw is None or raw == "":
         return int(settings.HARVEST_RUN_LIMIT)
     if isinstance(raw, bool) or not isinstance(raw, int | str):
@@ -247,8 +246,6 @@ def covers_harvest_start(*, trigger: str = HarvestTrigger.API, limit: int | None
 
 
 def covers_harvest_state(*, run_id: str) -> HarvestRunState:
-    import uuid
-
     try:
         key = uuid.UUID(str(run_id))
     except ValueError:
