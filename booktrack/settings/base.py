@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -190,18 +191,35 @@ MEDIA_URL = "/media/"
 # collects at build. With DEBUG on, WhiteNoise serves the apps' own folders and needs no collecting.
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default="") or str(BASE_DIR / "staticfiles"))
 STATIC_URL = "/static/"
+
+# --- object storage ------------------------------------------------------------------------------
+# Uploads, harvested covers and proxied images go through Django's storage API (`default_storage`).
+# STORAGE_BACKEND: `filesystem` (MEDIA_ROOT) or `s3` (django-storages' boto3 backend: AWS S3,
+# Cloudflare R2, MinIO, a local moto_server); unset = `s3` when AWS_STORAGE_BUCKET_NAME is set.
 AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
-if AWS_STORAGE_BUCKET_NAME:
-    AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default="") or None
+STORAGE_BACKEND = env.str("STORAGE_BACKEND", default="") or ("s3" if AWS_STORAGE_BUCKET_NAME else "filesystem")
+if STORAGE_BACKEND == "s3":
+    if not AWS_STORAGE_BUCKET_NAME:
+        raise ImproperlyConfigured("STORAGE_BACKEND=s3 needs AWS_STORAGE_BUCKET_NAME.")
+    AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default="") or None  # R2, MinIO, moto
     AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default="") or None
+    # Unset = boto3's own chain (environment, instance role, ~/.aws).
+    AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", default="") or None
+    AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", default="") or None
+    # `path` for endpoints that are an address (moto, MinIO); unset = boto3 decides.
+    AWS_S3_ADDRESSING_STYLE = env.str("AWS_S3_ADDRESSING_STYLE", default="") or None
+    AWS_LOCATION = env.str("AWS_LOCATION", default="")  # a key prefix inside the bucket
     AWS_DEFAULT_ACL = None
     AWS_QUERYSTRING_AUTH = True
+    AWS_S3_FILE_OVERWRITE = True
     DEFAULT_STORAGE = {"BACKEND": "storages.backends.s3.S3Storage"}
-else:
+elif STORAGE_BACKEND == "filesystem":
     DEFAULT_STORAGE = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(MEDIA_ROOT)},
     }
+else:
+    raise ImproperlyConfigured(f"STORAGE_BACKEND must be filesystem or s3, not {STORAGE_BACKEND!r}.")
 STORAGES = {
     "default": DEFAULT_STORAGE,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
@@ -426,3 +444,26 @@ SCAN_DARK_MAX_MEAN = env.float("SCAN_DARK_MAX_MEAN", default=40.0)
 SCAN_DARK_MAX_FRACTION = env.float("SCAN_DARK_MAX_FRACTION", default=0.5)
 SCAN_BRIGHT_MIN_MEAN = env.float("SCAN_BRIGHT_MIN_MEAN", default=205.0)
 SCAN_BRIGHT_MAX_FRACTION = env.float("SCAN_BRIGHT_MAX_FRACTION", default=0.4)
+# --- cover harvest (docs/harvest.md) -----------------------------------------------------------
+# Upstream calls (metadata lookups and image downloads, retries included) one UTC day of harvesting
+# may make, shared by every process; and ISBNs one run tries at most (the command's --limit overrides).
+HARVEST_DAILY_BUDGET = env.int("HARVEST_DAILY_BUDGET", default=500)
+HARVEST_RUN_LIMIT = env.int("HARVEST_RUN_LIMIT", default=1000)
+# Cover sources, in the order they are asked (ISBNdb first: its covers are the largest).
+HARVEST_SOURCES = env.list("HARVEST_SOURCES", default=["isbndb", "google-books", "openlibrary"])
+# An ISBN no source had a cover for is asked again after this many days.
+HARVEST_MISSING_RETRY_DAYS = env.int("HARVEST_MISSING_RETRY_DAYS", default=30)
+# Import and enrichment jobs younger than this count as demand (days).
+HARVEST_DEMAND_DAYS = env.int("HARVEST_DEMAND_DAYS", default=90)
+# A smaller image is a placeholder (OpenLibrary's 1x1 blank), not a cover (pixels, either edge).
+HARVEST_MIN_COVER_PX = env.int("HARVEST_MIN_COVER_PX", default=20)
+# A running run that wrote no progress for this long is taken for dead (its worker was killed).
+HARVEST_STALE_SECONDS = env.int("HARVEST_STALE_SECONDS", default=900)
+# `Cache-Control: max-age` of `/covers/{isbn13}` (seconds), and the origin put before `/covers/...`
+# in the search answers' cover fields (empty: a root-relative URL).
+HARVEST_COVER_MAX_AGE = env.int("HARVEST_COVER_MAX_AGE", default=30 * 24 * 3600)
+COVERS_PUBLIC_BASE_URL = env.str("COVERS_PUBLIC_BASE_URL", default="")
+# Size named by the cover fields of search answers, and how often each process re-reads the set of
+# harvested ISBNs when another process harvested (seconds).
+HARVEST_DTO_COVER_SIZE = env.str("HARVEST_DTO_COVER_SIZE", default="large")
+HARVEST_COVERS_REFRESH_SECONDS = env.float("HARVEST_COVERS_REFRESH_SECONDS", default=30.0)
