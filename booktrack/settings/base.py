@@ -391,3 +391,20 @@ IMAGE_PROXY_MAX_BYTES = env.int("IMAGE_PROXY_MAX_BYTES", default=8 * 1024 * 1024
 IMAGE_PROXY_MAX_PIXELS = env.int("IMAGE_PROXY_MAX_PIXELS", default=40_000_000)
 IMAGE_PROXY_MAX_REDIRECTS = env.int("IMAGE_PROXY_MAX_REDIRECTS", default=3)
 IMAGE_PROXY_MAX_AGE = env.int("IMAGE_PROXY_MAX_AGE", default=30 * 24 * 3600)
+
+# --- cache warming and archival (docs/warming-and-archival.md) ----------------------------------
+# Authors one upload may name; retries of one author's warm-up (then a dead letter) and their
+# exponential back-off (seconds: 60, 120, 240... capped), so a provider outage can pass meanwhile.
+WARMING_MAX_AUTHORS = env.int("WARMING_MAX_AUTHORS", default=1000)
+WARMING_MAX_RETRIES = env.int("WARMING_MAX_RETRIES", default=4)
+WARMING_RETRY_BACKOFF_SECONDS = env.int("WARMING_RETRY_BACKOFF_SECONDS", default=60)
+WARMING_RETRY_BACKOFF_MAX_SECONDS = env.int("WARMING_RETRY_BACKOFF_MAX_SECONDS", default=900)
+# Per author: title searches warmed (its first works), co-authors followed, author facts looked up.
+WARMING_TITLES_PER_AUTHOR = env.int("WARMING_TITLES_PER_AUTHOR", default=5)
+WARMING_MAX_COAUTHORS = env.int("WARMING_MAX_COAUTHORS", default=10)
+WARMING_AUTHOR_FACTS_MAX = env.int("WARMING_AUTHOR_FACTS_MAX", default=50)
+# Archival: finished jobs whose token expired and that ended this long ago (hours); catalog works not
+# fetched by any search for this long (days); where the objects go in the default storage.
+ARCHIVE_JOBS_AFTER_HOURS = env.int("ARCHIVE_JOBS_AFTER_HOURS", default=2)
+ARCHIVE_CATALOG_AFTER_DAYS = env.int("ARCHIVE_CATALOG_AFTER_DAYS", default=90)
+ARCHIVE_PREFIX = env.str("ARCHIVE_PREFIX", default="archive")

@@ -1,0 +1,49 @@
+"""Celery tasks of the harvest app. `harvest.*` goes to the maintenance queue (settings), except the
+warm-ups, which call the book providers and so run on `providers`, inside the providers' budgets."""
+
+from __future__ import annotations
+
+from celery import Task, shared_task
+from django.conf import settings
+
+from booktrack.core.exceptions import InvalidQuery
+from harvest.warming import author_warm, dead_letter_store, warming_follow, warming_record_warmed
+
+
+class WarmAuthorTask(Task):
+    """After the last retry (or an error not worth retrying) the warm-up becomes a dead letter."""
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
+        dead_letter_store(
+            task_id=task_id,
+            author=str(kwargs.get("author", args[0] if args else "")),
+            depth=int(kwargs.get("depth", 1)),
+            max_depth=int(kwargs.get("max_depth", 1)),
+            run_id=kwargs.get("run_id"),
+            error=f"{type(exc).__name__}: {exc}",
+            attempts=int(kwargs.get("prior_attempts", 0)) + self.request.retries + 1,
+        )
+
+
+@shared_task(
+    bind=True,
+    base=WarmAuthorTask,
+    name="harvest.warm_author",
+    queue="providers",
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(Exception,),
+    dont_autoretry_for=(InvalidQuery,),  # a name the search services refuse never becomes valid
+    max_retries=settings.WARMING_MAX_RETRIES,
+    retry_backoff=settings.WARMING_RETRY_BACKOFF_SECONDS,
+    retry_backoff_max=settings.WARMING_RETRY_BACKOFF_MAX_SECONDS,
+    retry_jitter=True,
+)
+def warm_author(
+    self, author: str, depth: int = 1, max_depth: int = 1, run_id: str | None = None, prior_attempts: int = 0
+) -> int:
+    """Warm one author's search cache entries, then queue its co-authors while depth < max_depth.
+    Idempotent: warming again rewrites the same entries; co-authors are queued once per run."""
+    warmed = author_warm(name=author)
+    warming_record_warmed(run_id=run_id)
+    return warming_follow(run_id=run_id, coauthors=warmed.coauthors, depth=depth, max_depth=max_depth)
