@@ -64,7 +64,7 @@ class ArchivedObject(models.Model):
     sha256 = models.CharField(max_length=64, help_text="of the stored (gzip) bytes")
     size_bytes = models.PositiveIntegerField()
     item_count = models.PositiveIntegerField(default=0, help_text="events, or editions")
-    isbns = models.JSONField(default=list, blank=True, help_text="catalog: the ISBN-13s it holds")
+    isbns = models.TextField(blank=True, default="", help_text="catalog: its ISBN-13s, as ',isbn,isbn,'")
     retain_until = models.DateTimeField(
         null=True, blank=True, help_text="jobs: until when the results route still answers from the archive"
     )

@@ -7,6 +7,7 @@ from celery import Task, shared_task
 from django.conf import settings
 
 from booktrack.core.exceptions import InvalidQuery
+from harvest.archival import archive_run
 from harvest.warming import author_warm, dead_letter_store, warming_follow, warming_record_warmed
 
 
@@ -47,3 +48,10 @@ def warm_author(
     warmed = author_warm(name=author)
     warming_record_warmed(run_id=run_id)
     return warming_follow(run_id=run_id, coauthors=warmed.coauthors, depth=depth, max_depth=max_depth)
+
+
+@shared_task(name="harvest.archive_cold_data", acks_late=True, ignore_result=True)
+def archive_cold_data() -> dict:
+    """Daily at 02:00 UTC (booktrack.core.schedules): finished jobs and cold catalog works to storage.
+    Idempotent: what was archived is no longer due; an interrupted run is finished by the next."""
+    return archive_run().to_wire()

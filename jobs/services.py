@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from booktrack.core.exceptions import Conflict, InvalidRequest, MissingParameter, NotFound, Unauthorized
 from booktrack.core.metrics import record_job
+from jobs.archive import archived_results
 from jobs.events import JobProgress, JobSummary, JsonValue, event_append, progress_latest
 from jobs.models import ACTIVE_STATUSES, Job, JobItem, JobStatus
 from jobs.pipelines import CanceledJob, pipeline_get, pipelines_registered
@@ -263,11 +264,15 @@ def job_results(*, job_id: object, pipeline: str, token: str | None, require_tok
     job = job_get(job_id=job_id)
     if token or require_token:
         _token_check(job=job, token=token, allow_expired=True)
-    if job.pipeline != pipeline or job.results is None:
+    if job.pipeline != pipeline:
         raise NotFound(f"No results for job {job.id}.")
     if job.results_expire_at is not None and job.results_expire_at <= timezone.now():
         raise NotFound(f"The results of job {job.id} have expired.")
-    return job.results
+    # A finished job past its live window may have had its results archived (jobs.archive).
+    results = job.results if job.results is not None or not job.is_terminal else archived_results(job.id)
+    if results is None:
+        raise NotFound(f"No results for job {job.id}.")
+    return results
 
 
 def jobs_cleanup_expired(*, now: datetime | None = None) -> int:
