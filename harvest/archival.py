@@ -316,10 +316,14 @@ def archive_restore(*, obj: ArchivedObject) -> int:
     A job whose row the cleanup has deleted since comes back whole. The index row and the object stay
     (the next run archives the rows again if they are still due)."""
     document = archive_read(obj)
-    rows = [document["job"], *document["events"], *document["items"]] if obj.kind == "job" else [
-        document["work"],
-        *document["editions"],
-    ]
+    rows = (
+        [document["job"], *document["events"], *document["items"]]
+        if obj.kind == "job"
+        else [
+            document["work"],
+            *document["editions"],
+        ]
+    )
     written = 0
     with transaction.atomic():
         for restored in serializers.deserialize("json", json.dumps(rows)):

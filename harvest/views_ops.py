@@ -88,9 +88,7 @@ class WarmingUploadView(OpsView):
     def post(self, request: Request) -> Response:
         body = request.data if hasattr(request.data, "get") else {}
         upload = request.FILES.get("file")
-        data = warming_upload_decode(
-            csv_base64=body.get("csv"), upload=upload.read() if upload is not None else None
-        )
+        data = warming_upload_decode(csv_base64=body.get("csv"), upload=upload.read() if upload is not None else None)
         depth = warming_depth_parse(body.get("maxDepth", request.query_params.get("maxDepth")))
         started = warming_start(data=data, max_depth=depth)
         return success(request, started.to_wire(), status=202)
@@ -98,7 +96,7 @@ class WarmingUploadView(OpsView):
 
 class WarmingRunView(OpsView):
     @extend_schema(
-        responses={**api.ok(OpenApiTypes.OBJECT, "The run's counts"), **api.errors(NotFound), **OPS_ERRORS},
+        responses={**api.ok({"type": "object"}, "The run's counts"), **api.errors(NotFound), **OPS_ERRORS},
         tags=["ops"],
         summary="A warming job: authors queued, co-authors followed, warmed, dead-lettered, pending",
     )

@@ -22,8 +22,8 @@ warmed once per upload (a marker per name in the shared cache).
 from __future__ import annotations
 
 import base64
-import hashlib
 import binascii
+import hashlib
 import logging
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -170,9 +170,7 @@ def warming_start(*, data: bytes, max_depth: int) -> WarmingStarted:
         raise InvalidFile("The CSV holds no author names.")
     limit = settings.WARMING_MAX_AUTHORS
     if len(names) > limit:
-        raise BatchTooLarge(
-            f"At most {limit} authors per upload.", details={"max": limit, "received": len(names)}
-        )
+        raise BatchTooLarge(f"At most {limit} authors per upload.", details={"max": limit, "received": len(names)})
     with transaction.atomic():
         run = WarmingRun.objects.create(max_depth=max_depth, authors_queued=len(names))
         for name in names:
@@ -470,4 +468,3 @@ def _is_id(value: object) -> bool:
     if isinstance(value, int):
         return value > 0
     return isinstance(value, str) and value.isdigit()
-

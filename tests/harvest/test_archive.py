@@ -188,8 +188,20 @@ def test_dry_run_counts_and_moves_nothing(storage):
 def _catalog(*, days_ago: int) -> Work:
     catalog_upsert_hits(
         hits=[
-            search_hit("Dune", isbn="9780441172719", provider="google-books", authors=("Frank Herbert",), open_library_work_id=WORK),
-            search_hit("Dune", isbn="9780441013593", provider="google-books", authors=("Frank Herbert",), open_library_work_id=WORK),
+            search_hit(
+                "Dune",
+                isbn="9780441172719",
+                provider="google-books",
+                authors=("Frank Herbert",),
+                open_library_work_id=WORK,
+            ),
+            search_hit(
+                "Dune",
+                isbn="9780441013593",
+                provider="google-books",
+                authors=("Frank Herbert",),
+                open_library_work_id=WORK,
+            ),
         ]
     )
     then = timezone.now() - timedelta(days=days_ago)
@@ -259,8 +271,9 @@ def test_the_command_says_what_it_cannot_find(storage):
 
 
 def test_archival_is_scheduled_daily_at_two_utc():
-    from booktrack.core.schedules import SCHEDULES, install_schedules
     from django_celery_beat.models import PeriodicTask
+
+    from booktrack.core.schedules import SCHEDULES, install_schedules
 
     [entry] = [s for s in SCHEDULES if s.task == "harvest.archive_cold_data"]
     assert (entry.minute, entry.hour, entry.queue) == ("0", "2", "maintenance")

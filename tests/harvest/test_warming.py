@@ -169,14 +169,14 @@ def test_a_book_export_gives_its_author_columns():
     csv = (
         "Book Id,Title,Author,Author l-f,Additional Authors,ISBN,ISBN13,My Rating,Exclusive Shelf\n"
         '1,Good Omens,Terry Pratchett,"Pratchett, Terry",Neil Gaiman,,,5,read\n'
-        "2,Dune,Frank Herbert,\"Herbert, Frank\",,,,4,read\n"
+        '2,Dune,Frank Herbert,"Herbert, Frank",,,,4,read\n'
         "3,Mort,terry pratchett,,,,,3,read\n"
     )
     assert warming_authors_parse(csv.encode()) == ("Terry Pratchett", "Neil Gaiman", "Frank Herbert")
 
 
 def test_a_plain_list_is_one_name_a_row_with_or_without_a_header():
-    assert warming_authors_parse("Ursula K. Le Guin\nOctavia E. Butler\n\n".encode()) == (
+    assert warming_authors_parse(b"Ursula K. Le Guin\nOctavia E. Butler\n\n") == (
         "Ursula K. Le Guin",
         "Octavia E. Butler",
     )
