@@ -264,6 +264,7 @@ def stack(tmp_path_factory):
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DATA_DIR": str(log_dir / "data"),
         "RATE_LIMIT_ENABLED": "false",
+        "OPS_TOKEN": "integration-ops-" + secrets.token_hex(8),  # the ops routes (stack.env["OPS_TOKEN"])
         "ISBNDB_API_KEY": "integration-key",
         "GEMINI_API_KEY": "integration-key",
         "PYTHONUNBUFFERED": "1",
