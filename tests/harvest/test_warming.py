@@ -185,3 +185,16 @@ def test_a_plain_list_is_one_name_a_row_with_or_without_a_header():
         "Haruki Murakami",
     )
     assert warming_authors_parse("\ufeffAuthor;Note\nChinua Achebe;x\n".encode()) == ("Chinua Achebe",)
+
+
+def test_a_data_url_and_wrapped_base64_are_read(ops, monkeypatch):
+    from harvest import warming
+
+    queued: list[str] = []
+    monkeypatch.setattr(warming, "_enqueue_on_commit", lambda **kwargs: queued.append(kwargs["author"]))
+    wrapped = b64("Frank Herbert\nUrsula K. Le Guin\n")
+    body = {"csv": "data:text/csv;base64," + wrapped[:8] + "\n" + wrapped[8:]}
+
+    response = ops.post(UPLOAD, body, format="json")
+
+    assert response.status_code == 202 and queued == ["Frank Herbert", "Ursula K. Le Guin"]
