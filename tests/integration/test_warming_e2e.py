@@ -19,7 +19,7 @@ def _ops(stack) -> str:
 
 
 def test_a_warming_run_on_the_worker_makes_the_searches_free(stack, running_worker, fake_upstreams):
-    csv = base64.b64encode("author\nFrank Herbert\nAmal El-Mohtar\n".encode()).decode()
+    csv = base64.b64encode(b"author\nFrank Herbert\nAmal El-Mohtar\n").decode()
     response = stack.http("POST", "/api/warming/upload", token=_ops(stack), json={"csv": csv, "maxDepth": 2})
     assert response.status_code == 202, response.text
     started = response.json()["data"]
