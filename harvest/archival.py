@@ -43,7 +43,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from booktrack.core import metrics
-from booktrack.core.exceptions import InvalidRequest, NotFound
+from booktrack.core.exceptions import InvalidRequest, NotFound, ProviderUnavailable
 from harvest.models import ArchivedObject
 from jobs.models import TERMINAL_STATUSES, Job, JobEvent, JobItem
 from search.models import Edition, Work
@@ -188,9 +188,11 @@ def archived_job_results(job_id: uuid.UUID) -> Any:
         return None
     try:
         document = archive_read(obj)
-    except (OSError, ArchiveCorrupt):
+    except (OSError, ArchiveCorrupt) as exc:
         logger.exception("archived results of job %s could not be read from %s", job_id, obj.path)
-        raise
+        raise ProviderUnavailable(
+            "The archived results cannot be read right now; try again shortly.", details={"jobId": str(job_id)}
+        ) from exc
     metrics.record_event("archive_reads")
     return document["job"]["fields"].get("results")
 
@@ -261,27 +263,29 @@ def archive_run(
         )
     counts = {"jobs": 0, "events": 0, "catalog_works": 0, "editions": 0, "bytes_written": 0}
     failed: list[str] = []
-    done: set[str] = set()
-    while batch := [j for j in jobs[:BATCH] if str(j.pk) not in done]:
+    failed_jobs: list[Any] = []
+    failed_works: list[int] = []
+    # What was archived is due no more; what failed is left out, so every batch makes progress.
+    while batch := list(jobs.exclude(pk__in=failed_jobs)[:BATCH]):
         for job in batch:
-            done.add(str(job.pk))
             events = JobEvent.objects.filter(job=job).count()
             try:
                 counts["bytes_written"] += job_archive(job=job)
             except Exception:  # this job stays in the database; the next run tries it again
                 logger.exception("archiving job %s failed", job.pk)
                 failed.append(f"job:{job.pk}")
+                failed_jobs.append(job.pk)
                 continue
             counts["jobs"] += 1
             counts["events"] += events
-    while batch := [w for w in works[:BATCH] if f"work:{w.pk}" not in done]:
+    while batch := list(works.exclude(pk__in=failed_works)[:BATCH]):
         for work in batch:
-            done.add(f"work:{work.pk}")
             try:
                 editions, size = catalog_work_archive(work=work)
             except Exception:
                 logger.exception("archiving catalog work %s failed", work.pk)
                 failed.append(f"catalog:{work.pk}")
+                failed_works.append(work.pk)
                 continue
             counts["catalog_works"] += 1
             counts["editions"] += editions

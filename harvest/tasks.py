@@ -38,7 +38,7 @@ class WarmAuthorTask(Task):
     max_retries=settings.WARMING_MAX_RETRIES,
     retry_backoff=settings.WARMING_RETRY_BACKOFF_SECONDS,
     retry_backoff_max=settings.WARMING_RETRY_BACKOFF_MAX_SECONDS,
-    retry_jitter=True,
+    retry_jitter=False,  # 300, 600, 900 s...: each retry comes after a degraded answer's 5-minute TTL
 )
 def warm_author(
     self, author: str, depth: int = 1, max_depth: int = 1, run_id: str | None = None, prior_attempts: int = 0

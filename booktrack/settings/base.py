@@ -394,10 +394,11 @@ IMAGE_PROXY_MAX_AGE = env.int("IMAGE_PROXY_MAX_AGE", default=30 * 24 * 3600)
 
 # --- cache warming and archival (docs/warming-and-archival.md) ----------------------------------
 # Authors one upload may name; retries of one author's warm-up (then a dead letter) and their
-# exponential back-off (seconds: 60, 120, 240... capped), so a provider outage can pass meanwhile.
+# exponential back-off (seconds: 300, 600, 900 capped): each retry comes after the 5 minutes a
+# degraded answer stays cached (SEARCH_TTL_DEGRADED), so it asks the providers again.
 WARMING_MAX_AUTHORS = env.int("WARMING_MAX_AUTHORS", default=1000)
 WARMING_MAX_RETRIES = env.int("WARMING_MAX_RETRIES", default=4)
-WARMING_RETRY_BACKOFF_SECONDS = env.int("WARMING_RETRY_BACKOFF_SECONDS", default=60)
+WARMING_RETRY_BACKOFF_SECONDS = env.int("WARMING_RETRY_BACKOFF_SECONDS", default=300)
 WARMING_RETRY_BACKOFF_MAX_SECONDS = env.int("WARMING_RETRY_BACKOFF_MAX_SECONDS", default=900)
 # Per author: title searches warmed (its first works), co-authors followed, author facts looked up.
 WARMING_TITLES_PER_AUTHOR = env.int("WARMING_TITLES_PER_AUTHOR", default=5)

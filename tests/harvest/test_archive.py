@@ -280,3 +280,15 @@ def test_archival_is_scheduled_daily_at_two_utc():
     install_schedules()
     task = PeriodicTask.objects.get(task="harvest.archive_cold_data")
     assert (task.crontab.hour, task.crontab.minute, str(task.crontab.timezone)) == ("2", "0", "UTC")
+
+
+def test_an_unreadable_archive_answers_503_not_500(storage):
+    job = _finished_job(hours_ago=3)
+    archive_run()
+    index = ArchivedObject.objects.get(kind="job")
+    (storage / index.path).write_bytes(b"damaged")
+
+    response = APIClient().get(f"/v1/enrichment/results/{job.id}")
+
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "PROVIDER_UNAVAILABLE"
