@@ -6,8 +6,10 @@ class HarvestConfig(AppConfig):
     name = "harvest"
 
     def ready(self) -> None:
-        from harvest.archival import archived_job_results
-        from jobs.archive import archived_results_reader_register
+        from harvest.archival import archived_job_results, jobs_archive_for_cleanup
+        from jobs.archive import archived_results_reader_register, jobs_archiver_register
 
-        # The results routes read a job's results back from the archive once archival moved them.
+        # The results routes read a job's results back from the archive once archival moved them, and
+        # the hourly job cleanup archives what the daily run has not reached before it deletes.
         archived_results_reader_register(archived_job_results)
+        jobs_archiver_register(jobs_archive_for_cleanup)

@@ -30,6 +30,7 @@ import hashlib
 import json
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -144,15 +145,19 @@ def _store(*, kind: str, key: str, path: str, document: dict[str, Any]) -> tuple
 
 def jobs_due(*, now: datetime, older_than: timedelta):
     """Finished jobs past their live window that still hold results, events or item results."""
-    holds_data = (
-        Q(results__isnull=False)
-        | Exists(JobEvent.objects.filter(job=OuterRef("pk")))
-        | Exists(JobItem.objects.filter(job=OuterRef("pk")))
-    )
     return (
         Job.objects.filter(status__in=TERMINAL_STATUSES, ended_at__lt=now - older_than, token_expires_at__lt=now)
-        .filter(holds_data)
+        .filter(_holds_data())
         .order_by("ended_at")
+    )
+
+
+def _holds_data() -> Q:
+    """A job whose results, events or item results are still in the database."""
+    return (
+        Q(results__isnull=False)
+        | Q(Exists(JobEvent.objects.filter(job=OuterRef("pk"))))
+        | Q(Exists(JobItem.objects.filter(job=OuterRef("pk"))))
     )
 
 
@@ -179,6 +184,22 @@ def job_archive(*, job: Job) -> int:
         JobItem.objects.filter(pk__in=[i.pk for i in items]).delete()
         Job.objects.filter(pk=job.pk).update(results=None)
     return size
+
+
+def jobs_archive_for_cleanup(job_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """The archiver the hourly job cleanup calls before it deletes finished jobs (jobs.archive): each of
+    them that still holds data is archived first. Returns the ids it could not archive (kept)."""
+    if not settings.ARCHIVE_JOBS_BEFORE_CLEANUP:
+        return set()
+    keep: set[uuid.UUID] = set()
+    holding = Job.objects.filter(pk__in=list(job_ids)).filter(_holds_data()).order_by("ended_at")
+    for job in holding:
+        try:
+            job_archive(job=job)
+        except Exception:
+            logger.exception("archiving job %s before its cleanup failed; it is kept", job.pk)
+            keep.add(job.pk)
+    return keep
 
 
 def archived_job_results(job_id: uuid.UUID) -> Any:

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from booktrack.core.exceptions import Conflict, InvalidRequest, MissingParameter, NotFound, Unauthorized
 from booktrack.core.metrics import record_job
-from jobs.archive import archived_results
+from jobs.archive import archived_results, jobs_archive_before_delete, jobs_archiver_registered
 from jobs.events import JobProgress, JobSummary, JsonValue, event_append, progress_latest
 from jobs.models import ACTIVE_STATUSES, Job, JobItem, JobStatus
 from jobs.pipelines import CanceledJob, pipeline_get, pipelines_registered
@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 ABANDONED_AFTER = timedelta(days=7)
 FINISHED_KEPT_FOR = timedelta(hours=24)
+CLEANUP_ARCHIVE_BATCH = 5000
 
 
 def job_id_parse(value: object) -> uuid.UUID:
@@ -279,6 +280,12 @@ def jobs_cleanup_expired(*, now: datetime | None = None) -> int:
     """Delete jobs (events, items and results with them) 24 h after they ended; abandoned ones after 7 days."""
     now = now or timezone.now()
     finished = Job.objects.filter(ended_at__lt=now - FINISHED_KEPT_FOR)
+    if jobs_archiver_registered():
+        # The archiver (jobs.archive) first archives what the daily archival has not reached yet;
+        # a job it could not archive is kept for the next run. A batch an hour keeps this bounded.
+        offered = list(finished.order_by("ended_at").values_list("pk", flat=True)[:CLEANUP_ARCHIVE_BATCH])
+        keep = jobs_archive_before_delete(offered)
+        finished = Job.objects.filter(pk__in=[pk for pk in offered if pk not in keep])
     abandoned = Job.objects.filter(ended_at__isnull=True, created_at__lt=now - ABANDONED_AFTER)
     deleted = 0
     for query in (finished, abandoned):

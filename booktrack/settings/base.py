@@ -409,3 +409,5 @@ WARMING_AUTHOR_FACTS_MAX = env.int("WARMING_AUTHOR_FACTS_MAX", default=50)
 ARCHIVE_JOBS_AFTER_HOURS = env.int("ARCHIVE_JOBS_AFTER_HOURS", default=2)
 ARCHIVE_CATALOG_AFTER_DAYS = env.int("ARCHIVE_CATALOG_AFTER_DAYS", default=90)
 ARCHIVE_PREFIX = env.str("ARCHIVE_PREFIX", default="archive")
+# The hourly job cleanup archives a finished job the daily run has not reached before deleting it.
+ARCHIVE_JOBS_BEFORE_CLEANUP = env.bool("ARCHIVE_JOBS_BEFORE_CLEANUP", default=True)

@@ -292,3 +292,37 @@ def test_an_unreadable_archive_answers_503_not_500(storage):
 
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "PROVIDER_UNAVAILABLE"
+
+
+def test_the_cleanup_archives_a_job_the_daily_run_has_not_reached(storage, settings):
+    settings.ARCHIVE_JOBS_BEFORE_CLEANUP = True
+    job = _finished_job(hours_ago=25)  # ended just before a daily run's window, never archived
+    events = JobEvent.objects.filter(job=job).count()
+
+    assert jobs_cleanup_expired() == 1
+
+    assert not Job.objects.filter(pk=job.pk).exists()
+    index = ArchivedObject.objects.get(kind="job", key=str(job.id))
+    assert index.item_count == events
+    assert archival.archive_read(index)["job"]["fields"]["results"] == RESULTS
+
+
+def test_the_cleanup_keeps_a_job_it_could_not_archive(storage, settings, monkeypatch):
+    settings.ARCHIVE_JOBS_BEFORE_CLEANUP = True
+    job = _finished_job(hours_ago=25)
+    monkeypatch.setattr(archival, "_put", lambda path, raw: (_ for _ in ()).throw(OSError("storage is down")))
+
+    assert jobs_cleanup_expired() == 0
+
+    job.refresh_from_db()
+    assert job.results == RESULTS and JobEvent.objects.filter(job=job).exists()
+    monkeypatch.undo()
+    assert jobs_cleanup_expired() == 1
+
+
+def test_without_archiving_before_cleanup_the_cleanup_deletes_as_before(storage, settings):
+    settings.ARCHIVE_JOBS_BEFORE_CLEANUP = False
+    _finished_job(hours_ago=25)
+
+    assert jobs_cleanup_expired() == 1
+    assert not ArchivedObject.objects.exists()
