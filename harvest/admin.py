@@ -1,4 +1,7 @@
-"""Admin of the harvest app: harvest runs, covers, and the harvest dashboard (`/admin/harvest/dashboard/`)."""
+"""Admin of the harvest app: harvest runs, covers, and the harvest dashboard (`/admin/harvest/dashboard/`).
+
+Admin of the harvest app: warming runs and dead letters (with a requeue action), the archive index.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,8 @@ from django.utils.html import format_html
 from booktrack.core.exceptions import Conflict
 from harvest.cover_decoration import cover_public_url
 from harvest.covers import covers_harvest_start, covers_overview
-from harvest.models import Cover, HarvestRun, HarvestTrigger
+from harvest.models import ArchivedObject, Cover, HarvestRun, HarvestTrigger, WarmingDeadLetter, WarmingRun
+from harvest.warming import dlq_requeue
 
 
 @admin.register(HarvestRun)
@@ -88,3 +92,43 @@ def _dashboard(request: HttpRequest) -> HttpResponse:
 
 # Staff only: anyone else is sent to the admin login (AdminSite.admin_view).
 harvest_dashboard = admin.site.admin_view(_dashboard)
+
+
+@admin.register(WarmingRun)
+class WarmingRunAdmin(admin.ModelAdmin):
+    list_display = ("id", "created_at", "max_depth", "authors_queued", "coauthors_queued", "warmed", "dead_lettered")
+    readonly_fields = list_display
+
+
+@admin.register(WarmingDeadLetter)
+class WarmingDeadLetterAdmin(admin.ModelAdmin):
+    list_display = ("id", "author", "attempts", "failed_at", "depth", "short_error")
+    list_filter = ("depth",)
+    search_fields = ("author", "error")
+    readonly_fields = ("run", "author", "depth", "max_depth", "error", "attempts", "task_id", "failed_at")
+    actions = ("requeue",)
+
+    @admin.display(description="error")
+    def short_error(self, obj: WarmingDeadLetter) -> str:
+        return obj.error[:120]
+
+    @admin.action(description="Requeue the selected dead letters (warm them again)")
+    def requeue(self, request, queryset) -> None:
+        done = dlq_requeue(ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"Requeued {len(done.requeued)} dead letter(s).", messages.SUCCESS)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(ArchivedObject)
+class ArchivedObjectAdmin(admin.ModelAdmin):
+    list_display = ("kind", "key", "path", "size_bytes", "item_count", "archived_at", "retain_until")
+    list_filter = ("kind",)
+    search_fields = ("key", "path")
+    readonly_fields = (
+        "kind", "key", "path", "sha256", "size_bytes", "item_count", "isbns", "retain_until", "archived_at",
+    )  # fmt: skip
+
+    def has_add_permission(self, request) -> bool:
+        return False

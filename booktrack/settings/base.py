@@ -467,3 +467,23 @@ COVERS_PUBLIC_BASE_URL = env.str("COVERS_PUBLIC_BASE_URL", default="")
 # harvested ISBNs when another process harvested (seconds).
 HARVEST_DTO_COVER_SIZE = env.str("HARVEST_DTO_COVER_SIZE", default="large")
 HARVEST_COVERS_REFRESH_SECONDS = env.float("HARVEST_COVERS_REFRESH_SECONDS", default=30.0)
+
+# --- cache warming and archival (docs/warming-and-archival.md) ----------------------------------
+# Authors one upload may name; retries of one author's warm-up (then a dead letter) and their
+# exponential back-off (seconds: 300, 600, 900 capped): each retry comes after the 5 minutes a
+# degraded answer stays cached (SEARCH_TTL_DEGRADED), so it asks the providers again.
+WARMING_MAX_AUTHORS = env.int("WARMING_MAX_AUTHORS", default=1000)
+WARMING_MAX_RETRIES = env.int("WARMING_MAX_RETRIES", default=4)
+WARMING_RETRY_BACKOFF_SECONDS = env.int("WARMING_RETRY_BACKOFF_SECONDS", default=300)
+WARMING_RETRY_BACKOFF_MAX_SECONDS = env.int("WARMING_RETRY_BACKOFF_MAX_SECONDS", default=900)
+# Per author: title searches warmed (its first works), co-authors followed, author facts looked up.
+WARMING_TITLES_PER_AUTHOR = env.int("WARMING_TITLES_PER_AUTHOR", default=5)
+WARMING_MAX_COAUTHORS = env.int("WARMING_MAX_COAUTHORS", default=10)
+WARMING_AUTHOR_FACTS_MAX = env.int("WARMING_AUTHOR_FACTS_MAX", default=50)
+# Archival: finished jobs whose token expired and that ended this long ago (hours); catalog works not
+# fetched by any search for this long (days); where the objects go in the default storage.
+ARCHIVE_JOBS_AFTER_HOURS = env.int("ARCHIVE_JOBS_AFTER_HOURS", default=2)
+ARCHIVE_CATALOG_AFTER_DAYS = env.int("ARCHIVE_CATALOG_AFTER_DAYS", default=90)
+ARCHIVE_PREFIX = env.str("ARCHIVE_PREFIX", default="archive")
+# The hourly job cleanup archives a finished job the daily run has not reached before deleting it.
+ARCHIVE_JOBS_BEFORE_CLEANUP = env.bool("ARCHIVE_JOBS_BEFORE_CLEANUP", default=True)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from harvest import cover_decoration
 from harvest.covers import budget_reset_local
@@ -49,3 +51,19 @@ def catalog_editions(db):
         return out
 
     return make
+
+
+OPS_TOKEN = "ops-test-token"
+
+
+@pytest.fixture
+def ops(settings) -> APIClient:
+    """A client holding the OPS_TOKEN bearer."""
+    settings.OPS_TOKEN = OPS_TOKEN
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {OPS_TOKEN}")
+    return client
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
