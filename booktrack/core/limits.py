@@ -8,12 +8,20 @@ cap: an oversized chunked upload is refused without being buffered.
 
 from __future__ import annotations
 
+import asyncio
+import json
+import time
+import uuid
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
 from django.urls import Resolver404, resolve
+
+from booktrack.core import metrics
+from booktrack.core.envelope import error_body
+from booktrack.core.exceptions import DomainError, RequestTimeout, ServerBusy
 
 BODY_LIMIT_SCOPE_KEY = "booktrack.body_too_large"
 MB = 1024 * 1024
@@ -52,17 +60,25 @@ def body_limit(max_bytes: int, resource_type: str = "request"):
 
 
 class BodySizeLimitASGIMiddleware:
-    """Wraps the HTTP app; see the module docstring.
+    """Wraps the HTTP app; see the module docstring. Also the slow-client guard (docs/security.md).
 
+    A request with a body is read here, on the event loop, before the app (and so a thread of the WSGI
+    bridge) sees it: a slow or stalled upload costs a coroutine, never a thread.
+
+    - No body (GET/HEAD/OPTIONS, `Content-Length: 0`, no length and no chunking): passed straight
+      through, nothing read and nothing counted.
     - Declared `Content-Length` over the cap: nothing is read; the request goes on with an empty
-      body and the marker.
-    - Declared length within the cap: streamed through untouched (the server enforces the framing).
-    - No length (chunked): read up to the cap, never further. Over it: marker and an empty body;
-      within it: replayed with the `Content-Length` the WSGI side needs.
+      body and the marker (the 413 is answered by Django, with CORS headers).
+    - Otherwise the body is read up to the cap within a deadline (`REQUEST_BODY_TIMEOUT_SECONDS`, plus
+      time for the size at `REQUEST_BODY_MIN_BYTES_PER_SECOND`): late, it is answered 408 here; over
+      the cap (chunked), marker and an empty body. Read in time, it is replayed to the app whole.
+    - At most `MAX_BODIES_IN_FLIGHT` bodies are being read at once in this process; one more is
+      answered 503 with `Retry-After` before a byte of it is read.
     """
 
     def __init__(self, app: Any) -> None:
         self.app = app
+        self.bodies_in_flight = 0  # one event loop per process: no lock needed
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
@@ -70,37 +86,56 @@ class BodySizeLimitASGIMiddleware:
             return
         limit = body_limit_for_path(scope.get("path", "/"))
         declared = None
+        chunked = False
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
                     declared = None
-        if declared is not None:
-            if declared > limit.max_bytes:
-                await self.app(_with_marker(scope, declared, limit), _empty_body, send)
-            else:
-                await self.app(scope, receive, send)
+            elif name == b"transfer-encoding":
+                chunked = True
+        if declared is not None and declared > limit.max_bytes:
+            await self.app(_with_marker(scope, declared, limit), _empty_body, send)
+            return
+        if declared == 0 or (declared is None and not chunked):
+            await self.app(scope, receive, send)
             return
 
-        chunks: list[bytes] = []
-        received = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                return  # the client went away before finishing its body
-            body = message.get("body", b"")
-            received += len(body)
-            if received > limit.max_bytes:
-                # Stop here: the rest of the upload is never read, let alone buffered.
-                await self.app(_with_marker(scope, received, limit), _empty_body, send)
-                return
-            chunks.append(body)
-            if not message.get("more_body", False):
-                break
-        whole = b"".join(chunks)
-        headers = [(n, v) for n, v in scope.get("headers", []) if n != b"transfer-encoding"]
-        headers.append((b"content-length", str(len(whole)).encode()))
+        if self.bodies_in_flight >= settings.MAX_BODIES_IN_FLIGHT:
+            metrics.record_event("body_refused_busy")
+            await send_asgi_error(scope, send, ServerBusy(headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)}))
+            return
+        expected = declared if declared is not None else limit.max_bytes
+        timeout = settings.REQUEST_BODY_TIMEOUT_SECONDS + expected / settings.REQUEST_BODY_MIN_BYTES_PER_SECOND
+        self.bodies_in_flight += 1
+        try:
+            async with asyncio.timeout(timeout):
+                read = await _read_body(receive, limit.max_bytes)
+        except TimeoutError:
+            metrics.record_event("body_timeout")
+            await send_asgi_error(
+                scope,
+                send,
+                RequestTimeout(
+                    f"The request body did not arrive within {timeout:.0f} seconds.",
+                    details={"timeoutSeconds": round(timeout, 1)},
+                ),
+            )
+            return
+        finally:
+            self.bodies_in_flight -= 1
+        if read is None:
+            return  # the client went away before finishing its body
+        whole, received = read
+        if received > limit.max_bytes:
+            # Stop here: the rest of the upload is never read, let alone buffered.
+            await self.app(_with_marker(scope, received, limit), _empty_body, send)
+            return
+        if chunked:
+            headers = [(n, v) for n, v in scope.get("headers", []) if n != b"transfer-encoding"]
+            headers.append((b"content-length", str(len(whole)).encode()))
+            scope = {**scope, "headers": headers}
         replayed = False
 
         async def replay() -> dict:
@@ -110,7 +145,60 @@ class BodySizeLimitASGIMiddleware:
                 return {"type": "http.request", "body": whole, "more_body": False}
             return await receive()
 
-        await self.app({**scope, "headers": headers}, replay, send)
+        await self.app(scope, replay, send)
+
+
+# What a 503 for "too many bodies in flight" tells the client to wait (seconds): bodies drain fast.
+BUSY_RETRY_AFTER_SECONDS = 1
+
+
+async def _read_body(receive: Any, max_bytes: int) -> tuple[bytes, int] | None:
+    """(the body, bytes received) read up to one chunk past `max_bytes`; None if the client left."""
+    chunks: list[bytes] = []
+    received = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        body = message.get("body", b"")
+        received += len(body)
+        if received > max_bytes:
+            return b"", received
+        chunks.append(body)
+        if not message.get("more_body", False):
+            return b"".join(chunks), received
+
+
+async def send_asgi_error(scope: dict, send: Any, error: DomainError) -> None:
+    """The contract's error body, answered from the ASGI layer (no thread, no Django), then close.
+
+    CORS headers as django-cors-headers would set them for a simple request, so a browser app can read
+    the error (the 408 and 503 of the body guard never reach Django's middleware).
+    """
+    started = time.perf_counter()
+    body = json.dumps(error_body(None, code=error.code, message=error.message, details=error.details)).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+        (b"x-request-id", str(uuid.uuid4()).encode()),
+        (b"x-response-time", f"{(time.perf_counter() - started) * 1000:.1f}ms".encode()),
+    ]
+    headers += [(name.lower().encode(), value.encode()) for name, value in error.headers.items()]
+    headers += _cors_headers(scope)
+    await send({"type": "http.response.start", "status": error.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _cors_headers(scope: dict) -> list[tuple[bytes, bytes]]:
+    origin = next((v for n, v in scope.get("headers", []) if n == b"origin"), None)
+    if origin is None:
+        return []
+    if settings.CORS_ALLOW_ALL_ORIGINS:
+        return [(b"access-control-allow-origin", b"*")]
+    if origin.decode("latin-1") in settings.CORS_ALLOWED_ORIGINS:
+        return [(b"access-control-allow-origin", origin), (b"vary", b"origin")]
+    return []
 
 
 def _with_marker(scope: dict, received: int, limit: BodyLimit) -> dict:

@@ -279,6 +279,23 @@ RATE_LIMITS = {
 }
 RATE_LIMIT_ENABLED = env.bool("RATE_LIMIT_ENABLED", default=True)
 
+# --- slow clients and hostile input (docs/security.md) ---------------------------------------
+# A request body must arrive within this many seconds, plus its size at the minimum rate (a 10 MB CSV
+# gets 10 + 160 s), or it is answered 408; it is read on the event loop, never on an HTTP thread.
+REQUEST_BODY_TIMEOUT_SECONDS = env.float("REQUEST_BODY_TIMEOUT_SECONDS", default=10.0)
+REQUEST_BODY_MIN_BYTES_PER_SECOND = env.int("REQUEST_BODY_MIN_BYTES_PER_SECOND", default=64 * 1024)
+# Bodies being read at once per server process; one more is answered 503 with Retry-After.
+MAX_BODIES_IN_FLIGHT = env.int("MAX_BODIES_IN_FLIGHT", default=64)
+# Deepest nesting a JSON request body may have (arrays and objects); deeper is a 400.
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
+# Fields a form or query string may hold (Django's check; more is a 400, not a 500).
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default=1000)
+# WebSocket handshakes per client IP and window (every upgrade counts before it is authenticated).
+RATE_LIMITS["websocket"] = (
+    env.int("RATE_LIMIT_WEBSOCKET", default=30),
+    env.int("RATE_LIMIT_WEBSOCKET_WINDOW", default=60),
+)
+
 # --- ops --------------------------------------------------------------------------------------
 OPS_TOKEN = env.str("OPS_TOKEN", default="") or None
 

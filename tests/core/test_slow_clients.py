@@ -1,0 +1,144 @@
+"""Slow clients against a real uvicorn: a slow body costs a coroutine, never an HTTP thread.
+
+Raw sockets send the headers of a POST with `Content-Length: 500` and then a byte now and then (the
+slowloris shape of issue 13). The server runs with its default 24 HTTP threads, so 40 such
+connections held all of them on the old code and `/health/live` timed out.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+
+import pytest
+import requests
+
+from tests.servers import embedded_uvicorn
+
+SLOW_CONNECTIONS = 40
+BODY_TIMEOUT = 3.0
+WS_HANDSHAKES = 5
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    env = {
+        "REQUEST_BODY_TIMEOUT_SECONDS": str(BODY_TIMEOUT),
+        "MAX_BODIES_IN_FLIGHT": str(SLOW_CONNECTIONS),
+        "HTTP_THREADS": "24",
+        "RATE_LIMIT_WEBSOCKET": str(WS_HANDSHAKES),
+    }
+    with embedded_uvicorn(tmp_path_factory.mktemp("slow"), env, migrate=True) as base:
+        yield base
+
+
+def _slow_post(port: int) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    sock.sendall(
+        b"POST /v1/enrichment/batch HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 500\r\n\r\n{"
+    )
+    return sock
+
+
+def _drip(sockets: list[socket.socket], stop: threading.Event) -> None:
+    while not stop.wait(0.5):
+        for sock in sockets:
+            try:
+                sock.sendall(b" ")
+            except OSError:
+                pass
+
+
+def _response_of(sock: socket.socket) -> tuple[int, dict]:
+    data = b""
+    while b"\r\n\r\n" not in data or len(data.split(b"\r\n\r\n", 1)[1]) < _length(data):
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    head, body = data.split(b"\r\n\r\n", 1)
+    return int(head.split(b" ", 2)[1]), json.loads(body)
+
+
+def _length(data: bytes) -> int:
+    for line in data.split(b"\r\n\r\n", 1)[0].split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return int(value)
+    return 0
+
+
+def test_slow_bodies_leave_liveness_answering_then_get_408_and_the_cap_answers_503(server):
+    port = int(server.rsplit(":", 1)[1])
+    sockets = [_slow_post(port) for _ in range(SLOW_CONNECTIONS)]
+    stop = threading.Event()
+    dripper = threading.Thread(target=_drip, args=(sockets, stop), daemon=True)
+    dripper.start()
+    try:
+        time.sleep(0.3)
+        for _ in range(3):
+            started = time.monotonic()
+            response = requests.get(f"{server}/health/live", timeout=1)
+            assert response.status_code == 200
+            assert time.monotonic() - started < 1.0
+
+        # Every body slot of the process is held: one more body is refused before it is read.
+        busy = requests.post(f"{server}/v1/enrichment/batch", json={"books": []}, timeout=2)
+        assert busy.status_code == 503
+        assert busy.json()["error"]["code"] == "SERVER_BUSY"
+        assert int(busy.headers["Retry-After"]) >= 1
+
+        # Past the deadline every slow body is answered 408 with the contract's error body.
+        started = time.monotonic()
+        statuses = []
+        for sock in sockets:
+            status, body = _response_of(sock)
+            statuses.append(status)
+            assert body["success"] is False and body["error"]["code"] == "REQUEST_TIMEOUT"
+        assert statuses == [408] * SLOW_CONNECTIONS
+        assert time.monotonic() - started < BODY_TIMEOUT + 2
+    finally:
+        stop.set()
+        for sock in sockets:
+            sock.close()
+
+    # The slots are free again: a body reaches the view (which finds the batch empty).
+    after = requests.post(f"{server}/v3/books/enrich", json={"isbns": []}, timeout=2)
+    assert after.status_code == 400
+    assert after.json()["error"]["code"] == "EMPTY_BATCH"
+
+
+def test_a_body_sent_in_time_is_served_whole(server):
+    padded = b'{"isbns": []' + b" " * 200_000 + b"}"
+    response = requests.post(
+        f"{server}/v3/books/enrich", data=padded, headers={"Content-Type": "application/json"}, timeout=5
+    )
+    assert response.json()["error"]["code"] == "EMPTY_BATCH"  # the whole body was read and parsed
+
+    chunked = requests.post(
+        f"{server}/v3/books/enrich",
+        data=iter([b'{"isbns": ', b"[]}"]),
+        headers={"Content-Type": "application/json"},
+        timeout=5,
+    )
+    assert chunked.json()["error"]["code"] == "EMPTY_BATCH"
+
+
+def test_websocket_handshakes_are_rate_limited_per_ip_before_the_consumer(server):
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+
+    url = server.replace("http://", "ws://") + "/ws/progress?jobId=00000000-0000-0000-0000-000000000000&token=x"
+    for _ in range(WS_HANDSHAKES):
+        with pytest.raises(InvalidStatus) as answered:  # the consumer looked the job up: none
+            connect(url, open_timeout=5)
+        assert answered.value.response.status_code == 404
+    with pytest.raises(InvalidStatus) as refused:
+        connect(url, open_timeout=5)
+    response = refused.value.response
+    assert response.status_code == 429
+    assert int(response.headers["Retry-After"]) >= 1
+    assert json.loads(response.body)["error"]["code"] == "RATE_LIMIT_EXCEEDED"
