@@ -21,7 +21,7 @@ from django.urls import Resolver404, resolve
 
 from booktrack.core import metrics
 from booktrack.core.envelope import error_body
-from booktrack.core.exceptions import DomainError, RequestTimeout, ServerBusy
+from booktrack.core.exceptions import DomainError, InvalidQuery, RequestTimeout, ServerBusy
 
 BODY_LIMIT_SCOPE_KEY = "booktrack.body_too_large"
 MB = 1024 * 1024
@@ -33,8 +33,21 @@ class BodyLimit:
     resource_type: str
 
 
-@lru_cache(maxsize=512)
+# Paths longer than this are resolved each time instead of memoized (the memo is keyed by client text).
+_MEMO_PATH_MAX = 256
+
+
 def body_limit_for_path(path: str) -> BodyLimit:
+    if len(path) > _MEMO_PATH_MAX:
+        return _body_limit_for_path.__wrapped__(path)
+    return _body_limit_for_path(path)
+
+
+body_limit_for_path.cache_clear = lambda: _body_limit_for_path.cache_clear()  # type: ignore[attr-defined]
+
+
+@lru_cache(maxsize=512)
+def _body_limit_for_path(path: str) -> BodyLimit:
     default = BodyLimit(settings.MAX_BODY_BYTES, "request")
     try:
         match = resolve(path)
@@ -65,13 +78,14 @@ class BodySizeLimitASGIMiddleware:
     A request with a body is read here, on the event loop, before the app (and so a thread of the WSGI
     bridge) sees it: a slow or stalled upload costs a coroutine, never a thread.
 
-    - No body (GET/HEAD/OPTIONS, `Content-Length: 0`, no length and no chunking): passed straight
-      through, nothing read and nothing counted.
+    - No body (GET/HEAD/OPTIONS, `Content-Length: 0`): passed straight through, nothing read and
+      nothing counted. No length at all (chunked, or HTTP/2) is read like any body.
     - Declared `Content-Length` over the cap: nothing is read; the request goes on with an empty
       body and the marker (the 413 is answered by Django, with CORS headers).
     - Otherwise the body is read up to the cap within a deadline (`REQUEST_BODY_TIMEOUT_SECONDS`, plus
       time for the size at `REQUEST_BODY_MIN_BYTES_PER_SECOND`): late, it is answered 408 here; over
-      the cap (chunked), marker and an empty body. Read in time, it is replayed to the app whole.
+      the cap (no length declared), marker and an empty body; without a declared length it is
+      replayed with the `Content-Length` the WSGI side needs. Read in time, it is replayed to the app whole.
     - At most `MAX_BODIES_IN_FLIGHT` bodies are being read at once in this process; one more is
       answered 503 with `Retry-After` before a byte of it is read.
     """
@@ -81,24 +95,35 @@ class BodySizeLimitASGIMiddleware:
         self.bodies_in_flight = 0  # one event loop per process: no lock needed
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if len(scope.get("query_string", b"")) > settings.MAX_QUERY_STRING_BYTES:
+            metrics.record_event("query_string_too_long")
+            await send_asgi_error(
+                scope,
+                send,
+                InvalidQuery(
+                    f"The query string is longer than {settings.MAX_QUERY_STRING_BYTES} bytes.",
+                    details={"maxBytes": settings.MAX_QUERY_STRING_BYTES},
+                ),
+            )
+            return
+        if scope.get("method") in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
         limit = body_limit_for_path(scope.get("path", "/"))
         declared = None
-        chunked = False
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
                     declared = None
-            elif name == b"transfer-encoding":
-                chunked = True
         if declared is not None and declared > limit.max_bytes:
             await self.app(_with_marker(scope, declared, limit), _empty_body, send)
             return
-        if declared == 0 or (declared is None and not chunked):
+        if declared == 0:
             await self.app(scope, receive, send)
             return
 
@@ -132,7 +157,7 @@ class BodySizeLimitASGIMiddleware:
             # Stop here: the rest of the upload is never read, let alone buffered.
             await self.app(_with_marker(scope, received, limit), _empty_body, send)
             return
-        if chunked:
+        if declared is None:
             headers = [(n, v) for n, v in scope.get("headers", []) if n != b"transfer-encoding"]
             headers.append((b"content-length", str(len(whole)).encode()))
             scope = {**scope, "headers": headers}
@@ -176,12 +201,15 @@ async def send_asgi_error(scope: dict, send: Any, error: DomainError) -> None:
     the error (the 408 and 503 of the body guard never reach Django's middleware).
     """
     started = time.perf_counter()
-    body = json.dumps(error_body(None, code=error.code, message=error.message, details=error.details)).encode()
+    request_id = str(uuid.uuid4())
+    payload = error_body(None, code=error.code, message=error.message, details=error.details)
+    payload["metadata"]["requestId"] = request_id
+    body = json.dumps(payload).encode()
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
         (b"connection", b"close"),
-        (b"x-request-id", str(uuid.uuid4()).encode()),
+        (b"x-request-id", request_id.encode()),
         (b"x-response-time", f"{(time.perf_counter() - started) * 1000:.1f}ms".encode()),
     ]
     headers += [(name.lower().encode(), value.encode()) for name, value in error.headers.items()]

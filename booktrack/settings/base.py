@@ -211,7 +211,7 @@ STORAGES = {
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["booktrack.core.rendering.ApiJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "booktrack.core.parsers.BoundedJSONParser",
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],
@@ -288,6 +288,8 @@ REQUEST_BODY_MIN_BYTES_PER_SECOND = env.int("REQUEST_BODY_MIN_BYTES_PER_SECOND",
 MAX_BODIES_IN_FLIGHT = env.int("MAX_BODIES_IN_FLIGHT", default=64)
 # Deepest nesting a JSON request body may have (arrays and objects); deeper is a 400.
 JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
+# Longest query string accepted (bytes); longer is a 400 from the ASGI layer.
+MAX_QUERY_STRING_BYTES = env.int("MAX_QUERY_STRING_BYTES", default=8192)
 # Fields a form or query string may hold (Django's check; more is a 400, not a 500).
 DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default=1000)
 # WebSocket handshakes per client IP and window (every upgrade counts before it is authenticated).

@@ -142,3 +142,11 @@ def test_websocket_handshakes_are_rate_limited_per_ip_before_the_consumer(server
     assert response.status_code == 429
     assert int(response.headers["Retry-After"]) >= 1
     assert json.loads(response.body)["error"]["code"] == "RATE_LIMIT_EXCEEDED"
+
+
+def test_a_huge_query_string_is_a_400_from_the_asgi_layer(server):
+    response = requests.get(f"{server}/v1/search/title", params={"q": "d" * 60_000}, timeout=5)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "INVALID_QUERY"
+    assert len(response.content) < 2_000
+    assert response.json()["metadata"]["requestId"] == response.headers["X-Request-ID"]
