@@ -23,7 +23,7 @@ COPY --chown=app:app . .
 # CompressedManifestStaticFilesStorage: content-hashed names (cache-busting; WhiteNoise serves them
 # with a ten-year immutable Cache-Control) plus .gz variants, served by the app itself (no nginx).
 # .dockerignore keeps a developer's own staticfiles/ (and .venv, var, .env) out of the image.
-RUN SECRET_KEY=build-only python manage.py collectstatic --noinput \
+RUN SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" python manage.py collectstatic --noinput \
     && mkdir -p /app/var && chown -R app:app /app/var
 
 USER app

@@ -28,8 +28,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def embedded_uvicorn(tmp_path: Path, env: dict[str, str] | None = None, *, migrate: bool = False):
-    """Yields the base URL of a uvicorn subprocess; stops it (SIGTERM, then SIGKILL) on exit."""
+def embedded_uvicorn(
+    tmp_path: Path, env: dict[str, str] | None = None, *, migrate: bool = False, access_log: bool = False
+):
+    """Yields the base URL of a uvicorn subprocess (its output in `tmp_path / "uvicorn.log"`); stops it
+    (SIGTERM, then SIGKILL) on exit."""
     port = free_port()
     full_env = {
         **{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")},
@@ -47,7 +50,8 @@ def embedded_uvicorn(tmp_path: Path, env: dict[str, str] | None = None, *, migra
     log_path = tmp_path / "uvicorn.log"
     argv = [
         str(VENV_BIN / "uvicorn"), "booktrack.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-        "--lifespan", "off", "--log-level", "warning", "--no-access-log", "--no-proxy-headers",
+        "--lifespan", "off", "--log-level", "info" if access_log else "warning",
+        "--access-log" if access_log else "--no-access-log", "--no-proxy-headers",
     ]  # fmt: skip
     with open(log_path, "wb") as log:
         process = subprocess.Popen(argv, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
