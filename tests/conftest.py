@@ -7,6 +7,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from booktrack.core import metrics
+from booktrack.core.health import health_reset
 from booktrack.core.http import reset_clients
 from booktrack.core.limits import body_limit_for_path
 from booktrack.core.ratelimit import reset_local_windows
@@ -22,6 +23,7 @@ def _isolated_state():
     reset_local_windows()
     reset_clients()
     body_limit_for_path.cache_clear()
+    health_reset()
     yield
     cache.clear()
 

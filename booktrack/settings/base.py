@@ -292,6 +292,10 @@ JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
 MAX_QUERY_STRING_BYTES = env.int("MAX_QUERY_STRING_BYTES", default=8192)
 # Fields a form or query string may hold (Django's check; more is a 400, not a 500).
 DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default=1000)
+# /health: per-IP limit, how long one process reuses its report, how often it writes to storage (s).
+RATE_LIMITS["health"] = (env.int("RATE_LIMIT_HEALTH", default=60), env.int("RATE_LIMIT_HEALTH_WINDOW", default=60))
+HEALTH_CACHE_SECONDS = env.float("HEALTH_CACHE_SECONDS", default=5.0)
+HEALTH_STORAGE_CHECK_SECONDS = env.float("HEALTH_STORAGE_CHECK_SECONDS", default=300.0)
 # WebSocket handshakes per client IP and window (every upgrade counts before it is authenticated).
 RATE_LIMITS["websocket"] = (
     env.int("RATE_LIMIT_WEBSOCKET", default=30),
