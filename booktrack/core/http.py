@@ -149,6 +149,7 @@ class UpstreamClient:
         max_retry_wait: float | None = None,
         default_headers: Mapping[str, str] | None = None,
         before_request: BeforeRequestHook | None = None,
+        cool_down_on_429: bool = True,
     ) -> None:
         cfg = settings.OUTBOUND_HTTP
         self.name = name
@@ -158,6 +159,9 @@ class UpstreamClient:
         self.max_retries = cfg["MAX_RETRIES"] if max_retries is None else max_retries
         self.max_retry_wait = cfg["MAX_RETRY_WAIT"] if max_retry_wait is None else max_retry_wait
         self.before_request = before_request
+        # False when the caller holds 429s itself (search providers: search.budgets' cool-down, shared
+        # by every process), so one 429 is not held twice on two clocks.
+        self.cool_down_on_429 = cool_down_on_429
         self.breaker = CircuitBreaker(threshold=cfg["BREAKER_THRESHOLD"], cooldown=cfg["BREAKER_COOLDOWN"])
         self.session = requests.Session()
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=cfg["POOL_SIZE"], max_retries=0)
@@ -249,7 +253,8 @@ class UpstreamClient:
             if status == 429:
                 told = parse_retry_after(response.headers.get("Retry-After"))
                 self._record(started, status, failure=None)
-                self.breaker.record_rate_limited(told)
+                if self.cool_down_on_429:
+                    self.breaker.record_rate_limited(told)
             else:
                 self._record(started, status, failure=status >= 500)
             if status not in RETRYABLE_STATUSES:

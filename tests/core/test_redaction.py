@@ -63,12 +63,19 @@ def test_an_upstream_url_with_an_api_key_in_a_traceback_is_redacted(log_stream):
 
 
 def test_a_real_uvicorn_access_log_has_no_job_token(tmp_path):
-    with embedded_uvicorn(tmp_path, access_log=True) as base:
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+
+    with embedded_uvicorn(tmp_path, access_log=True, migrate=True) as base:
         requests.get(f"{base}/health/live?token={TOKEN}&key={API_KEY}", timeout=5)
         requests.get(f"{base}/v1/jobs/00000000-0000-0000-0000-000000000000?token={TOKEN}", timeout=5)
+        ws_url = base.replace("http://", "ws://") + "/ws/progress?jobId=00000000-0000-0000-0000-000000000000"
+        with pytest.raises(InvalidStatus):  # no such job: refused, and the handshake is logged
+            connect(f"{ws_url}&token={TOKEN}", open_timeout=5)
         time.sleep(0.3)
     log = (tmp_path / "uvicorn.log").read_text()
     assert "/health/live?token=" in log  # the access log is on and wrote the line
+    assert "/ws/progress?jobId=" in log  # and the WebSocket handshake's
     assert TOKEN not in log
     assert API_KEY not in log
 
