@@ -79,11 +79,14 @@ def test_slow_bodies_leave_liveness_answering_then_get_408_and_the_cap_answers_5
     dripper.start()
     try:
         time.sleep(0.3)
+        latencies = []
         for _ in range(3):
             started = time.monotonic()
             response = requests.get(f"{server}/health/live", timeout=1)
             assert response.status_code == 200
-            assert time.monotonic() - started < 1.0
+            latencies.append(time.monotonic() - started)
+        assert max(latencies) < 1.0
+        print(f"/health/live with {SLOW_CONNECTIONS} slow bodies: {', '.join(f'{s * 1000:.1f} ms' for s in latencies)}")
 
         # Every body slot of the process is held: one more body is refused before it is read.
         busy = requests.post(f"{server}/v1/enrichment/batch", json={"books": []}, timeout=2)
