@@ -163,6 +163,8 @@ def test_a_timeout_cut_short_by_our_own_deadline_is_not_an_upstream_failure():
             client.get_json("slow", deadline=time.monotonic() + 0.5)
     assert client.breaker.failures == 0
     assert client.breaker.state == "closed"
+    totals = metrics.read_totals("15m")
+    assert totals["up|testup|status|deadline"] == 4 and totals.get("up|testup|errors", 0) == 0
     # Timeouts at the full read timeout are the upstream's: they open the breaker.
     for _ in range(2):
         with pytest.raises(ProviderTimeout):

@@ -26,6 +26,8 @@ WS_HANDSHAKES = 5
 def server(tmp_path_factory):
     env = {
         "REQUEST_BODY_TIMEOUT_SECONDS": str(BODY_TIMEOUT),
+        # A chunked body is given the time its route's 1 MB cap takes at this rate: 0.1 s here.
+        "REQUEST_BODY_MIN_BYTES_PER_SECOND": str(10 * 1024 * 1024),
         "MAX_BODIES_IN_FLIGHT": str(SLOW_CONNECTIONS),
         "HTTP_THREADS": "24",
         "RATE_LIMIT_WEBSOCKET": str(WS_HANDSHAKES),
@@ -112,6 +114,19 @@ def test_slow_bodies_leave_liveness_answering_then_get_408_and_the_cap_answers_5
     after = requests.post(f"{server}/v3/books/enrich", json={"isbns": []}, timeout=2)
     assert after.status_code == 400
     assert after.json()["error"]["code"] == "EMPTY_BATCH"
+
+
+def test_a_stalled_chunked_body_gets_408(server):
+    port = int(server.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(
+            b"POST /v3/books/enrich HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b'Transfer-Encoding: chunked\r\n\r\n5\r\n{"isb\r\n'
+        )
+        started = time.monotonic()
+        status, body = _response_of(sock)
+    assert status == 408 and body["error"]["code"] == "REQUEST_TIMEOUT"
+    assert BODY_TIMEOUT - 0.5 < time.monotonic() - started < BODY_TIMEOUT + 2
 
 
 def test_a_body_sent_in_time_is_served_whole(server):
