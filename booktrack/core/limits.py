@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import IO, Any
 
 from django.conf import settings
 from django.urls import Resolver404, resolve
@@ -85,7 +86,9 @@ class BodySizeLimitASGIMiddleware:
     - Otherwise the body is read up to the cap within a deadline (`REQUEST_BODY_TIMEOUT_SECONDS`, plus
       time for the size at `REQUEST_BODY_MIN_BYTES_PER_SECOND`): late, it is answered 408 here; over
       the cap (no length declared), marker and an empty body; without a declared length it is
-      replayed with the `Content-Length` the WSGI side needs. Read in time, it is replayed to the app whole.
+      replayed with the `Content-Length` the WSGI side needs. Read in time, it is replayed to the app
+      whole: from memory up to `SPOOL_MEMORY_BYTES`, from an anonymous temporary file beyond (uploads
+      of many MB in flight at once do not add up in RAM).
     - At most `MAX_BODIES_IN_FLIGHT` bodies are being read at once in this process; one more is
       answered 503 with `Retry-After` before a byte of it is read.
     """
@@ -162,39 +165,67 @@ class BodySizeLimitASGIMiddleware:
             return
         if declared is None:
             headers = [(n, v) for n, v in scope.get("headers", []) if n != b"transfer-encoding"]
-            headers.append((b"content-length", str(len(whole)).encode()))
+            headers.append((b"content-length", str(received).encode()))
             scope = {**scope, "headers": headers}
-        replayed = False
-
-        async def replay() -> dict:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": whole, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        if isinstance(whole, bytes):
+            await self.app(scope, _replay_bytes(whole, receive), send)
+            return
+        try:
+            await self.app(scope, _replay_file(whole, received, receive), send)
+        finally:
+            whole.close()
 
 
 # What a 503 for "too many bodies in flight" tells the client to wait (seconds): bodies drain fast.
 BUSY_RETRY_AFTER_SECONDS = 1
 
 
-async def _read_body(receive: Any, max_bytes: int) -> tuple[bytes, int] | None:
-    """(the body, bytes received) read up to one chunk past `max_bytes`; None if the client left."""
+# A body past this many bytes is spooled to an anonymous temporary file instead of memory, so bodies
+# in flight (up to MAX_BODIES_IN_FLIGHT uploads of up to 50 MB) do not add up in RAM.
+SPOOL_MEMORY_BYTES = 1024 * 1024
+REPLAY_CHUNK_BYTES = 64 * 1024
+
+
+async def _read_body(receive: Any, max_bytes: int) -> tuple[bytes | IO[bytes], int] | None:
+    """(the body, bytes received) read up to one chunk past `max_bytes`; None if the client left.
+
+    The body is bytes up to `SPOOL_MEMORY_BYTES`, beyond that a temporary file positioned at its start
+    (the caller closes it). Past `max_bytes` nothing more is kept: (b"", bytes received).
+    """
     chunks: list[bytes] = []
+    spool: IO[bytes] | None = None
     received = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return None
-        body = message.get("body", b"")
-        received += len(body)
-        if received > max_bytes:
-            return b"", received
-        chunks.append(body)
-        if not message.get("more_body", False):
-            return b"".join(chunks), received
+    try:
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                if spool is not None:
+                    spool.close()
+                return None
+            body = message.get("body", b"")
+            received += len(body)
+            if received > max_bytes:
+                if spool is not None:
+                    spool.close()
+                return b"", received
+            if spool is None and received > SPOOL_MEMORY_BYTES:
+                spool = tempfile.TemporaryFile()
+                spool.writelines(chunks)
+                chunks = []
+            if spool is not None:
+                spool.write(body)
+            else:
+                chunks.append(body)
+            if not message.get("more_body", False):
+                break
+    except BaseException:  # the deadline (TimeoutError) or a cancelled task: drop the spool
+        if spool is not None:
+            spool.close()
+        raise
+    if spool is not None:
+        spool.seek(0)
+        return spool, received
+    return b"".join(chunks), received
 
 
 async def send_asgi_error(scope: dict, send: Any, error: DomainError) -> None:
@@ -230,6 +261,35 @@ def _cors_headers(scope: dict) -> list[tuple[bytes, bytes]]:
     if origin.decode("latin-1") in settings.CORS_ALLOWED_ORIGINS:
         return [(b"access-control-allow-origin", origin), (b"vary", b"origin")]
     return []
+
+
+def _replay_bytes(whole: bytes, receive: Any) -> Any:
+    replayed = False
+
+    async def replay() -> dict:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": whole, "more_body": False}
+        return await receive()  # then whatever the server says next (a disconnect)
+
+    return replay
+
+
+def _replay_file(spool: IO[bytes], size: int, receive: Any) -> Any:
+    sent = 0
+    done = False
+
+    async def replay() -> dict:
+        nonlocal sent, done
+        if done:
+            return await receive()
+        chunk = spool.read(REPLAY_CHUNK_BYTES)
+        sent += len(chunk)
+        done = sent >= size or not chunk
+        return {"type": "http.request", "body": chunk, "more_body": not done}
+
+    return replay
 
 
 def _with_marker(scope: dict, received: int, limit: BodyLimit) -> dict:

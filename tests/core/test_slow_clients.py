@@ -168,3 +168,69 @@ def test_a_huge_query_string_is_a_400_from_the_asgi_layer(server):
     assert response.json()["error"]["code"] == "INVALID_QUERY"
     assert len(response.content) < 2_000
     assert response.json()["metadata"]["requestId"] == response.headers["X-Request-ID"]
+
+
+def _drive(guard, *, path: str, chunks: list[bytes], declared: bool) -> bytes:
+    """Run `guard` over an HTTP POST whose body arrives in `chunks`; what the app behind it read."""
+    import asyncio
+
+    pending = list(chunks)
+
+    async def receive() -> dict:
+        if not pending:
+            await asyncio.sleep(3600)  # a real server waits for the client
+        body = pending.pop(0)
+        return {"type": "http.request", "body": body, "more_body": bool(pending)}
+
+    headers = [(b"host", b"testserver")]
+    if declared:
+        headers.append((b"content-length", str(sum(map(len, chunks))).encode()))
+    scope = {"type": "http", "method": "POST", "path": path, "query_string": b"", "headers": headers}
+
+    async def send(message: dict) -> None:
+        pass
+
+    return asyncio.run(asyncio.wait_for(guard(scope, receive, send), timeout=10))
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["content-length", "chunked"])
+def test_a_large_body_is_spooled_to_a_file_and_replayed_byte_for_byte(monkeypatch, declared):
+    import hashlib
+    import os
+    import tempfile
+
+    from booktrack.core import limits
+
+    spools = []
+    real_temporary_file = tempfile.TemporaryFile
+
+    def temporary_file():
+        spool = real_temporary_file()
+        spools.append(spool)
+        return spool
+
+    monkeypatch.setattr(limits.tempfile, "TemporaryFile", temporary_file)
+    payload = os.urandom(3 * 1024 * 1024 + 17)
+    chunks = [payload[i : i + 65536] for i in range(0, len(payload), 65536)]
+    seen = {}
+
+    async def app(scope, receive, send):
+        parts = []
+        while True:
+            message = await receive()
+            parts.append(message["body"])
+            if not message["more_body"]:
+                break
+        seen["body"] = b"".join(parts)
+        seen["length"] = dict(scope["headers"]).get(b"content-length")
+
+    guard = limits.BodySizeLimitASGIMiddleware(app)
+    _drive(guard, path="/api/import/csv-gemini", chunks=chunks, declared=declared)
+    assert hashlib.sha256(seen["body"]).digest() == hashlib.sha256(payload).digest()
+    assert seen["length"] == str(len(payload)).encode()
+    assert len(spools) == 1 and spools[0].closed  # held on disk, not in memory, and closed after
+    assert guard.bodies_in_flight == 0
+
+    small = b'{"isbns": []}'
+    _drive(guard, path="/api/import/csv-gemini", chunks=[small], declared=declared)
+    assert seen["body"] == small and len(spools) == 1  # a small body stays in memory
