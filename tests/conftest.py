@@ -104,7 +104,8 @@ def sleeps(monkeypatch) -> list[float]:
 
 @pytest.fixture
 def upstream_outcomes(monkeypatch) -> list[tuple[str, int | str]]:
-    """(upstream, outcome) of every outbound call in order: an HTTP status, "timeout", "breaker_open"..."""
+    """(upstream, outcome) of every outbound call in order: an HTTP status, "timeout", "deadline" (cut
+    by our own deadline), "breaker_open"..."""
     from booktrack.core import metrics
 
     seen: list[tuple[str, int | str]] = []
