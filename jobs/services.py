@@ -149,10 +149,12 @@ class RefreshedToken:
         return {"jobId": self.job_id, "token": self.token, "expiresIn": self.expires_in}
 
 
-def token_refresh(*, job_id: object, old_token: str | None) -> RefreshedToken:
+def token_refresh(*, job_id: object, old_token: object) -> RefreshedToken:
     """A new token replacing the old one, only within the last 30 minutes of the old one's validity."""
-    if not old_token:
+    if old_token is None or old_token == "":
         raise MissingParameter("oldToken is required.")
+    if not isinstance(old_token, str):
+        raise InvalidRequest("oldToken must be a string.")
     parsed = job_id_parse(job_id)
     with transaction.atomic():
         job = Job.objects.select_for_update().filter(pk=parsed).first()

@@ -229,7 +229,7 @@ STORAGES = {
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["booktrack.core.rendering.ApiJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "booktrack.core.parsers.BoundedJSONParser",
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],
@@ -296,6 +296,29 @@ RATE_LIMITS = {
     "search": (env.int("RATE_LIMIT_SEARCH", default=100), env.int("RATE_LIMIT_SEARCH_WINDOW", default=60)),
 }
 RATE_LIMIT_ENABLED = env.bool("RATE_LIMIT_ENABLED", default=True)
+
+# --- slow clients and hostile input (docs/security.md) ---------------------------------------
+# A request body must arrive within this many seconds, plus its size at the minimum rate (a 10 MB CSV
+# gets 10 + 160 s), or it is answered 408; it is read on the event loop, never on an HTTP thread.
+REQUEST_BODY_TIMEOUT_SECONDS = env.float("REQUEST_BODY_TIMEOUT_SECONDS", default=10.0)
+REQUEST_BODY_MIN_BYTES_PER_SECOND = env.int("REQUEST_BODY_MIN_BYTES_PER_SECOND", default=64 * 1024)
+# Bodies being read at once per server process; one more is answered 503 with Retry-After.
+MAX_BODIES_IN_FLIGHT = env.int("MAX_BODIES_IN_FLIGHT", default=64)
+# Deepest nesting a JSON request body may have (arrays and objects); deeper is a 400.
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
+# Longest query string accepted (bytes); longer is a 400 from the ASGI layer.
+MAX_QUERY_STRING_BYTES = env.int("MAX_QUERY_STRING_BYTES", default=8192)
+# Fields a form or query string may hold (Django's check; more is a 400, not a 500).
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default=1000)
+# /health: per-IP limit, how long one process reuses its report, how often it writes to storage (s).
+RATE_LIMITS["health"] = (env.int("RATE_LIMIT_HEALTH", default=60), env.int("RATE_LIMIT_HEALTH_WINDOW", default=60))
+HEALTH_CACHE_SECONDS = env.float("HEALTH_CACHE_SECONDS", default=5.0)
+HEALTH_STORAGE_CHECK_SECONDS = env.float("HEALTH_STORAGE_CHECK_SECONDS", default=300.0)
+# WebSocket handshakes per client IP and window (every upgrade counts before it is authenticated).
+RATE_LIMITS["websocket"] = (
+    env.int("RATE_LIMIT_WEBSOCKET", default=30),
+    env.int("RATE_LIMIT_WEBSOCKET_WINDOW", default=60),
+)
 
 # --- ops --------------------------------------------------------------------------------------
 OPS_TOKEN = env.str("OPS_TOKEN", default="") or None
