@@ -27,6 +27,7 @@ class Schedule:
 SCHEDULES: tuple[Schedule, ...] = (
     Schedule("job cleanup (hourly)", "jobs.cleanup_expired_jobs", minute="5", hour="*", queue="default"),
     Schedule("stalled job watchdog (every 10 min)", "jobs.requeue_stalled_jobs", minute="*/10", queue="default"),
+    Schedule("scan photo retention (daily)", "scanning.purge_scan_photos", minute="30", hour="4"),
 )
 
 
