@@ -112,13 +112,13 @@ def _float_or_none(value: object) -> float | None:
 
 
 def detection_from_json(value: Mapping[str, object]) -> Detection:
-    source = value.get("source")
+    source: DetectionSource = next((s for s in SOURCES if s == value.get("source")), "gemini")
     return Detection(
         title=str(value.get("title") or ""),
         author=_str_or_none(value.get("author")),
         confidence=_float_or_none(value.get("confidence")),
         box=_box_from_json(value.get("box")),
-        source=cast(DetectionSource, source) if source in SOURCES else "gemini",
+        source=source,
         spine_text=_str_or_none(value.get("spineText")),
         isbn=_str_or_none(value.get("isbn")),
         match_score=_float_or_none(value.get("matchScore")),
@@ -172,7 +172,7 @@ def photo_record_to_json(record: PhotoRecord) -> Json:
         "errorCode": record.error_code,
         "error": record.error,
         "detections": [detection_to_json(d) for d in record.detections],
-        "confirmed": sorted(record.confirmed),
+        "confirmed": list[JsonValue](sorted(record.confirmed)),
         "barcodes": list(record.barcodes),
         "modelUsed": record.model_used,
         "promptTokens": record.prompt_tokens,
@@ -438,7 +438,7 @@ def detected_book(candidate: BookCandidate, match: BookMatch, *, threshold: floa
         "barcode": barcode_isbn,
         "matchScore": round(match.score, 3) if match.score is not None else engine_score,
         "matchMethod": match.method,
-        "sources": sorted({s.detection.source for s in candidate.sightings}),
+        "sources": list[JsonValue](sorted({s.detection.source for s in candidate.sightings})),
         "sightings": [
             {
                 "photoIndex": s.photo_index,
