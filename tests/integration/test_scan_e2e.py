@@ -1,0 +1,108 @@
+"""Bookshelf scan end to end (issue 11): a batch of 3 photos over HTTP in service mode, a real worker
+running the real stages (intake, quality, barcodes, the Gemini engine against the Gemini fake, lookups
+against the search fakes), WebSocket progress per photo to `job_complete`, and the results route.
+
+Photos: the two real shelf photos of tests/fixtures/upstream/images/ and a third made from the first
+(mirrored, PNG), so the model is sent each photo's true type.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.integration.test_jobs_e2e import collect, logged, run
+
+pytestmark = pytest.mark.integration
+
+# The stages are built on their own branches (scanning.images/.quality/.barcodes/.engines).
+for _stage in ("scanning.images", "scanning.quality", "scanning.barcodes", "scanning.engines"):
+    pytest.importorskip(_stage, reason=f"{_stage} (a scan stage) is not in this tree")
+
+IMAGES = Path(__file__).resolve().parents[1] / "fixtures" / "upstream" / "images"
+SHELVES = ("bookshelf_shelf_photo_1538_1.jpg", "bookshelf_shelf_photo_1539_1.jpg")
+
+
+def shelf_photos() -> list[bytes]:
+    from PIL import Image, ImageOps
+
+    photos = [(IMAGES / name).read_bytes() for name in SHELVES]
+    with Image.open(io.BytesIO(photos[0])) as first:
+        mirrored = ImageOps.mirror(ImageOps.exif_transpose(first).convert("RGB"))
+        out = io.BytesIO()
+        mirrored.save(out, format="PNG")
+    return [*photos, out.getvalue()]
+
+
+def box_in_range(box) -> bool:
+    if box is None:
+        return True
+    x, y, w, h = box["x"], box["y"], box["width"], box["height"]
+    return 0 <= x <= 1 and 0 <= y <= 1 and 0 < w <= 1 and 0 < h <= 1 and x + w <= 1.001 and y + h <= 1.001
+
+
+def test_batch_of_three_photos_progress_per_photo_to_results(stack, running_worker, fake_upstreams):
+    photos = shelf_photos()
+    job_id = str(uuid.uuid4())
+    images = [{"index": i, "data": base64.b64encode(data).decode()} for i, data in enumerate(photos)]
+    response = stack.http("POST", "/api/scan-bookshelf/batch", json={"jobId": job_id, "images": images})
+    assert response.status_code == 202, response.text
+    data = response.json()["data"]
+    assert data["jobId"] == job_id and data["totalPhotos"] == 3 and data["status"] == "processing"
+
+    messages, code = run(collect(stack.ws_url(job_id, data["token"]), timeout=120), timeout=240)
+    assert code == 1000, messages[-3:]
+    events = logged(messages)
+    assert events[0]["type"] == "job_started" and events[0]["payload"]["totalCount"] == 3
+    assert events[-1]["type"] == "job_complete" and events[-1]["pipeline"] == "ai_scan"
+    progress = [m["payload"] for m in events if m["type"] == "job_progress"]
+    fractions = [p["progress"] for p in progress]
+    assert fractions == sorted(fractions)
+    statuses = [p["status"] for p in progress]
+    for n in (1, 2, 3):  # the contract's stages, for each photo, and what each photo gave
+        assert f"Photo {n} of 3: image quality check" in statuses, statuses
+        assert any(s.startswith(f"Photo {n} of 3: ") and s.endswith(("found", ".")) for s in statuses), statuses
+    assert all(isinstance(p["currentItem"], str) for p in progress)
+
+    complete = events[-1]["payload"]
+    assert complete["resultsUrl"] == f"/v1/scan/results/{job_id}"
+    assert complete["approved"] + complete["needsReview"] == complete["totalDetected"]
+    assert complete["metadata"]["modelUsed"] and complete["summary"]["totalProcessed"] == 3
+    assert len(json.dumps(complete)) < 1024
+
+    results = stack.http("GET", f"/v1/scan/results/{job_id}").json()["data"]
+    assert results["totalDetected"] == complete["totalDetected"] == len(results["books"]) > 0
+    assert results["approved"] + results["needsReview"] == results["totalDetected"]
+    assert [p["index"] for p in results["photos"]] == [0, 1, 2]
+    assert all(p["status"] in ("done", "failed") and p["quality"] for p in results["photos"])
+    for book in results["books"]:
+        assert box_in_range(book["boundingBox"]), book
+        assert all(box_in_range(s["boundingBox"]) for s in book["evidence"]["sightings"])
+        assert book["photoIndex"] in (0, 1, 2)
+        assert book["confidence"] is None or 0 <= book["confidence"] <= 1
+        assert book["reviewStatus"] in ("verified", "needsReview")
+        assert book["enrichmentStatus"] in ("success", "not_found", "error")
+    # The fakes' books are in the search fakes: some are enriched, with covers and editions.
+    enriched = [b for b in results["books"] if b["enrichmentStatus"] == "success"]
+    assert enriched and all(b["enrichment"]["work"]["title"] for b in enriched)
+    # Each usable photo went to the model exactly once, with its true type.
+    usable = sum(1 for p in results["photos"] if p["quality"]["usable"])
+    assert fake_upstreams.count("POST /gemini") == usable
+    sent_types = {
+        part["inlineData"]["mimeType"]
+        for request in fake_upstreams.requests("gemini")
+        for content in json.loads(request["body"]).get("contents", [])
+        for part in content.get("parts", [])
+        if "inlineData" in part
+    }
+    assert "image/png" in sent_types or usable < 3
+    # The photos are in object storage under the job.
+    stored = stack.sql("SELECT params FROM jobs_job WHERE id = %s", (job_id,))[0][0]
+    keys = [p["key"] for p in stored["photos"]]
+    assert len(keys) == 3 and all(f"/{job_id}/" in key for key in keys)
+    assert all((Path(stack.env["DATA_DIR"]) / "media" / key).exists() for key in keys)
