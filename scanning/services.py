@@ -65,10 +65,14 @@ MAX_BATCH_PHOTOS = 5
 PHOTOS_SHARE = 0.85
 # The three stages CONTRACT 9 names, in order, with where each ends on the progress bar.
 STAGES = (("image quality check", 0.1), ("AI detection", PHOTOS_SHARE), ("enrichment", 1.0))
-# Typical seconds per photo for each stage until real scans have been timed (DURATIONS_KEY).
-DEFAULT_STAGE_SECONDS = {"image quality check": 1.0, "AI detection": 12.0, "enrichment": 3.0}
-DURATIONS_KEY = "scan:stage-seconds:v1"
+# Typical seconds per photo for each stage, per engine, until real scans have been timed (DURATIONS_KEY).
+DEFAULT_STAGE_SECONDS = {
+    "gemini": {"image quality check": 1.0, "AI detection": 12.0, "enrichment": 3.0},
+    "ocr": {"image quality check": 1.0, "AI detection": 5.0, "enrichment": 3.0},
+}
+DURATIONS_KEY = "scan:stage-seconds:v1:{engine}"
 DURATIONS_KEPT = 50
+OCR_MODEL = "ocr-fallback"  # the offline engine's `modelUsed`
 
 
 # --- stages --------------------------------------------------------------------------------------
@@ -198,19 +202,31 @@ def scan_start(
     return job, token
 
 
-def stage_estimates(photos: int) -> tuple[list[dict[str, JsonValue]], list[int]]:
+def engine_kind() -> str:
+    """ "gemini" or "ocr": the engine a scan started now will use (its settings, no model loaded)."""
+    try:
+        from scanning.engines import engine_name
+
+        return engine_name()
+    except Exception:  # engines not in this tree, or misconfigured (each photo will say so)
+        return "gemini" if settings.GEMINI_API_KEY else "ocr"
+
+
+def stage_estimates(photos: int, *, engine: str | None = None) -> tuple[list[dict[str, JsonValue]], list[int]]:
     """The 202's `stages` and `estimatedRange` (seconds) for a scan of `photos` photos.
 
-    Typical seconds per stage are the medians of the last scans' real timings (kept in the cache by
-    `durations_record`), the defaults until there are some; the range spans the fastest and slowest
-    of those scans.
+    Typical seconds per stage are the medians of the last scans' real timings with this engine (kept in
+    the cache by `durations_record`), the engine's defaults until there are some; the range spans the
+    fastest and slowest of those scans.
     """
-    recorded = cache.get(DURATIONS_KEY) or []
+    engine = engine or engine_kind()
+    defaults = DEFAULT_STAGE_SECONDS.get(engine, DEFAULT_STAGE_SECONDS["gemini"])
+    recorded = cache.get(DURATIONS_KEY.format(engine=engine)) or []
     per_photo: list[float] = []
     stages: list[dict[str, JsonValue]] = []
     for name, ends_at in STAGES:
         values = [float(r[name]) for r in recorded if isinstance(r, dict) and isinstance(r.get(name), int | float)]
-        typical = statistics.median(values) if values else DEFAULT_STAGE_SECONDS[name]
+        typical = statistics.median(values) if values else defaults[name]
         per_photo.append(typical)
         stages.append({"name": name, "typicalDuration": round(typical * photos, 1), "progress": ends_at})
     totals = [sum(float(r.get(n, 0)) for n, _ in STAGES) for r in recorded if isinstance(r, dict)]
@@ -219,11 +235,13 @@ def stage_estimates(photos: int) -> tuple[list[dict[str, JsonValue]], list[int]]
     return stages, [max(1, int(low * photos)), max(1, int(high * photos + 0.999))]
 
 
-def durations_record(per_photo_seconds: Mapping[str, float]) -> None:
+def durations_record(per_photo_seconds: Mapping[str, float], *, engine: str) -> None:
+    """Keep one scan's per-photo stage timings (the last DURATIONS_KEPT scans per engine, 30 days)."""
+    key = DURATIONS_KEY.format(engine=engine)
     try:
-        recorded = list(cache.get(DURATIONS_KEY) or [])[-(DURATIONS_KEPT - 1) :]
+        recorded = list(cache.get(key) or [])[-(DURATIONS_KEPT - 1) :]
         recorded.append({name: round(float(value), 2) for name, value in per_photo_seconds.items()})
-        cache.set(DURATIONS_KEY, recorded, 30 * 86400)
+        cache.set(key, recorded, 30 * 86400)
     except Exception:
         logger.warning("could not record scan durations", exc_info=True)
 
@@ -306,7 +324,7 @@ def _photo_process(photo: StoredPhoto, *, run: _Run, stages: ScanStages, load: C
     prompt_tokens = output_tokens = 0
     try:
         if run.engine is None:
-            run.engine = stages.engine()
+            run.engine = _engine_selected(stages)
         model_used = run.engine.name
         reply = run.engine.detect(prepared)
         detections, model_used = reply.detections, reply.model_used
@@ -342,6 +360,16 @@ def _photo_process(photo: StoredPhoto, *, run: _Run, stages: ScanStages, load: C
         output_tokens=output_tokens,
         timings_ms=timings,
     )
+
+
+def _engine_selected(stages: ScanStages) -> Engine:
+    """The run's engine; one that cannot be set up (e.g. SCAN_ENGINE=gemini without a key) is each
+    photo's `model_unavailable` error, logged with its cause for the operator."""
+    try:
+        return stages.engine()
+    except Exception as error:
+        logger.error("the scan engine could not be set up: %s", error, exc_info=True)
+        raise PhotoFailed("model_unavailable", "The detection engine is not available; try again later.") from error
 
 
 def _lookup_in_thread(lookup: BookLookup, candidate: BookCandidate, deadline: float) -> BookMatch:
@@ -549,7 +577,8 @@ def _durations_note(records: Sequence[PhotoRecord], *, enrichment_seconds: float
             "image quality check": statistics.mean(r.timings_ms["quality"] for r in timed) / 1000,
             "AI detection": statistics.mean(r.timings_ms["detection"] for r in timed) / 1000,
             "enrichment": enrichment_seconds / len(timed),
-        }
+        },
+        engine="ocr" if all(r.model_used == OCR_MODEL for r in timed) else "gemini",
     )
 
 

@@ -202,3 +202,34 @@ def test_no_books_still_completes(stages, items):
     reporter = FakeProgressReporter(preloaded=items)
     results = run(photos, files, reporter, stages).results
     assert results["totalDetected"] == 0 and results["books"] == [] and reporter.names()[-1] == "complete"
+
+
+def test_an_engine_that_cannot_be_set_up_is_each_photos_error(stages):
+    from dataclasses import replace
+
+    def broken():
+        raise RuntimeError("SCAN_ENGINE=gemini needs GEMINI_API_KEY")
+
+    photos, files = stored(photo_bytes(0, b"BARCODE"), photo_bytes(1))
+    results = run(photos, files, FakeProgressReporter(), replace(stages, engine=broken)).results
+    assert [(p["status"], p["errorCode"]) for p in results["photos"]] == [
+        ("done", "model_unavailable"),  # its barcode still gave a book
+        ("failed", "model_unavailable"),
+    ]
+    assert "GEMINI_API_KEY" not in json.dumps(results)  # the cause is logged, not shown to the app
+    assert results["totalDetected"] == 1
+
+
+def test_stage_estimates_follow_the_timings_of_real_scans(stages, engine):
+    from scanning.services import stage_estimates
+
+    before, before_range = stage_estimates(2, engine="gemini")
+    assert [s["typicalDuration"] for s in before] == [2.0, 24.0, 6.0]  # defaults, x 2 photos
+    assert before_range[0] <= before_range[1]
+    engine.replies = {0: [detection("Dune", "Frank Herbert")]}
+    photos, files = stored(photo_bytes(0))
+    run(photos, files, FakeProgressReporter(), stages)  # fast fakes: well under a second per stage
+    after, after_range = stage_estimates(2, engine="gemini")
+    assert all(s["typicalDuration"] < 1 for s in after)
+    assert after_range == [1, 1]
+    assert stage_estimates(1, engine="ocr")[0][1]["typicalDuration"] == 5.0  # other engine: its own figures
