@@ -93,16 +93,45 @@ def test_batch_of_three_photos_progress_per_photo_to_results(stack, running_work
     # Each usable photo went to the model exactly once, with its true type.
     usable = sum(1 for p in results["photos"] if p["quality"]["usable"])
     assert fake_upstreams.count("POST /gemini") == usable
-    sent_types = {
-        part["inlineData"]["mimeType"]
+    inline = [
+        part.get("inlineData") or part.get("inline_data")
         for request in fake_upstreams.requests("gemini")
         for content in json.loads(request["body"]).get("contents", [])
         for part in content.get("parts", [])
-        if "inlineData" in part
-    }
+        if part.get("inlineData") or part.get("inline_data")
+    ]
+    sent_types = {data.get("mimeType") or data.get("mime_type") for data in inline}
     assert "image/png" in sent_types or usable < 3
     # The photos are in object storage under the job.
     stored = stack.sql("SELECT params FROM jobs_job WHERE id = %s", (job_id,))[0][0]
     keys = [p["key"] for p in stored["photos"]]
     assert len(keys) == 3 and all(f"/{job_id}/" in key for key in keys)
     assert all((Path(stack.env["DATA_DIR"]) / "media" / key).exists() for key in keys)
+
+
+def test_worker_sigkill_mid_scan_resumes_without_sending_a_finished_photo_again(stack, running_worker, fake_upstreams):
+    from tests.integration.test_jobs_e2e import wait_state
+
+    fake_upstreams.configure("gemini", latency_ms=2500)  # a slow model: the scan is mid-way when killed
+    photos = shelf_photos()
+    images = [{"index": i, "data": base64.b64encode(data).decode()} for i, data in enumerate(photos)]
+    response = stack.http("POST", "/api/scan-bookshelf/batch", json={"images": images})
+    assert response.status_code == 202, response.text
+    job_id, token = response.json()["data"]["jobId"], response.json()["data"]["token"]
+
+    done_at_kill = stack.kill_worker_after_items(job_id, at_least=1, timeout=90)
+    assert 1 <= done_at_kill < 3
+    asked_before = fake_upstreams.count("POST /gemini")
+    assert stack.restore_unacked() >= 1
+    stack.worker.start(timeout=60)
+    state = wait_state(stack, job_id, token, lambda s: s["status"] == "complete", timeout=120)
+    assert state["processedCount"] == 3 and stack.items_done(job_id) == 3
+    # Finished photos were not sent again: only the photos left (one may have been in flight).
+    assert fake_upstreams.count("POST /gemini") - asked_before <= 3 - done_at_kill + 1
+    assert fake_upstreams.count("POST /gemini") <= 4
+    results = stack.http("GET", f"/v1/scan/results/{job_id}").json()["data"]
+    assert [p["status"] for p in results["photos"]] == ["done", "done", "done"]
+    assert results["approved"] + results["needsReview"] == results["totalDetected"] > 0
+    events = stack.sql("SELECT type FROM jobs_jobevent WHERE job_id = %s ORDER BY seq", (job_id,))
+    types = [t for (t,) in events]
+    assert types.count("job_started") == 1 and types.count("job_complete") == 1
