@@ -139,12 +139,14 @@ def default_stages() -> ScanStages:
 
 def photo_error(rejected: PhotoRejected, *, index: int | None = None) -> DomainError:
     """The contract error for a photo the intake refused (its code, status and reason)."""
-    details = {"photoIndex": index} if index is not None else None
+    details: dict[str, object] = {"photoIndex": index} if index is not None else {}
+    if rejected.status == 413:
+        details["resourceType"] = "image"
     error_class = {"FILE_TOO_LARGE": FileTooLarge, "UNSUPPORTED_MEDIA_TYPE": UnsupportedMediaType}.get(
         rejected.code, InvalidFile
     )
     prefix = f"Photo {index}: " if index is not None else ""
-    error = error_class(prefix + rejected.reason, details=details)
+    error = error_class(prefix + rejected.reason, details=details or None)
     if error.code != rejected.code or error.status != rejected.status:  # a code the intake added later
         error.code, error.status = rejected.code, rejected.status
     return error
@@ -429,11 +431,13 @@ def _books_match(
             if not inflight:
                 break
             finished, _ = wait(inflight, timeout=book_timeout + 5, return_when=FIRST_COMPLETED)
-            if not finished:  # a lookup ignored its deadline: give up on those still running
+            if not finished:  # lookups ignored their deadline: give up on them and on the rest
                 for future, candidate in inflight.items():
                     future.cancel()
                     matches[candidate.key] = BookMatch(status="error", error="Timed out.")
                     report(candidate)
+                for candidate in pending:
+                    matches[candidate.key] = BookMatch(status="error", error="Not looked up: lookups timed out.")
                 break
             for future in finished:
                 candidate = inflight.pop(future)

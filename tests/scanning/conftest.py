@@ -2,10 +2,13 @@
 .barcodes and .engines, tested on their own).
 
 A fake photo is a small byte string: `photo_bytes(n, *marks)` starts with a PNG signature (so the fake
-sniff takes it as an image) and carries marks the fake stages react to: b"BLURRY" -> quality says
-unusable, b"SAFETY" -> the engine raises PhotoFailed, b"BARCODE" -> one EAN-13 read, b"CRASH" -> the
-engine raises a plain exception. The fake engine returns the detections scripted for the photo's
-index in `FakeEngine.replies` (default: none).
+sniff takes it as an image) and carries marks the fake stages react to:
+
+- b"BOMB": the sniff refuses it with a 413; b"CORRUPT": prepare refuses it;
+- b"BLURRY": quality says unusable; b"BARCODE": one EAN-13 is read;
+- b"SAFETY": the engine raises PhotoFailed; b"CRASH": the engine raises a plain exception.
+
+The fake engine returns the detections scripted for the photo's index in `FakeEngine.replies`.
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ def detection(title: str, author: str | None = None, confidence: float | None = 
 
 
 def fake_inspect(data: bytes) -> ImageHeader:
+    if b"BOMB" in data:
+        raise PhotoRejected("The image has too many pixels to open safely.", code="FILE_TOO_LARGE", status=413)
     if not data.startswith(PNG):
         raise PhotoRejected("The body is not an image (no JPEG, PNG, WebP or HEIC signature).")
     return ImageHeader(mime_type="image/png", width=4000, height=3000)

@@ -99,6 +99,14 @@ def test_single_photo_over_5_mb_is_413(client, queued):
     assert details["maxBytes"] == 5 * 1024 * 1024 and details["resourceType"] == "image"
 
 
+def test_decompression_bomb_is_413_with_the_intakes_reason(client, queued):
+    single = post_photo(client, photo_bytes(0, b"BOMB"))
+    assert error_of(single) == (413, "FILE_TOO_LARGE") and "too many pixels" in single.json()["error"]["message"]
+    images = [{"index": 0, "data": b64(photo_bytes(0))}, {"index": 1, "data": b64(photo_bytes(1, b"BOMB"))}]
+    batch = post_batch(client, images).json()["error"]
+    assert batch["code"] == "FILE_TOO_LARGE" and batch["details"] == {"photoIndex": 1, "resourceType": "image"}
+
+
 def test_single_photo_bad_or_taken_job_id(client, queued):
     assert error_of(post_photo(client, photo_bytes(0), job_id="not-a-uuid")) == (400, "INVALID_REQUEST")
     job_id = str(uuid.uuid4())
