@@ -44,3 +44,13 @@ def test_purge_task_reads_the_setting_and_is_scheduled(storage, settings):
     assert purge_scan_photos() == 0
     (schedule,) = [s for s in SCHEDULES if s.task == PURGE_TASK_NAME]
     assert schedule.queue == "maintenance"
+
+
+def test_embedded_mode_purges_at_start(monkeypatch):
+    from booktrack.celery import app
+    from booktrack.core import embedded_worker
+
+    sent: list[str] = []
+    monkeypatch.setattr(app, "send_task", lambda name, kwargs=None, **kw: sent.append(name))
+    embedded_worker.embedded_startup_tasks()
+    assert PURGE_TASK_NAME in sent
