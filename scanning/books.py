@@ -7,7 +7,9 @@ review status and the DetectedBook of CONTRACT 9. No Django, no I/O: the scan se
 - `barcodes_attach`: a barcode whose centre lies inside exactly one detection's box on the same photo
   gives that detection its ISBN (confirmed); any other barcode is a book of its own.
 - `books_dedupe`: one book per ISBN, else per title key + author name key (search.text); a detection
-  without an ISBN joins the one ISBN book that carries its title + author, when there is exactly one.
+  without an ISBN joins the one ISBN book of its title + author, and one without an author the one
+  book of its title, when there is exactly one; `books_merge_matched` then joins books whose lookups
+  found the same ISBN.
 - `review_status`: `verified` when a barcode confirmed the ISBN or the engine's confidence reaches the
   threshold; `needsReview` otherwise, a missing confidence included (never a made-up figure).
 """
@@ -319,11 +321,6 @@ class BookCandidate:
         return tuple(sorted({s.photo_index for s in self.sightings}))
 
 
-def _title_author_key(detection: Detection) -> str | None:
-    title = title_key(detection.title)
-    return f"ta:{title}|{name_key(detection.author)}" if title else None
-
-
 def _rank(sighting: Sighting) -> tuple[bool, bool, float, int]:
     """Best first: a titled sighting, a confirmed barcode, the highest confidence, the earliest photo."""
     confidence = sighting.detection.confidence
@@ -335,47 +332,71 @@ def _rank(sighting: Sighting) -> tuple[bool, bool, float, int]:
     )
 
 
+@dataclass
+class _Group:
+    key: str
+    sightings: list[Sighting] = field(default_factory=list)
+    titles: set[str] = field(default_factory=set)
+    authors: set[str] = field(default_factory=set)
+
+    def add(self, sighting: Sighting) -> None:
+        self.sightings.append(sighting)
+        title, author = title_key(sighting.detection.title), name_key(sighting.detection.author)
+        if title:
+            self.titles.add(title)
+        if author:
+            self.authors.add(author)
+
+    def same_book(self, title: str, author: str) -> bool:
+        """Same title, and the same author unless one side names none."""
+        return title in self.titles and (not author or not self.authors or author in self.authors)
+
+
 def books_dedupe(records: Iterable[PhotoRecord]) -> list[BookCandidate]:
     """One candidate per book across the photos, in order of first sighting (photo, then position).
 
-    Key: the ISBN-13 when a detection has one; else title key + author name key. A detection without
-    an ISBN joins the one ISBN book seen with the same title + author, when exactly one exists.
+    1. A detection with an ISBN is keyed by its ISBN-13.
+    2. One without an ISBN but with an author joins the one ISBN book of the same title (and the same
+       author, or none named); else it is keyed by title key + author name key.
+    3. One with a title alone joins the one book of that title seen so far; else it is keyed by title.
+    Detections with neither a title nor an ISBN are dropped: nothing names the book.
     """
-    groups: dict[str, list[Sighting]] = {}
-    order: list[str] = []
-    pending: list[tuple[str, Sighting]] = []  # (title-author key, sighting) without an ISBN
-    ta_to_isbns: dict[str, set[str]] = {}
+    groups: dict[str, _Group] = {}
+    by_isbn: list[_Group] = []
+    authored: list[Sighting] = []
+    titled: list[Sighting] = []
+    seen_at: dict[int, tuple[int, int]] = {}  # id(sighting) -> (photo index, position on the photo)
+
+    def group(key: str) -> _Group:
+        if key not in groups:
+            groups[key] = _Group(key)
+        return groups[key]
+
     for record in sorted(records, key=lambda r: r.index):
         if record.status != "done":
             continue
         for position, detection in enumerate(record.detections):
             sighting = Sighting(record.index, detection, position in record.confirmed)
+            seen_at[id(sighting)] = (record.index, position)
             isbn = isbn_to_13(detection.isbn) if detection.isbn else None
-            ta = _title_author_key(detection)
             if isbn:
-                key = f"isbn:{isbn}"
-                if ta:
-                    ta_to_isbns.setdefault(ta, set()).add(key)
-            elif ta:
-                pending.append((ta, sighting))
-                key = ""
-            else:
-                continue  # no title and no ISBN: nothing to name the book by
-            if key:
-                if key not in groups:
-                    groups[key] = []
-                    order.append(key)
-                groups[key].append(sighting)
-    for ta, sighting in pending:
-        owners = ta_to_isbns.get(ta, set())
-        key = next(iter(owners)) if len(owners) == 1 else ta
-        if key not in groups:
-            groups[key] = []
-            order.append(key)
-        groups[key].append(sighting)
-    first_seen = {key: min((s.photo_index for s in groups[key]), default=0) for key in order}
-    order.sort(key=lambda k: first_seen[k])  # stable: position within a photo kept
-    return [BookCandidate(key=key, sightings=tuple(sorted(groups[key], key=_rank))) for key in order]
+                target = group(f"isbn:{isbn}")
+                if target not in by_isbn:
+                    by_isbn.append(target)
+                target.add(sighting)
+            elif title_key(detection.title):
+                (authored if name_key(detection.author) else titled).append(sighting)
+    for sighting in authored:
+        title, author = title_key(sighting.detection.title), name_key(sighting.detection.author)
+        owners = [g for g in by_isbn if g.same_book(title, author)]
+        (owners[0] if len(owners) == 1 else group(f"ta:{title}|{author}")).add(sighting)
+    for sighting in titled:
+        title = title_key(sighting.detection.title)
+        owners = [g for g in groups.values() if title in g.titles]
+        (owners[0] if len(owners) == 1 else group(f"ta:{title}|")).add(sighting)
+
+    ordered = sorted(groups.values(), key=lambda g: min(seen_at[id(s)] for s in g.sightings))
+    return [BookCandidate(key=g.key, sightings=tuple(sorted(g.sightings, key=_rank))) for g in ordered]
 
 
 # --- review status and the DetectedBook ------------------------------------------------------------
@@ -401,6 +422,32 @@ class BookMatch:
 
 
 PENDING = BookMatch(status="pending")
+
+
+def books_merge_matched(
+    candidates: Sequence[BookCandidate], matches: Mapping[str, BookMatch]
+) -> tuple[list[BookCandidate], dict[str, BookMatch]]:
+    """After the lookups: candidates matched to the same ISBN are one book (a spine misread on one
+    photo, a barcode-only back cover and its spine on another). The better-scored match is kept."""
+    merged: list[BookCandidate] = []
+    kept: dict[str, BookMatch] = {}
+    at: dict[str, int] = {}
+    for candidate in candidates:
+        match = matches.get(candidate.key, PENDING)
+        isbn = match.hit.edition.isbn if match.status == "success" and match.hit is not None else None
+        isbn = isbn or candidate.isbn
+        if isbn is None or isbn not in at:
+            if isbn is not None:
+                at[isbn] = len(merged)
+            merged.append(candidate)
+            kept[candidate.key] = match
+            continue
+        into = merged[at[isbn]]
+        sightings = tuple(sorted(into.sightings + candidate.sightings, key=_rank))
+        merged[at[isbn]] = BookCandidate(key=into.key, sightings=sightings)
+        if (match.score or 0.0) > (kept[into.key].score or 0.0):
+            kept[into.key] = match
+    return merged, kept
 
 
 def _year(hit: SearchHit) -> int | None:

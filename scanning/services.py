@@ -44,6 +44,7 @@ from scanning.books import (
     PhotoRecord,
     barcodes_attach,
     books_dedupe,
+    books_merge_matched,
     detected_book,
     models_used,
     photo_record_from_json,
@@ -543,6 +544,7 @@ def scan_run(
         matches, canceled = _books_match(
             candidates, run=run, lookup=stages.lookup, concurrency=concurrency, book_timeout=book_timeout
         )
+    candidates, matches = books_merge_matched(candidates, matches)
     books = [detected_book(c, matches.get(c.key, PENDING), threshold=threshold) for c in candidates]
     canceled = canceled or reporter.is_canceled()
     processing_ms = _ms(started) + earlier_ms

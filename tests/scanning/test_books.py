@@ -12,6 +12,7 @@ from scanning.books import (
     PhotoRecord,
     barcodes_attach,
     books_dedupe,
+    books_merge_matched,
     box_checked,
     box_in_range,
     detected_book,
@@ -237,3 +238,45 @@ def test_scan_results_totals_add_up_and_unreached_photos_are_pending():
 def test_models_used_lists_each_engine_once_in_photo_order():
     assert models_used([record(1, model="ocr-fallback"), record(0), record(2)]) == "gemini-2.5-flash+ocr-fallback"
     assert models_used([]) == ""
+
+
+def test_a_spine_read_without_its_author_joins_the_one_book_of_its_title():
+    books = books_dedupe(
+        [
+            record(0, detection("Americanah", None, 0.8), detection("L'Étranger", "Albert Camus", 0.7)),
+            record(1, detection("Americanah", "Chimamanda Ngozi Adichie", 0.9), detection("L'Etranger", None, None)),
+            record(2, detection("Americanah", None, isbn="9780307271082")),
+        ]
+    )
+    assert [(b.title, b.author, len(b.sightings)) for b in books] == [
+        ("Americanah", "Chimamanda Ngozi Adichie", 3),
+        ("L'Étranger", "Albert Camus", 2),
+    ]
+    assert books[0].isbn == "9780307271082"
+
+
+def test_a_title_alone_stays_apart_when_two_books_share_it():
+    books = books_dedupe(
+        [
+            record(0, detection("Collected Poems", "Sylvia Plath"), detection("Collected Poems", "Philip Larkin")),
+            record(1, detection("Collected Poems", None)),
+        ]
+    )
+    assert [len(b.sightings) for b in books] == [1, 1, 1]
+
+
+def test_books_matched_to_the_same_isbn_are_merged_keeping_the_better_match():
+    candidates = books_dedupe(
+        [record(0, detection("Dune", "Frank Herbert", 0.6)), record(1, detection("Dune Frank Herbert", None, 0.9))]
+    )
+    assert len(candidates) == 2  # the misread title keys apart
+    hit = search_hit("Dune", isbn="9780441172719", authors=["Frank Herbert"])
+    matches = {
+        candidates[0].key: BookMatch(status="success", hit=hit, provider="google-books", score=0.9),
+        candidates[1].key: BookMatch(status="success", hit=hit, provider="openlibrary", score=0.86),
+    }
+    merged, kept = books_merge_matched(candidates, matches)
+    assert len(merged) == 1 and merged[0].confidence == 0.9 and merged[0].photo_indexes == (0, 1)
+    assert kept[merged[0].key].provider == "google-books"
+    unmatched, _ = books_merge_matched(candidates, {})
+    assert len(unmatched) == 2
