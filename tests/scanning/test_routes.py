@@ -201,6 +201,16 @@ def test_batch_multipart_refusals(client, queued):
     )
 
 
+def test_batch_multipart_photo_over_10_mb_is_413_before_it_is_read(client, queued):
+    files = [
+        SimpleUploadedFile("ok.jpg", photo_bytes(0)),
+        SimpleUploadedFile("big.jpg", photo_bytes(1) + b"x" * (10 * 1024 * 1024)),
+    ]
+    response = client.post("/api/scan-bookshelf/batch", {"photos": files}, format="multipart")
+    assert error_of(response) == (413, "FILE_TOO_LARGE")
+    assert response.json()["error"]["details"]["photoIndex"] == 1
+
+
 def test_batch_body_cap_is_declared_on_the_route(client, queued):
     from scanning.views import MAX_BATCH_BODY_BYTES
 
