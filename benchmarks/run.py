@@ -24,6 +24,7 @@ SCENARIOS = (
     "benchmarks.bench_tricks",
     "benchmarks.bench_jobs",
     "benchmarks.bench_csv",
+    "benchmarks.bench_scan_intake",
 )
 
 
