@@ -269,3 +269,35 @@ def test_route_to_task_to_results(client, queued, stages, engine):
     assert services.scan_execute(job_id=job_id, stages=stages) is None
     assert error_of(client.get(f"/v1/scan/results/{uuid.uuid4()}")) == (404, "NOT_FOUND")
     assert error_of(client.get(f"/v1/scan/results/{job_id}", **bearer("wrong"))) == (401, "UNAUTHORIZED")
+
+
+# --- with the real intake (scanning.images) ----------------------------------------------------
+
+
+@pytest.fixture
+def real_intake(monkeypatch, storage):
+    sent: list[str] = []
+    monkeypatch.setattr(run_scan, "delay", lambda job_id: sent.append(job_id))
+    return sent
+
+
+def picture(fmt: str) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (640, 480), (120, 90, 60)).save(out, format=fmt)
+    return out.getvalue()
+
+
+def test_real_intake_stores_the_true_type_and_refuses_what_is_not_an_image(client, real_intake):
+    png_labelled_jpeg = post_photo(client, picture("PNG"), content_type="image/jpeg")
+    assert png_labelled_jpeg.status_code == 202, png_labelled_jpeg.content
+    job = Job.objects.get(pk=png_labelled_jpeg.json()["jobId"])
+    assert job.params["photos"][0]["mimeType"] == "image/png" and job.params["photos"][0]["key"].endswith(".png")
+    text = post_photo(client, b"this is a text file, not a photo at all", content_type="image/jpeg")
+    assert error_of(text) == (400, "INVALID_FILE") and text.json()["error"]["message"]
+    truncated = post_batch(client, [{"index": 0, "data": b64(picture("JPEG")[:-200])}])
+    assert truncated.status_code == 400 and truncated.json()["error"]["details"]["photoIndex"] == 0
+    assert Job.objects.count() == 1
