@@ -135,3 +135,25 @@ def test_worker_sigkill_mid_scan_resumes_without_sending_a_finished_photo_again(
     events = stack.sql("SELECT type FROM jobs_jobevent WHERE job_id = %s ORDER BY seq", (job_id,))
     types = [t for (t,) in events]
     assert types.count("job_started") == 1 and types.count("job_complete") == 1
+
+
+def test_single_photo_raw_body_to_results(stack, running_worker, fake_upstreams):
+    photo = (IMAGES / SHELVES[1]).read_bytes()
+    job_id = str(uuid.uuid4()).upper()
+    response = stack.http(
+        "POST", f"/api/scan-bookshelf?jobId={job_id}", data=photo, headers={"Content-Type": "image/jpeg"}
+    )
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert body["jobId"] == job_id and body["status"] == "started" and "success" not in body
+    assert [s["name"] for s in body["stages"]] == ["image quality check", "AI detection", "enrichment"]
+    messages, code = run(collect(stack.ws_url(job_id, body["token"]), timeout=120), timeout=180)
+    assert code == 1000
+    events = logged(messages)
+    assert events[0]["payload"]["totalCount"] == 1 and events[-1]["type"] == "job_complete"
+    assert any(m["payload"].get("status", "").startswith("Photo 1 of 1: ") for m in events[1:-1])
+    results = stack.http("GET", f"/v1/scan/results/{job_id}").json()["data"]
+    assert len(results["photos"]) == 1 and results["approved"] + results["needsReview"] == results["totalDetected"]
+    # The next scan's estimate comes from the timings of the scans that ran.
+    again = stack.http("POST", "/api/scan-bookshelf", data=photo, headers={"Content-Type": "image/jpeg"}).json()
+    assert again["estimatedRange"][0] <= again["estimatedRange"][1]
