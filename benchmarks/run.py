@@ -25,6 +25,7 @@ SCENARIOS = (
     "benchmarks.bench_jobs",
     "benchmarks.bench_csv",
     "benchmarks.bench_scan_intake",
+    "benchmarks.bench_scan_ocr",
 )
 
 

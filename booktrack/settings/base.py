@@ -298,6 +298,11 @@ AMAZON_IMAGES_BASE_URL = env.str("AMAZON_IMAGES_BASE_URL", default="https://m.me
 WIKIDATA_BASE_URL = env.str("WIKIDATA_BASE_URL", default="https://www.wikidata.org")
 GEMINI_BASE_URL = env.str("GEMINI_BASE_URL", default="") or None
 GEMINI_MODEL = env.str("GEMINI_MODEL", default="gemini-2.5-flash")
+# The Gemini client (booktrack/core/gemini.py): one attempt's timeout, retries on 429/5xx/timeouts, and
+# the longest back-off or RetryInfo delay worth waiting (a longer RetryInfo delay fails at once; seconds).
+GEMINI_TIMEOUT_SECONDS = env.float("GEMINI_TIMEOUT_SECONDS", default=60.0)
+GEMINI_MAX_RETRIES = env.int("GEMINI_MAX_RETRIES", default=2)
+GEMINI_MAX_RETRY_WAIT_SECONDS = env.float("GEMINI_MAX_RETRY_WAIT_SECONDS", default=10.0)
 
 OUTBOUND_USER_AGENT = env.str(
     "OUTBOUND_USER_AGENT",
@@ -362,6 +367,21 @@ ENRICHMENT_BATCH_CONCURRENCY = env.int("ENRICHMENT_BATCH_CONCURRENCY", default=8
 ENRICHMENT_BOOK_TIMEOUT_SECONDS = env.float("ENRICHMENT_BOOK_TIMEOUT_SECONDS", default=20)
 # CSV import: most data rows one upload may hold (the 10 MB body cap is declared on the route).
 CSV_IMPORT_MAX_ROWS = env.int("CSV_IMPORT_MAX_ROWS", default=20_000)
+
+# --- scanning: engines (docs/scanning.md "Engines") -----------------------------------------------
+# auto: Gemini when GEMINI_API_KEY is set, else the offline OCR engine; gemini; ocr.
+SCAN_ENGINE = env.str("SCAN_ENGINE", default="auto")
+# Offline OCR engine: the turns of the photo it reads (degrees counter-clockwise; spines are vertical),
+# the longest edge it reads at (px), the reading time after which further turns are skipped (s), the
+# least match score that names a book, the title searches one photo may make for spines the catalog
+# does not know and their total time (s), and onnxruntime's threads (0: its default, one per core).
+SCAN_OCR_ROTATIONS = env.list("SCAN_OCR_ROTATIONS", cast=int, default=[0, 90, 270])
+SCAN_OCR_MAX_SIDE = env.int("SCAN_OCR_MAX_SIDE", default=1600)
+SCAN_OCR_TIME_BUDGET_SECONDS = env.float("SCAN_OCR_TIME_BUDGET_SECONDS", default=5.0)
+SCAN_OCR_MIN_MATCH = env.float("SCAN_OCR_MIN_MATCH", default=0.6)
+SCAN_OCR_MAX_SEARCHES = env.int("SCAN_OCR_MAX_SEARCHES", default=12)
+SCAN_OCR_SEARCH_SECONDS = env.float("SCAN_OCR_SEARCH_SECONDS", default=20.0)
+SCAN_OCR_THREADS = env.int("SCAN_OCR_THREADS", default=0)
 
 # --- i18n / time -------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
