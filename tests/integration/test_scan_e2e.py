@@ -20,10 +20,6 @@ from tests.integration.test_jobs_e2e import collect, logged, run
 
 pytestmark = pytest.mark.integration
 
-# The stages are built on their own branches (scanning.images/.quality/.barcodes/.engines).
-for _stage in ("scanning.images", "scanning.quality", "scanning.barcodes", "scanning.engines"):
-    pytest.importorskip(_stage, reason=f"{_stage} (a scan stage) is not in this tree")
-
 IMAGES = Path(__file__).resolve().parents[1] / "fixtures" / "upstream" / "images"
 SHELVES = ("bookshelf_shelf_photo_1538_1.jpg", "bookshelf_shelf_photo_1539_1.jpg")
 
