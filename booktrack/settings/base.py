@@ -158,6 +158,7 @@ CELERY_TASK_ROUTES = {
     "jobs.*": {"queue": "default"},
     "enrichment.*": {"queue": "providers"},
     "search.*": {"queue": "providers"},
+    "scanning.purge_scan_photos": {"queue": "maintenance"},
     "scanning.*": {"queue": "ai"},
     "harvest.*": {"queue": "maintenance"},
 }
@@ -394,6 +395,9 @@ SEARCH_TTL_DEGRADED = env.int("SEARCH_TTL_DEGRADED", default=300)
 
 # --- pipelines ---------------------------------------------------------------------------------
 SCAN_CONFIDENCE_THRESHOLD = env.float("SCAN_CONFIDENCE_THRESHOLD", default=0.7)
+# --- scan photos (docs/scanning.md "Photo storage and retention") -------------------------------
+# Days a scan's photos are kept in object storage before the daily purge deletes them.
+SCAN_PHOTO_RETENTION_DAYS = env.int("SCAN_PHOTO_RETENTION_DAYS", default=90)
 # WebSocket keep-alive while a job runs (CONTRACT 6: at least every 30 s).
 JOB_KEEPALIVE_SECONDS = env.float("JOB_KEEPALIVE_SECONDS", default=25)
 # The results routes answer without the job token (CONTRACT 5; the job id is the secret); true makes
