@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.cache import cache
 
+from booktrack.core import metrics
 from booktrack.core.exceptions import InvalidFile, ProviderUnavailable
 from enrichment.importers.base import header_key
 
@@ -134,10 +135,23 @@ def _ask(rows: list[list[str]]) -> Any:
         ) from exc
     finally:
         client.close()
+    _record_tokens(response)
     try:
         return json.loads(response.text or "")
     except (ValueError, TypeError) as exc:
         raise InvalidFile("The columns of this file could not be mapped (the AI answer was not JSON).") from exc
+
+
+def _record_tokens(response: types.GenerateContentResponse) -> None:
+    """Count the call's tokens for /metrics (thinking tokens are billed as output)."""
+    usage = response.usage_metadata
+    if usage is None:
+        return
+    metrics.record_model_tokens(
+        settings.GEMINI_MODEL,
+        prompt_tokens=usage.prompt_token_count or 0,
+        output_tokens=(usage.candidates_token_count or 0) + (usage.thoughts_token_count or 0),
+    )
 
 
 def _validated(answer: object, width: int) -> ColumnMapping:

@@ -1,0 +1,85 @@
+"""How much work waits in each Celery queue and whether any worker consumes it (alerts, runbook).
+
+Depth comes from the broker: a passive `queue_declare` answers the message count on both transports
+(RabbitMQ counts ready messages; kombu's Redis transport sums the queue's lists, priority lists
+included, under any `global_keyprefix`). Consumers: RabbitMQ reports them in the same answer, Redis
+cannot (a Redis list has no notion of a consumer), so the workers are also asked which queues they
+consume (`celery inspect active_queues`, a broadcast with a short timeout) and the larger of the two
+counts is kept. No reply from any worker means no consumer.
+
+Embedded mode (the in-memory broker, a worker thread inside the web process) is not inspected: its
+queue lives and dies with the process that consumes it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueFigure:
+    name: str
+    depth: int  # messages waiting (not yet delivered to a worker)
+    consumers: int | None  # workers consuming it; None when unknown (the broker could not be asked)
+
+    def to_wire(self) -> dict[str, int | str | None]:
+        return {"queue": self.name, "depth": self.depth, "consumers": self.consumers}
+
+
+def _broker_is_memory() -> bool:
+    return str(settings.CELERY_BROKER_URL).startswith("memory://")
+
+
+def _consumers_by_queue(app, timeout: float) -> dict[str, int] | None:
+    """Queue name -> workers consuming it, from the workers' own replies; None when the broadcast failed."""
+    try:
+        replies = app.control.inspect(timeout=timeout).active_queues() or {}
+    except Exception:
+        logger.warning("celery inspect active_queues failed", exc_info=True)
+        return None
+    counts: dict[str, int] = {}
+    for queues in replies.values():
+        for queue in queues or []:
+            name = queue.get("name") if isinstance(queue, dict) else None
+            if name:
+                counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def _declared(conn, name: str) -> tuple[int, int]:
+    """(depth, consumers the broker knows of) for one queue; a queue that does not exist is empty."""
+    from kombu.exceptions import ChannelError
+
+    channel = conn.channel()
+    try:
+        _, depth, consumers = channel.queue_declare(queue=name, passive=True)
+        return int(depth), int(consumers)
+    except ChannelError:  # Redis: no list yet; RabbitMQ raises NotFound (a ChannelError) too
+        return 0, 0
+    finally:
+        try:
+            channel.close()
+        except Exception:  # a channel the broker already closed (AMQP 404)
+            logger.debug("queue channel already closed", exc_info=True)
+
+
+def queue_figures(*, inspect_timeout: float = 1.0) -> list[QueueFigure]:
+    """Depth and consumers of every worker queue (settings.WORKER_QUEUES); [] in embedded mode."""
+    if _broker_is_memory():
+        return []
+    from booktrack.celery import app
+
+    consumers = _consumers_by_queue(app, inspect_timeout)
+    figures = []
+    with app.connection_for_read() as conn:
+        conn.ensure_connection(max_retries=1)
+        for name in settings.WORKER_QUEUES:
+            depth, broker_consumers = _declared(conn, name)
+            known = None if consumers is None else max(consumers.get(name, 0), broker_consumers)
+            figures.append(QueueFigure(name=name, depth=depth, consumers=known))
+    return figures
