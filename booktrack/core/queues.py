@@ -31,10 +31,6 @@ class QueueFigure:
         return {"queue": self.name, "depth": self.depth, "consumers": self.consumers}
 
 
-def _broker_is_memory() -> bool:
-    return str(settings.CELERY_BROKER_URL).startswith("memory://")
-
-
 def _consumers_by_queue(app, timeout: float) -> dict[str, int] | None:
     """Queue name -> workers consuming it, from the workers' own replies; None when the broadcast failed."""
     try:
@@ -68,17 +64,22 @@ def _declared(conn, name: str) -> tuple[int, int]:
             logger.debug("queue channel already closed", exc_info=True)
 
 
-def queue_figures(*, inspect_timeout: float = 1.0) -> list[QueueFigure]:
-    """Depth and consumers of every worker queue (settings.WORKER_QUEUES); [] in embedded mode."""
-    if _broker_is_memory():
-        return []
-    from booktrack.celery import app
+def queue_figures(
+    *, app=None, queues: tuple[str, ...] | None = None, inspect_timeout: float = 1.0
+) -> list[QueueFigure]:
+    """Depth and consumers of every worker queue (settings.WORKER_QUEUES); [] in embedded mode.
 
+    `app` defaults to the project's Celery app (tests pass one bound to another broker or key prefix).
+    """
+    if app is None:
+        from booktrack.celery import app
+    if str(app.conf.broker_url or "").startswith("memory://"):
+        return []
     consumers = _consumers_by_queue(app, inspect_timeout)
     figures = []
     with app.connection_for_read() as conn:
         conn.ensure_connection(max_retries=1)
-        for name in settings.WORKER_QUEUES:
+        for name in queues or settings.WORKER_QUEUES:
             depth, broker_consumers = _declared(conn, name)
             known = None if consumers is None else max(consumers.get(name, 0), broker_consumers)
             figures.append(QueueFigure(name=name, depth=depth, consumers=known))
