@@ -1,8 +1,8 @@
 """How much work waits in each Celery queue and whether any worker consumes it (alerts, runbook).
 
-Depth comes from the broker: a passive `queue_declare` answers the message count on both transports
-(RabbitMQ counts ready messages; kombu's Redis transport sums the queue's lists, priority lists
-included, under any `global_keyprefix`). Consumers: RabbitMQ reports them in the same answer, Redis
+Depth comes from the broker: RabbitMQ answers a passive `queue_declare` with its ready messages;
+kombu's Redis transport is asked for the size of the queue's lists (priority lists included, under any
+`global_keyprefix`). Consumers: RabbitMQ reports them in the same answer, Redis
 cannot (a Redis list has no notion of a consumer), so the workers are also asked which queues they
 consume (`celery inspect active_queues`, a broadcast with a short timeout) and the larger of the two
 counts is kept. No reply from any worker means no consumer.
@@ -50,12 +50,18 @@ def _consumers_by_queue(app, timeout: float) -> dict[str, int] | None:
 def _declared(conn, name: str) -> tuple[int, int]:
     """(depth, consumers the broker knows of) for one queue; a queue that does not exist is empty."""
     from kombu.exceptions import ChannelError
+    from kombu.transport.virtual import Channel as VirtualChannel
 
     channel = conn.channel()
     try:
+        if isinstance(channel, VirtualChannel):
+            # kombu's Redis transport: a passive declare checks the list key without the
+            # `global_keyprefix` and answers 404 for a prefixed queue that holds work, so ask for the
+            # size itself (the queue's lists, priority lists included, prefix applied).
+            return int(channel._size(name)), 0
         _, depth, consumers = channel.queue_declare(queue=name, passive=True)
         return int(depth), int(consumers)
-    except ChannelError:  # Redis: no list yet; RabbitMQ raises NotFound (a ChannelError) too
+    except ChannelError:  # RabbitMQ: the queue was never declared (404 NOT_FOUND): nothing waits in it
         return 0, 0
     finally:
         try:
