@@ -229,7 +229,10 @@ def alerts_evaluate(observed: Observations, limits: AlertThresholds) -> list[Ale
                     key=f"queue_without_consumer:{queue.name}",
                     rule="queue_without_consumer",
                     severity="critical",
-                    summary=f"queue {queue.name} holds {queue.depth} tasks and no worker consumes it",
+                    summary=(
+                        f"queue {queue.name} holds {queue.depth} task{'' if queue.depth == 1 else 's'} "
+                        "and no worker consumes it"
+                    ),
                     value=queue.depth,
                     threshold=limits.queue_min_depth,
                 )

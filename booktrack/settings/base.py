@@ -23,6 +23,9 @@ APP_NAME = "BooksTrack"
 APP_VERSION = "1.0.0"
 
 SECRET_KEY = env.str("SECRET_KEY", default="dev-insecure-change-me")
+# Old keys still accepted for sessions and signed values while a new SECRET_KEY rolls out
+# (docs/operations.md "Rotating keys"); comma list, remove them after the session lifetime.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
