@@ -329,6 +329,9 @@ def alerts_check(*, send: bool = True, observed: Observations | None = None, now
     fired = alerts_evaluate(observed, AlertThresholds.from_settings())
     if not send:
         return AlertCheck(checked_at=checked_at, fired=tuple(fired))
+    # A heartbeat for a dead-man's switch outside the service: no increase of this counter for 30
+    # minutes means no check ran (no worker on `default`, no beat), which no check can report itself.
+    metrics.record_event("alert_checks")
     new: list[Alert] = []
     suppressed: list[Alert] = []
     for alert in fired:

@@ -1,4 +1,4 @@
-"""Celery tasks of the harvest app (queue `maintenance` by the `harvest.*` route)."""
+"""Celery tasks of the harvest app (queue `maintenance` by the `harvest.*` route; the alert check `default`)."""
 
 from __future__ import annotations
 

@@ -27,7 +27,7 @@ class Schedule:
 SCHEDULES: tuple[Schedule, ...] = (
     Schedule("job cleanup (hourly)", "jobs.cleanup_expired_jobs", minute="5", hour="*", queue="default"),
     Schedule("stalled job watchdog (every 10 min)", "jobs.requeue_stalled_jobs", minute="*/10", queue="default"),
-    Schedule("alert check (every 15 min)", "harvest.check_alerts", minute="*/15", queue="maintenance"),
+    Schedule("alert check (every 15 min)", "harvest.check_alerts", minute="*/15", queue="default"),
 )
 
 

@@ -157,6 +157,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
+    # The alert check is short and must run while a long harvest or archival holds `maintenance`
+    # (and must see `maintenance` without a worker): it goes with the watchdog on `default`.
+    "harvest.check_alerts": {"queue": "default"},
     "jobs.*": {"queue": "default"},
     "enrichment.*": {"queue": "providers"},
     "search.*": {"queue": "providers"},

@@ -311,10 +311,20 @@ def test_check_alerts_command_quiet(webhook, capsys):
     assert "no alert fired" in capsys.readouterr().out
 
 
-def test_alert_check_is_scheduled_every_15_minutes_on_maintenance():
+def test_alert_check_is_scheduled_every_15_minutes_on_default():
+    """On `default`, not `maintenance`: a long harvest cannot delay it, and it sees `maintenance` without a worker."""
     [entry] = [s for s in SCHEDULES if s.task == "harvest.check_alerts"]
-    assert (entry.minute, entry.hour, entry.queue) == ("*/15", "*", "maintenance")
+    assert (entry.minute, entry.hour, entry.queue) == ("*/15", "*", "default")
     from booktrack.celery import app
 
     app.loader.import_default_modules()
     assert "harvest.check_alerts" in app.tasks
+    assert app.amqp.router.route({}, "harvest.check_alerts")["queue"].name == "default"  # `celery call` too
+    assert app.amqp.router.route({}, "harvest.other_task")["queue"].name == "maintenance"
+
+
+def test_each_check_counts_a_heartbeat_for_a_dead_mans_switch():
+    alerts_check()
+    alerts_check()
+    alerts_check(send=False)  # a dry run is not a check
+    assert metrics.metrics_report("15m")["events"]["alert_checks"] == 2
