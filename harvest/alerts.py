@@ -4,7 +4,7 @@ Every 15 minutes (celery-beat, `harvest.check_alerts`) or by hand (`manage.py ch
 
 1. observe: the last `ALERT_PERIOD` of the shared counters (`booktrack.core.metrics`, every process),
    the registered gauges (the warming dead-letter depth, `warming_dead_letters`, registered by
-   whoever owns that queue) and the broker's queues (`booktrack.core.queues`);
+   whoever owns that queue), the outbound budgets and the broker's queues (`booktrack.core.queues`);
 2. evaluate: pure rules (`alerts_evaluate`) against `AlertThresholds` from settings; a rate needs a
    minimum of traffic first, so three requests with one error never page anyone;
 3. deliver what is new: each alert key is claimed in the shared cache for `ALERT_DEDUPE_SECONDS`
@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -53,6 +53,7 @@ class AlertThresholds:
     provider_error_rate: float
     dead_letter_depth: int
     queue_min_depth: int
+    budget_min_remaining_share: float = 0.0  # 0 = off
 
     @classmethod
     def from_settings(cls) -> AlertThresholds:
@@ -67,6 +68,7 @@ class AlertThresholds:
             provider_error_rate=settings.ALERT_PROVIDER_ERROR_RATE,
             dead_letter_depth=settings.ALERT_DEAD_LETTER_DEPTH,
             queue_min_depth=settings.ALERT_QUEUE_MIN_DEPTH,
+            budget_min_remaining_share=settings.ALERT_BUDGET_MIN_REMAINING_SHARE,
         )
 
 
@@ -96,6 +98,7 @@ class Observations:
     providers: tuple[ProviderCalls, ...] = ()
     dead_letters: float | None = None  # None: no dead-letter gauge registered
     queues: tuple[QueueFigure, ...] = ()
+    budgets: tuple[metrics.BudgetFigure, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +130,7 @@ class AlertCheck:
     sent: tuple[Alert, ...] = ()
     suppressed: tuple[Alert, ...] = ()
     channels: tuple[str, ...] = ()  # channels that took the new alerts
-    failed_channels: tuple[str, ...] = field(default=())
+    failed_channels: tuple[str, ...] = ()
 
 
 # --- rules (pure) -------------------------------------------------------------------------------
@@ -222,6 +225,26 @@ def alerts_evaluate(observed: Observations, limits: AlertThresholds) -> list[Ale
                 threshold=limits.dead_letter_depth,
             )
         )
+    for budget in observed.budgets:
+        # Daily quotas only: a per-second budget is spent and back within the second by design.
+        if budget.window != "day" or budget.limit <= 0 or limits.budget_min_remaining_share <= 0:
+            continue
+        share = round(budget.remaining / budget.limit, 4)
+        if share < limits.budget_min_remaining_share:
+            alerts.append(
+                Alert(
+                    key=f"budget_low:{budget.upstream}",
+                    rule="budget_low",
+                    severity="warning",
+                    summary=(
+                        f"{budget.upstream}: {budget.remaining} of {budget.limit} daily calls left "
+                        f"({share:.1%}; threshold {limits.budget_min_remaining_share:.0%}), "
+                        f"resets in {budget.resets_in // 3600} h {budget.resets_in % 3600 // 60} min"
+                    ),
+                    value=share,
+                    threshold=limits.budget_min_remaining_share,
+                )
+            )
     for queue in observed.queues:
         if queue.consumers == 0 and queue.depth >= limits.queue_min_depth:
             alerts.append(
@@ -270,6 +293,7 @@ def alerts_observe(*, period: str | None = None) -> Observations:
         ),
         dead_letters=metrics.gauge_values().get(DEAD_LETTER_GAUGE),
         queues=queues,
+        budgets=tuple(metrics.budget_figures()),
     )
 
 

@@ -432,6 +432,8 @@ ALERT_PROVIDER_MIN_CALLS = env.int("ALERT_PROVIDER_MIN_CALLS", default=10)
 ALERT_PROVIDER_ERROR_RATE = env.float("ALERT_PROVIDER_ERROR_RATE", default=0.25)
 ALERT_DEAD_LETTER_DEPTH = env.int("ALERT_DEAD_LETTER_DEPTH", default=1)
 ALERT_QUEUE_MIN_DEPTH = env.int("ALERT_QUEUE_MIN_DEPTH", default=1)  # queued tasks and no consumer
+# A daily outbound budget (Google Books) with less than this share left; 0 = off.
+ALERT_BUDGET_MIN_REMAINING_SHARE = env.float("ALERT_BUDGET_MIN_REMAINING_SHARE", default=0.1)
 # Mail for ALERT_EMAILS goes through Django's email backend (SMTP unless EMAIL_BACKEND says otherwise).
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")

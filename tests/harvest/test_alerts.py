@@ -38,6 +38,7 @@ LIMITS = AlertThresholds(
     provider_error_rate=0.25,
     dead_letter_depth=1,
     queue_min_depth=1,
+    budget_min_remaining_share=0.1,
 )
 QUIET = Observations(period="15m", requests=1000, errors_5xx=10, p99_latency_ms=800.0)
 
@@ -172,6 +173,51 @@ def test_alerts_evaluate_dead_letters_and_queue_without_consumer():
     assert _keys(alerts_evaluate(observed, LIMITS)) == ["dead_letters", "queue_without_consumer:maintenance"]
     none_yet = Observations(period="15m", requests=0, errors_5xx=0, p99_latency_ms=None, dead_letters=None)
     assert alerts_evaluate(none_yet, LIMITS) == []  # no dead-letter queue registered: nothing to say
+
+
+def test_alerts_evaluate_daily_budget_running_low_but_not_per_second_ones():
+    def figure(upstream, *, limit, remaining, window):
+        return metrics.BudgetFigure(
+            upstream=upstream, limit=limit, used=limit - remaining, remaining=remaining, window=window, resets_in=7380
+        )
+
+    observed = Observations(
+        period="15m",
+        requests=0,
+        errors_5xx=0,
+        p99_latency_ms=None,
+        budgets=(
+            figure("google-books", limit=1000, remaining=99, window="day"),  # 9.9 %: fires
+            figure("openlibrary", limit=3, remaining=0, window="1s"),  # spent for this second: normal
+        ),
+    )
+    [alert] = alerts_evaluate(observed, LIMITS)
+    assert alert.key == "budget_low:google-books" and alert.value == 0.099
+    assert "99 of 1000 daily calls left" in alert.summary and "resets in 2 h 3 min" in alert.summary
+    enough = Observations(
+        period="15m",
+        requests=0,
+        errors_5xx=0,
+        p99_latency_ms=None,
+        budgets=(figure("google-books", limit=1000, remaining=100, window="day"),),
+    )
+    assert alerts_evaluate(enough, LIMITS) == []
+
+
+def test_alerts_observe_reads_the_real_google_budget(settings):
+    from search.budgets import budget_acquire, budget_reset_local
+
+    settings.SEARCH_GOOGLE_BOOKS_DAILY_QUOTA = 20
+    budget_reset_local()
+    try:
+        for _ in range(19):
+            budget_acquire(upstream="google-books", deadline=None)
+        observed = alerts_observe()
+    finally:
+        budget_reset_local()
+    google = next(b for b in observed.budgets if b.upstream == "google-books")
+    assert (google.limit, google.used, google.remaining) == (20, 19, 1)
+    assert _keys(alerts_evaluate(observed, AlertThresholds.from_settings())) == ["budget_low:google-books"]
 
 
 # --- observing the shared metrics ----------------------------------------------------------------
