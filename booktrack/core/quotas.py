@@ -12,6 +12,9 @@ request may overdraw by at most its own size (<= 100 units): the 429 then says e
 contract's rate-limit body says (`requestsRemaining: 0`), and a client never has to split a request
 to fit a remainder. A refused request is given its units back; so is an admitted one whose start
 failed for another reason (a 400, a 409), through `client_lookups_charged`.
+
+`RATE_LIMIT_ENABLED=false` (tests, benchmarks, a deployment behind its own limiter) turns these
+per-client limits off with the rate limits.
 """
 
 from __future__ import annotations
@@ -67,7 +70,7 @@ def client_lookups_charge(*, identity: str, units: int, now: float | None = None
     Returns the window state after the charge (None when the budget is off or nothing is charged).
     """
     limit = settings.CLIENT_ISBN_BUDGET_PER_HOUR
-    if limit <= 0 or units <= 0:
+    if limit <= 0 or units <= 0 or not settings.RATE_LIMIT_ENABLED:
         return None
     state = _windows.hit(f"lookups:{identity}", limit=limit, window=HOUR, now=now, amount=units)
     if state.count - units < limit:  # something was left before this request: admitted

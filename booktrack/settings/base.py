@@ -445,7 +445,8 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
 # Shared-budget abuse (issue 13): each client (the rate limiter's client IP) may look up this many
 # books/ISBNs per hour across /v3/books/enrich, /v1/enrichment/batch and /api/enrichment/start, and
-# hold this many queued or running jobs at once. 0 turns a cap off.
+# hold this many queued or running jobs at once. 0 turns a cap off; RATE_LIMIT_ENABLED=false turns
+# both off with the rate limits.
 CLIENT_ISBN_BUDGET_PER_HOUR = env.int("CLIENT_ISBN_BUDGET_PER_HOUR", default=500)
 MAX_ACTIVE_JOBS_PER_CLIENT = env.int("MAX_ACTIVE_JOBS_PER_CLIENT", default=5)
 

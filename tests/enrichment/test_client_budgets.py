@@ -66,6 +66,7 @@ def _batch(client, n: int, path: str = "/v1/enrichment/batch"):
 
 @pytest.mark.django_db(transaction=True)
 def test_v3_enrich_charges_one_unit_per_valid_isbn_then_429(client, other_client, fake, settings):
+    settings.RATE_LIMIT_ENABLED = True  # the `fake` fixture turns limits off for search tests
     settings.CLIENT_ISBN_BUDGET_PER_HOUR = 5
     first = client.post("/v3/books/enrich", {"isbns": ISBNS[:3] + ["not-an-isbn", ISBNS[0]]}, format="json")
     assert first.status_code == 200  # 3 distinct valid ISBNs: 3 units; junk and repeats cost nothing
@@ -112,6 +113,15 @@ def test_a_start_that_fails_gives_its_units_back(client, send_task, settings):
 def test_budget_zero_turns_the_cap_off(client, send_task, settings):
     settings.CLIENT_ISBN_BUDGET_PER_HOUR = 0
     settings.MAX_ACTIVE_JOBS_PER_CLIENT = 0
+    for _ in range(3):
+        assert _batch(client, 100).status_code == 202
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rate_limits_off_turns_the_per_client_limits_off_too(client, send_task, settings):
+    settings.RATE_LIMIT_ENABLED = False  # tests and benchmarks
+    settings.CLIENT_ISBN_BUDGET_PER_HOUR = 10
+    settings.MAX_ACTIVE_JOBS_PER_CLIENT = 1
     for _ in range(3):
         assert _batch(client, 100).status_code == 202
 

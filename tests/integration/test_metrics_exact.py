@@ -25,13 +25,23 @@ OPS_TOKEN = "metrics-exact-" + uuid.uuid4().hex[:8]
 AUTH = {"Authorization": f"Bearer {OPS_TOKEN}"}
 
 
+_server: dict = {}
+
+
 @pytest.fixture(scope="module")
 def ops_server(stack, tmp_path_factory):
     proc, port = start_uvicorn(
         "metrics", {**stack.env, "OPS_TOKEN": OPS_TOKEN}, tmp_path_factory.mktemp("m"), workers=2
     )
+    _server["proc"] = proc
     yield f"http://127.0.0.1:{port}"
     proc.stop()
+
+
+def _accepted(response: requests.Response) -> dict:
+    """The 202's data; any other answer fails with the server's log, so a failure says why."""
+    assert response.status_code == 202, f"{response.text}\n--- server log:\n{_server['proc'].log()[-4000:]}"
+    return response.json()["data"]
 
 
 def _scrape(base: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -80,17 +90,16 @@ def test_known_traffic_across_processes_reads_back_exactly(stack, ops_server, ru
     tag = uuid.uuid4().hex[:8]
     job_id = str(uuid.uuid4())
     books = [{"title": f"Metrics Book {tag} {i}", "author": "Nobody Known"} for i in range(2)]
-    started = requests.post(f"{ops_server}/v1/enrichment/batch", json={"jobId": job_id, "books": books}, timeout=30)
-    assert started.status_code == 202, started.text
-    assert _wait_complete(stack, job_id, started.json()["data"]["token"])["status"] == "complete"
+    started = _accepted(
+        requests.post(f"{ops_server}/v1/enrichment/batch", json={"jobId": job_id, "books": books}, timeout=30)
+    )
+    assert _wait_complete(stack, job_id, started["token"])["status"] == "complete"
     # 1 CSV of a layout no importer knows: the server asks Gemini (a scripted answer with known usage).
     fake_upstreams.queue("gemini", [{"status": 200, "body": _gemini_answer({"title": 0, "author": 1})}])
     csv = f"Livre {tag},Auteur {tag}\nDune,Frank Herbert\n".encode()
-    imported = requests.post(
-        f"{ops_server}/api/import/csv-gemini", files={"file": ("x.csv", csv, "text/csv")}, timeout=30
+    csv_job = _accepted(
+        requests.post(f"{ops_server}/api/import/csv-gemini", files={"file": ("x.csv", csv, "text/csv")}, timeout=30)
     )
-    assert imported.status_code == 202, imported.text
-    csv_job = imported.json()["data"]
     assert _wait_complete(stack, csv_job["jobId"], csv_job["token"])["status"] == "complete"
 
     def fake_counts() -> dict[str, int]:
