@@ -238,14 +238,19 @@ def batch_enrichment_canceled_results(job: CanceledJob) -> JsonValue:
     }
 
 
-def batch_enrichment_start(*, job_id: str | None, books: Sequence[BookRequest]) -> tuple[Job, str]:
-    """Create the job and queue the task after commit. Returns (job, raw token)."""
+def batch_enrichment_start(
+    *, job_id: str | None, books: Sequence[BookRequest], client: str | None = None
+) -> tuple[Job, str]:
+    """Create the job and queue the task after commit. Returns (job, raw token).
+
+    `client` (the requester) is held to the active-jobs cap (jobs.services.job_create)."""
     with transaction.atomic():
         job, token = job_create(
             pipeline=Pipeline.BATCH_ENRICHMENT,
             job_id=job_id,
             total=len(books),
             params={"books": [book.to_wire() for book in books]},
+            client=client,
         )
         job_enqueue(job=job)
     return job, token

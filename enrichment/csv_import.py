@@ -225,11 +225,12 @@ def content_cache_set(sha256: str, results: Mapping[str, JsonValue]) -> None:
 
 
 def csv_import_start(
-    *, job_id: str | None, data: bytes | None, filename: str | None, enqueue: bool = True
+    *, job_id: str | None, data: bytes | None, filename: str | None, enqueue: bool = True, client: str | None = None
 ) -> tuple[Job, str]:
     """Create the job (queued, or already complete from the content cache). Returns (job, raw token).
 
-    `enqueue=False` (the import_csv command) leaves the job for the caller to run in process."""
+    `enqueue=False` (the import_csv command) leaves the job for the caller to run in process.
+    `client` (the requester) is held to the active-jobs cap (jobs.services.job_create)."""
     data = _check_bytes(data)
     sha256 = upload_sha256(data)
     cached = content_cache_get(sha256)
@@ -237,7 +238,9 @@ def csv_import_start(
         rows = int(cached.get("rowCount") or 0)
         params: dict[str, JsonValue] = {"sha256": sha256, "filename": filename or "", "rowCount": rows}
         with transaction.atomic():
-            job, token = job_create(pipeline=Pipeline.CSV_IMPORT, job_id=job_id, total=rows, params=params)
+            job, token = job_create(
+                pipeline=Pipeline.CSV_IMPORT, job_id=job_id, total=rows, params=params, client=client
+            )
         _complete_from_cache(job=job, cached=cached)
         return job, token
     facts = csv_upload_check(data=data, filename=filename)
@@ -256,7 +259,9 @@ def csv_import_start(
             "columns": dict(facts.column_mapping.columns),
         }
     with transaction.atomic():
-        job, token = job_create(pipeline=Pipeline.CSV_IMPORT, job_id=job_id, total=facts.row_count, params=params)
+        job, token = job_create(
+            pipeline=Pipeline.CSV_IMPORT, job_id=job_id, total=facts.row_count, params=params, client=client
+        )
         if enqueue:
             job_enqueue(job=job)
     return job, token

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from booktrack.core.envelope import success
+from booktrack.core.quotas import client_identity, client_lookups_charged
 from enrichment.batch import batch_enrichment_start
 from enrichment.batch_requests import BatchRequest, batch_request_parse, legacy_start_parse
 from enrichment.csv_import import MAX_BODY_BYTES as CSV_MAX_BODY_BYTES
@@ -21,7 +22,11 @@ LEGACY_SUNSET = "Wed, 30 Jun 2027 00:00:00 GMT"
 
 
 def _started(request: Request, parsed: BatchRequest, headers: dict[str, str] | None = None) -> Response:
-    job, token = batch_enrichment_start(job_id=parsed.job_id, books=parsed.books)
+    # One unit per book against the client's hourly lookup budget (given back if the start fails),
+    # and at most MAX_ACTIVE_JOBS_PER_CLIENT active jobs: both 429 (booktrack/core/quotas.py).
+    client = client_identity(request)
+    with client_lookups_charged(identity=client, units=len(parsed.books)):
+        job, token = batch_enrichment_start(job_id=parsed.job_id, books=parsed.books, client=client)
     data = {
         "success": True,
         "jobId": job_id_as_sent(sent=request.data.get("jobId"), job_id=job.id),
@@ -35,7 +40,10 @@ def _started(request: Request, parsed: BatchRequest, headers: dict[str, str] | N
 STARTED = {
     202: OpenApiResponse(OpenApiTypes.OBJECT, description="Envelope {success, processedCount: 0, totalCount, token}"),
     400: OpenApiResponse(OpenApiTypes.OBJECT, description="EMPTY_BATCH, BATCH_TOO_LARGE, INVALID_REQUEST"),
-    429: OpenApiResponse(OpenApiTypes.OBJECT, description="RATE_LIMIT_EXCEEDED"),
+    429: OpenApiResponse(
+        OpenApiTypes.OBJECT,
+        description="RATE_LIMIT_EXCEEDED: request rate, the client's hourly book budget, or its active jobs",
+    ),
 }
 
 
@@ -95,7 +103,7 @@ CSV_ERRORS = {
         description="INVALID_FILE (no file, empty, not CSV, unclosed quote, unknown layout), BATCH_TOO_LARGE (rows)",
     ),
     413: OpenApiResponse(OpenApiTypes.OBJECT, description="FILE_TOO_LARGE (over 10 MB)"),
-    429: OpenApiResponse(OpenApiTypes.OBJECT, description="RATE_LIMIT_EXCEEDED"),
+    429: OpenApiResponse(OpenApiTypes.OBJECT, description="RATE_LIMIT_EXCEEDED: request rate or active jobs"),
 }
 
 
@@ -120,7 +128,7 @@ class CsvImportView(APIView):
     def post(self, request: Request) -> Response:
         sent_id = request.query_params.get("jobId") or request.data.get("jobId") or None
         data, filename = _upload(request)
-        job, token = csv_import_start(job_id=sent_id, data=data, filename=filename)
+        job, token = csv_import_start(job_id=sent_id, data=data, filename=filename, client=client_identity(request))
         return success(request, {"jobId": job_id_as_sent(sent=sent_id, job_id=job.id), "token": token}, status=202)
 
 

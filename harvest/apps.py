@@ -18,3 +18,9 @@ class HarvestConfig(AppConfig):
         # the hourly job cleanup archives what the daily run has not reached before it deletes.
         archived_results_reader_register(archived_job_results)
         jobs_archiver_register(jobs_archive_for_cleanup)
+        from booktrack.core import metrics
+        from harvest.alerts import DEAD_LETTER_GAUGE
+        from harvest.warming import dead_letter_depth
+
+        # The dead-letter depth for /metrics and the alert rule on it.
+        metrics.register_gauge(DEAD_LETTER_GAUGE, dead_letter_depth, help_text="warming tasks in the dead-letter queue")

@@ -10,6 +10,7 @@ from celery import Task, shared_task
 from django.conf import settings
 
 from booktrack.core.exceptions import Conflict, InvalidQuery
+from harvest.alerts import alerts_check
 from harvest.archival import archive_run
 from harvest.covers import covers_harvest, covers_harvest_start
 from harvest.models import HarvestTrigger
@@ -76,3 +77,14 @@ def archive_cold_data() -> dict:
     """Daily at 02:00 UTC (booktrack.core.schedules): finished jobs and cold catalog works to storage.
     Idempotent: what was archived is no longer due; an interrupted run is finished by the next."""
     return archive_run().to_wire()
+
+
+@shared_task(name="harvest.check_alerts", acks_late=True, ignore_result=True)
+def check_alerts() -> dict[str, list[str]]:
+    """One alert check (celery-beat every 15 minutes). Idempotent: the dedupe window absorbs a rerun."""
+    outcome = alerts_check()
+    return {
+        "fired": [alert.key for alert in outcome.fired],
+        "sent": [alert.key for alert in outcome.sent],
+        "suppressed": [alert.key for alert in outcome.suppressed],
+    }

@@ -393,6 +393,11 @@ def dead_letter_store(
     return created
 
 
+def dead_letter_depth() -> int:
+    """Warm-ups waiting in the dead-letter queue (the `warming_dead_letters` gauge and its alert)."""
+    return WarmingDeadLetter.objects.count()
+
+
 def dlq_list(*, limit: int = 100) -> DeadLetterQueue:
     """The dead letters, oldest first (at most `limit`), and how many there are in all."""
     rows = WarmingDeadLetter.objects.order_by("failed_at", "id")

@@ -57,10 +57,16 @@ class Job(models.Model):
     results_expire_at = models.DateTimeField(null=True, blank=True)
     # Times the watchdog sent the job to its task again after no worker ran it (jobs.services).
     requeue_count = models.PositiveSmallIntegerField(default=0)
+    # Who started it (booktrack.core.quotas.client_key: a digest of the client address), for the cap
+    # on active jobs per client; empty for jobs started by code (commands, tests, benchmarks).
+    client_key = models.CharField(max_length=32, blank=True, default="")
 
     class Meta:
         ordering = ("-created_at",)
-        indexes = [models.Index(fields=("pipeline", "status"))]
+        indexes = [
+            models.Index(fields=("pipeline", "status")),
+            models.Index(fields=("client_key", "status"), name="jobs_job_client_status"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.pipeline} {self.id} ({self.status})"

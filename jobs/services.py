@@ -8,11 +8,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from booktrack.core.exceptions import Conflict, InvalidRequest, MissingParameter, NotFound, Unauthorized
 from booktrack.core.metrics import record_job
+from booktrack.core.quotas import active_jobs_refused, client_key
 from jobs.archive import archived_results, jobs_archive_before_delete, jobs_archiver_registered
 from jobs.events import JobProgress, JobSummary, JsonValue, event_append, progress_latest
 from jobs.models import ACTIVE_STATUSES, Job, JobItem, JobStatus
@@ -57,12 +59,18 @@ def job_create(
     job_id: uuid.UUID | str | None = None,
     total: int = 0,
     params: dict[str, JsonValue] | None = None,
+    client: str | None = None,
 ) -> tuple[Job, str]:
     """Create a queued job and its token. Returns (job, raw token): the raw token is never stored.
 
     A client-supplied jobId that already exists is a 409 CONFLICT (never a takeover of that job).
+    `client` (the requester as the rate limiter identifies it; routes pass it, code need not) is held
+    to `MAX_ACTIVE_JOBS_PER_CLIENT` queued or running jobs across every pipeline: 429 beyond.
     """
     pipeline_get(pipeline)  # LookupError on a pipeline no app registered: a programming error
+    key = client_key(client) if client else ""
+    if key:
+        _active_jobs_check(key=key)
     raw = token_generate()
     now = timezone.now()
     job = Job(
@@ -72,6 +80,7 @@ def job_create(
         token_hash=token_hash(raw),
         token_expires_at=now + timedelta(seconds=TOKEN_TTL_SECONDS),
         params=params or {},
+        client_key=key,
     )
     try:
         with transaction.atomic():
@@ -80,6 +89,20 @@ def job_create(
         raise Conflict(f"Job {job.id} already exists.") from exc
     record_job(pipeline, status="queued")
     return job, raw
+
+
+def _active_jobs_check(*, key: str) -> None:
+    """429 when the client already holds the most active jobs allowed.
+
+    Counted, not locked: two starts by one client in the same instant may both pass at the boundary
+    (one over), which the expensive routes' rate limit (10 / 60 s) keeps small; a lock per client
+    would serialise every job start through the database or Redis for that rare case.
+    """
+    limit = settings.MAX_ACTIVE_JOBS_PER_CLIENT
+    if limit <= 0 or not settings.RATE_LIMIT_ENABLED:  # off with the other per-client limits
+        return
+    if Job.objects.filter(client_key=key, status__in=ACTIVE_STATUSES).count() >= limit:
+        raise active_jobs_refused(limit=limit)
 
 
 def job_enqueue(*, job: Job) -> None:

@@ -183,6 +183,7 @@ def scan_start(
     max_photo_bytes: int,
     batch: bool,
     stages: ScanStages | None = None,
+    client: str | None = None,
 ) -> tuple[Job, str]:
     """Check, store and queue. Returns (job, raw token). Raises the contract's errors for bad photos
     (in a batch, naming the photo's index)."""
@@ -197,7 +198,8 @@ def scan_start(
             raise photo_error(rejected, index=label) from rejected
         checked.append((photo.index, photo.data, header.mime_type))
     with transaction.atomic():
-        job, token = job_create(pipeline=Pipeline.AI_SCAN, job_id=job_id, total=len(checked))
+        # `client`: held to MAX_ACTIVE_JOBS_PER_CLIENT like every pipeline's starts.
+        job, token = job_create(pipeline=Pipeline.AI_SCAN, job_id=job_id, total=len(checked), client=client)
         stored = photos_store(job_id=str(job.id), photos=checked)
         job.params = {"photos": [p.to_params() for p in stored]}
         job.save(update_fields=["params"])

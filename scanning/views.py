@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from booktrack.core.envelope import success
 from booktrack.core.exceptions import UnsupportedMediaType
 from booktrack.core.limits import MB
+from booktrack.core.quotas import client_identity
 from jobs.services import job_id_as_sent
 from scanning.requests import batch_photos_from_files, batch_photos_from_json
 from scanning.services import (
@@ -74,7 +75,13 @@ class ScanPhotoView(APIView):
             )
         sent_id = request.query_params.get("jobId") or None
         photo = IncomingPhoto(index=0, data=request.body)
-        job, token = scan_start(job_id=sent_id, photos=[photo], max_photo_bytes=MAX_SINGLE_PHOTO_BYTES, batch=False)
+        job, token = scan_start(
+            job_id=sent_id,
+            photos=[photo],
+            max_photo_bytes=MAX_SINGLE_PHOTO_BYTES,
+            batch=False,
+            client=client_identity(request),
+        )
         stages, estimated = stage_estimates(1)
         body = {
             "jobId": job_id_as_sent(sent=sent_id, job_id=job.id),
@@ -154,7 +161,13 @@ class ScanBatchView(APIView):
             photos = batch_photos_from_json(request.data)
         data = request.data if hasattr(request.data, "get") else {}
         sent_id = data.get("jobId") or request.query_params.get("jobId") or None
-        job, token = scan_start(job_id=sent_id, photos=photos, max_photo_bytes=MAX_BATCH_PHOTO_BYTES, batch=True)
+        job, token = scan_start(
+            job_id=sent_id,
+            photos=photos,
+            max_photo_bytes=MAX_BATCH_PHOTO_BYTES,
+            batch=True,
+            client=client_identity(request),
+        )
         body = {
             "jobId": job_id_as_sent(sent=sent_id, job_id=job.id),
             "token": token,

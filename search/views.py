@@ -32,6 +32,7 @@ from booktrack.core.exceptions import (
 )
 from booktrack.core.lean import LeanGetMixin
 from booktrack.core.permissions import IsStaffOrOpsToken
+from booktrack.core.quotas import client_identity, client_lookups_charge
 from search import services, wire
 from search.budgets import budget_remaining
 from search.cache.tiers import cache_tier_stats
@@ -395,6 +396,8 @@ class V3Enrich(SearchView):
     def post(self, request: Request) -> Response:
         body = EnrichRequest.parse(request.data)
         wanted = wire.isbns_valid(body.isbns)
+        # One unit per valid ISBN against the client's hourly lookup budget (429 when spent).
+        client_lookups_charge(identity=client_identity(request), units=len(wanted))
         hits = services.book_lookup_many(isbns=wanted) if wanted else {}
         return success(request, wire.v3_enrich(body.isbns, hits))
 

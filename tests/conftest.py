@@ -10,6 +10,7 @@ from booktrack.core import metrics
 from booktrack.core.health import health_reset
 from booktrack.core.http import reset_clients
 from booktrack.core.limits import body_limit_for_path
+from booktrack.core.quotas import client_budget_reset_local
 from booktrack.core.ratelimit import reset_local_windows
 from enrichment import search_decoration
 
@@ -21,6 +22,7 @@ def _isolated_state():
     search_decoration.memo_clear()
     metrics.reset_local()
     reset_local_windows()
+    client_budget_reset_local()
     reset_clients()
     body_limit_for_path.cache_clear()
     health_reset()

@@ -28,11 +28,11 @@ import logging
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry
-from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
@@ -148,6 +148,114 @@ def record_job(pipeline: str, *, status: str) -> None:
 def record_event(name: str, value: float = 1) -> None:
     """A free counter (e.g. rate-limit rejections, alerts fired)."""
     _add([(_field("ev", name), value)])
+
+
+# --- gauges: values read at report time from whoever owns them ---------------------------------
+#
+# Counters are pushed; some figures are states read when asked (an upstream's remaining budget, the
+# depth of a dead-letter queue). Apps above `booktrack.core` register a reader in their AppConfig.ready
+# (core imports no app), and every report (JSON, Prometheus, the alert check) reads them the same way.
+# A reader that fails is logged and left out of that report: a broken gauge never breaks /metrics.
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetFigure:
+    """One upstream's outbound budget in its current window."""
+
+    upstream: str
+    limit: int
+    used: int
+    remaining: int
+    window: str  # "1s", "day", ...
+    resets_in: int  # seconds
+
+    def to_wire(self) -> dict[str, int | str]:
+        return {
+            "limit": self.limit,
+            "used": self.used,
+            "remaining": self.remaining,
+            "window": self.window,
+            "resetsIn": self.resets_in,
+        }
+
+
+BudgetReader = Callable[[], Iterable[BudgetFigure]]
+GaugeReader = Callable[[], float | None]
+
+_budget_readers: dict[str, BudgetReader] = {}
+_gauges: dict[str, tuple[GaugeReader, str]] = {}
+
+
+def register_budget_reader(name: str, reader: BudgetReader) -> None:
+    """Register (or replace) a source of outbound budget figures (e.g. search's provider budgets)."""
+    _budget_readers[name] = reader
+
+
+def register_gauge(name: str, reader: GaugeReader, *, help_text: str) -> None:
+    """Register (or replace) a named gauge, e.g. `warming_dead_letters`; the reader may answer None (unknown)."""
+    _gauges[name] = (reader, help_text)
+
+
+def unregister_gauge(name: str) -> None:
+    _gauges.pop(name, None)
+
+
+def budget_figures() -> list[BudgetFigure]:
+    figures: list[BudgetFigure] = []
+    for name, reader in list(_budget_readers.items()):
+        try:
+            figures.extend(reader())
+        except Exception:
+            logger.warning("budget reader %s failed", name, exc_info=True)
+    return sorted(figures, key=lambda f: f.upstream)
+
+
+def gauge_values() -> dict[str, float]:
+    """Every registered gauge that answered (a reader answering None or failing is left out)."""
+    values: dict[str, float] = {}
+    for name, (reader, _) in sorted(_gauges.items()):
+        try:
+            value = reader()
+        except Exception:
+            logger.warning("gauge %s failed", name, exc_info=True)
+            continue
+        if value is not None:
+            values[name] = float(value)
+    return values
+
+
+# --- model cost ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ModelPrice:
+    """USD per million tokens; output includes thinking tokens (the Gemini API bills them as output)."""
+
+    input_per_million: float
+    output_per_million: float
+
+    def cost(self, *, prompt_tokens: float, output_tokens: float) -> float:
+        return (prompt_tokens * self.input_per_million + output_tokens * self.output_per_million) / 1_000_000
+
+
+def model_price(model: str) -> ModelPrice | None:
+    """The configured price of `model` (settings.MODEL_PRICES_USD_PER_MILLION), or None when unpriced."""
+    from django.conf import settings
+
+    prices: dict[str, tuple[float, float]] = getattr(settings, "MODEL_PRICES_USD_PER_MILLION", {})
+    entry = prices.get(model)
+    if entry is None:
+        # Versioned names ("gemini-2.5-flash-001") are priced as their base model.
+        matches = [name for name in prices if model.startswith(name + "-")]
+        entry = prices[max(matches, key=len)] if matches else None
+    return ModelPrice(*entry) if entry else None
+
+
+def model_cost_usd(model: str, *, prompt_tokens: float, output_tokens: float) -> float | None:
+    price = model_price(model)
+    if price is None:
+        return None
+    return round(price.cost(prompt_tokens=prompt_tokens, output_tokens=output_tokens), 6)
 
 
 # --- storage -------------------------------------------------------------------------------
@@ -391,6 +499,11 @@ def metrics_report(period: str) -> dict:
     tokens: dict[str, dict] = defaultdict(lambda: {"calls": 0, "promptTokens": 0, "outputTokens": 0})
     for (model, kind), value in tally.tokens.items():
         tokens[model][{"prompt": "promptTokens", "output": "outputTokens", "calls": "calls"}[kind]] += int(value)
+    total_cost = 0.0
+    for model, entry in tokens.items():
+        cost = model_cost_usd(model, prompt_tokens=entry["promptTokens"], output_tokens=entry["outputTokens"])
+        entry["estimatedCostUsd"] = cost  # None: no price configured for this model
+        total_cost += cost or 0.0
     jobs: dict[str, dict] = defaultdict(dict)
     for (pipeline, status), value in tally.jobs.items():
         jobs[pipeline][status] = int(value)
@@ -408,7 +521,10 @@ def metrics_report(period: str) -> dict:
         "cache": dict(cache_tiers),
         "providers": providers,
         "models": dict(tokens),
+        "modelsEstimatedCostUsd": round(total_cost, 6),
         "jobs": dict(jobs),
+        "budgets": {figure.upstream: figure.to_wire() for figure in budget_figures()},
+        "gauges": gauge_values(),
         "events": tally.events,
     }
 
@@ -491,6 +607,22 @@ class SharedCountersCollector(Collector):
         yield tokens
         yield model_calls
 
+        cost = CounterMetricFamily(
+            "booktrack_model_estimated_cost_usd",
+            "Estimated model spend in USD: tokens x the configured price per million (MODEL_PRICES_USD_PER_MILLION)",
+            labels=["model"],
+        )
+        token_totals: dict[str, dict[str, float]] = defaultdict(dict)
+        for (model, kind), value in tally.tokens.items():
+            token_totals[model][kind] = value
+        for model, kinds in sorted(token_totals.items()):
+            spent = model_cost_usd(
+                model, prompt_tokens=kinds.get("prompt", 0.0), output_tokens=kinds.get("output", 0.0)
+            )
+            if spent is not None:
+                cost.add_metric([model], spent)
+        yield cost
+
         jobs = CounterMetricFamily("booktrack_jobs", "Job status transitions", labels=["pipeline", "status"])
         for (pipeline, status), value in sorted(tally.jobs.items()):
             jobs.add_metric([pipeline, status], value)
@@ -502,6 +634,25 @@ class SharedCountersCollector(Collector):
         for event, value in sorted(tally.events.items()):
             events.add_metric([event], value)
         yield events
+
+        figures = budget_figures()
+        remaining = GaugeMetricFamily(
+            "booktrack_upstream_budget_remaining",
+            "Outbound budget left in the current window",
+            labels=["upstream", "window"],
+        )
+        limits = GaugeMetricFamily(
+            "booktrack_upstream_budget_limit", "Outbound budget per window", labels=["upstream", "window"]
+        )
+        for figure in figures:
+            remaining.add_metric([figure.upstream, figure.window], figure.remaining)
+            limits.add_metric([figure.upstream, figure.window], figure.limit)
+        yield remaining
+        yield limits
+
+        for name, value in gauge_values().items():
+            help_text = _gauges.get(name, (None, name))[1]
+            yield GaugeMetricFamily(f"booktrack_{name}", help_text, value=value)
 
 
 # Only the shared counters: per-process collectors (GC, process CPU) would describe whichever worker

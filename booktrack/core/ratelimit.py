@@ -81,7 +81,8 @@ class RateLimitMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         decision: WindowState | None = getattr(request, "rate_decision", None)
-        if decision is not None and decision.allowed:
+        # A 429 from another limit (a client budget, booktrack/core/quotas.py) keeps its own headers.
+        if decision is not None and decision.allowed and not response.has_header("X-RateLimit-Limit"):
             response["X-RateLimit-Limit"] = str(decision.limit)
             response["X-RateLimit-Remaining"] = str(decision.remaining)
             response["X-RateLimit-Reset"] = str(int(decision.reset_at))

@@ -30,6 +30,7 @@ SCHEDULES: tuple[Schedule, ...] = (
     Schedule("cover harvest (03:00 UTC)", "harvest.scheduled_cover_harvest", minute="0", hour="3"),
     Schedule("archival (daily 02:00 UTC)", "harvest.archive_cold_data", minute="0", hour="2"),
     Schedule("scan photo retention (daily)", "scanning.purge_scan_photos", minute="30", hour="4"),
+    Schedule("alert check (every 15 min)", "harvest.check_alerts", minute="*/15", queue="default"),
 )
 
 

@@ -60,12 +60,12 @@ class _LocalWindows:
         self._lock = threading.Lock()
         self._counts: dict[str, tuple[int, float]] = {}  # key -> (count, expires at)
 
-    def incr(self, key: str, expires_at: float, now: float) -> int:
+    def incr(self, key: str, expires_at: float, now: float, amount: int = 1) -> int:
         with self._lock:
             count, expires = self._counts.get(key, (0, expires_at))
             if expires <= now:
                 count, expires = 0, expires_at
-            count += 1
+            count += amount
             self._counts[key] = (count, expires)
             if len(self._counts) > LOCAL_SWEEP_AT:
                 self._counts = {k: v for k, v in self._counts.items() if v[1] > now}
@@ -92,16 +92,17 @@ class FixedWindowCounter:
         index = int(now // window)
         return f"{self.prefix}:{name}:{window}:{index}", float((index + 1) * window)
 
-    def hit(self, name: str, *, limit: int, window: int, now: float | None = None) -> WindowState:
+    def hit(self, name: str, *, limit: int, window: int, now: float | None = None, amount: int = 1) -> WindowState:
+        """Count `amount` hits (a negative amount gives units back to the window `now` falls in)."""
         now = time.time() if now is None else now
         key, reset_at = self._key(name, window, now)
         client = get_redis()
         try:
             if client is None:
-                count = self._local.incr(key, reset_at, now)
+                count = self._local.incr(key, reset_at, now, amount)
             else:
                 pipe = client.pipeline(transaction=True)
-                pipe.incr(key)
+                pipe.incrby(key, amount)
                 pipe.expire(key, window + 1)
                 count = int(pipe.execute()[0])
         except Exception:  # fail open: a broken counter store must not stop the caller

@@ -24,6 +24,9 @@ APP_NAME = "BooksTrack"
 APP_VERSION = "1.0.0"
 
 SECRET_KEY = env.str("SECRET_KEY", default="dev-insecure-change-me")
+# Old keys still accepted for sessions and signed values while a new SECRET_KEY rolls out
+# (docs/operations.md "Rotating keys"); comma list, remove them after the session lifetime.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -155,6 +158,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
+    # The alert check is short and must run while a long harvest or archival holds `maintenance`
+    # (and must see `maintenance` without a worker): it goes with the watchdog on `default`.
+    "harvest.check_alerts": {"queue": "default"},
     "jobs.*": {"queue": "default"},
     "enrichment.*": {"queue": "providers"},
     "search.*": {"queue": "providers"},
@@ -456,6 +462,58 @@ IMAGE_PROXY_MAX_BYTES = env.int("IMAGE_PROXY_MAX_BYTES", default=8 * 1024 * 1024
 IMAGE_PROXY_MAX_PIXELS = env.int("IMAGE_PROXY_MAX_PIXELS", default=40_000_000)
 IMAGE_PROXY_MAX_REDIRECTS = env.int("IMAGE_PROXY_MAX_REDIRECTS", default=3)
 IMAGE_PROXY_MAX_AGE = env.int("IMAGE_PROXY_MAX_AGE", default=30 * 24 * 3600)
+
+# --- metrics cost, alerts, per-client budgets (docs/operations.md) ------------------------------
+# Model prices in USD per million tokens (input, output; output includes thinking tokens), for the
+# estimated cost in /metrics. Defaults: Google's published paid-tier list prices for text/image input
+# (ai.google.dev/gemini-api/docs/pricing; 2.5 Pro at the <= 200k-token prompt rate). Override or add
+# models with MODEL_PRICES_USD_PER_MILLION="gemini-2.5-flash=0.30/2.50,my-model=1/4".
+MODEL_PRICES_USD_PER_MILLION: dict[str, tuple[float, float]] = {
+    "gemini-2.5-pro": (1.25, 10.00),
+    "gemini-2.5-flash": (0.30, 2.50),
+    "gemini-2.5-flash-lite": (0.10, 0.40),
+    "gemini-2.0-flash": (0.10, 0.40),
+    "gemini-2.0-flash-lite": (0.075, 0.30),
+}
+for _entry in env.list("MODEL_PRICES_USD_PER_MILLION", default=[]):
+    _model, _, _prices = _entry.partition("=")
+    _input, _, _output = _prices.partition("/")
+    MODEL_PRICES_USD_PER_MILLION[_model.strip()] = (float(_input), float(_output))
+
+# Alerts (harvest/alerts.py): checked every 15 minutes over the last 15 minutes of metrics, each alert
+# sent at most once per ALERT_DEDUPE_SECONDS, to a JSON webhook and/or by mail.
+ALERT_WEBHOOK_URL = env.str("ALERT_WEBHOOK_URL", default="") or None
+ALERT_EMAILS = env.list("ALERT_EMAILS", default=[])
+ALERT_EMAIL_FROM = env.str("ALERT_EMAIL_FROM", default="booktrack-alerts@localhost")
+ALERT_DEDUPE_SECONDS = env.int("ALERT_DEDUPE_SECONDS", default=4 * 3600)
+ALERT_PERIOD = env.str("ALERT_PERIOD", default="15m")
+ALERT_MIN_REQUESTS = env.int("ALERT_MIN_REQUESTS", default=50)  # fewer requests: rates say nothing
+ALERT_ERROR_RATE = env.float("ALERT_ERROR_RATE", default=0.05)  # share of 5xx answers
+ALERT_P99_LATENCY_MS = env.float("ALERT_P99_LATENCY_MS", default=3000)
+ALERT_CACHE_TIERS = env.list("ALERT_CACHE_TIERS", default=["kv"])  # tiers whose miss rate is watched
+ALERT_CACHE_MIN_LOOKUPS = env.int("ALERT_CACHE_MIN_LOOKUPS", default=100)
+ALERT_CACHE_MISS_RATE = env.float("ALERT_CACHE_MISS_RATE", default=0.9)
+ALERT_PROVIDER_MIN_CALLS = env.int("ALERT_PROVIDER_MIN_CALLS", default=10)
+ALERT_PROVIDER_ERROR_RATE = env.float("ALERT_PROVIDER_ERROR_RATE", default=0.25)
+ALERT_DEAD_LETTER_DEPTH = env.int("ALERT_DEAD_LETTER_DEPTH", default=1)
+ALERT_QUEUE_MIN_DEPTH = env.int("ALERT_QUEUE_MIN_DEPTH", default=1)  # queued tasks and no consumer
+# A daily outbound budget (Google Books) with less than this share left; 0 = off.
+ALERT_BUDGET_MIN_REMAINING_SHARE = env.float("ALERT_BUDGET_MIN_REMAINING_SHARE", default=0.1)
+# Mail for ALERT_EMAILS goes through Django's email backend (SMTP unless EMAIL_BACKEND says otherwise).
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+
+# Shared-budget abuse (issue 13): each client (the rate limiter's client IP) may look up this many
+# books/ISBNs per hour across /v3/books/enrich, /v1/enrichment/batch and /api/enrichment/start, and
+# hold this many queued or running jobs at once. 0 turns a cap off; RATE_LIMIT_ENABLED=false turns
+# both off with the rate limits.
+CLIENT_ISBN_BUDGET_PER_HOUR = env.int("CLIENT_ISBN_BUDGET_PER_HOUR", default=500)
+MAX_ACTIVE_JOBS_PER_CLIENT = env.int("MAX_ACTIVE_JOBS_PER_CLIENT", default=5)
 
 # --- scanning: photo intake (docs/scanning.md "Photo intake and quality") ----------------------
 # A photo with more pixels than this is refused from its header (413), before any decode.

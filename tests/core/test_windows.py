@@ -25,6 +25,15 @@ def test_counter_counts_within_a_window_and_starts_over_in_the_next():
     assert after.count == 1 and after.allowed
 
 
+def test_counter_counts_amounts_and_gives_units_back():
+    counter = FixedWindowCounter("t")
+    assert counter.hit("client", limit=100, window=3600, now=T0, amount=60).count == 60
+    over = counter.hit("client", limit=100, window=3600, now=T0, amount=50)
+    assert over.count == 110 and not over.allowed and over.remaining == 0
+    assert counter.hit("client", limit=100, window=3600, now=T0, amount=-50).count == 60
+    assert counter.peek("client", limit=100, window=3600, now=T0).remaining == 40
+
+
 def test_counter_keeps_names_and_window_lengths_apart():
     counter = FixedWindowCounter("t")
     counter.hit("a", limit=5, window=60, now=T0)
@@ -92,6 +101,8 @@ def test_counter_is_shared_through_redis(settings):
         refused = first.hit(name, limit=2, window=60, now=T0)
         assert not refused.allowed and refused.store_ok
         assert second.peek(name, limit=2, window=60, now=T0).count == 3
+        assert first.hit(name, limit=2, window=60, now=T0, amount=50).count == 53  # INCRBY: a batch's units
+        assert second.hit(name, limit=2, window=60, now=T0, amount=-50).count == 3  # given back
         ttl = redis.Redis.from_url(url).ttl(f"t:{name}:60:{int(T0 // 60)}")
         assert 0 < ttl <= 61  # the key goes away on its own after its window
     finally:
