@@ -175,6 +175,21 @@ JOB_STALL_SECONDS = int(
 if env.str("CELERY_BROKER_KEY_PREFIX", default=""):
     CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env.str("CELERY_BROKER_KEY_PREFIX")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# --- job leases (jobs.leases, docs/jobs.md "Leases, fencing and resume") --------------------------
+# A running job's worker renews its lease every JOB_HEARTBEAT_SECONDS; a lease not renewed for
+# JOB_LEASE_SECONDS has lapsed (the worker died or hangs) and the lease check, every
+# JOB_LEASE_CHECK_SECONDS (a timer in each worker, and celery-beat), sends the job to its task again.
+JOB_LEASE_SECONDS = env.int("JOB_LEASE_SECONDS", default=30)
+JOB_HEARTBEAT_SECONDS = env.float("JOB_HEARTBEAT_SECONDS", default=10)
+JOB_LEASE_CHECK_SECONDS = env.float("JOB_LEASE_CHECK_SECONDS", default=10)
+# A queued job no worker picked up within this many seconds of being sent is sent again (its message was
+# lost: a broker restarted without its data); after a publish that failed, JOB_ORPHAN_GRACE_SECONDS.
+JOB_DISPATCH_SECONDS = env.int("JOB_DISPATCH_SECONDS", default=300)
+JOB_ORPHAN_GRACE_SECONDS = env.int("JOB_ORPHAN_GRACE_SECONDS", default=10)
+# A pipeline task that loses the database (restart, failover) retries this many times with back-off
+# (2, 4, 8 ... s, at most 60 s) and keeps its finished items.
+JOB_DB_RETRIES = env.int("JOB_DB_RETRIES", default=8)
+
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 # Embedded mode: a worker thread inside the web process consumes the in-memory broker.
