@@ -262,12 +262,16 @@ def lease_check_timer_start(
     stop = threading.Event()
 
     def loop() -> None:
-        while not stop.wait(interval):
+        # At once, then every interval: a worker started after a crash finds the dead worker's jobs
+        # as soon as their leases lapse.
+        while True:
             try:
                 (check or leases_check)()
             except Exception:  # database away: next tick
                 logger.exception("lease check failed")
                 connection.close()
+            if stop.wait(interval):
+                return
 
     threading.Thread(target=loop, name="job-lease-check", daemon=True).start()
     logger.info("job lease check every %.0f s in this worker", interval)

@@ -179,9 +179,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A running job's worker renews its lease every JOB_HEARTBEAT_SECONDS; a lease not renewed for
 # JOB_LEASE_SECONDS has lapsed (the worker died or hangs) and the lease check, every
 # JOB_LEASE_CHECK_SECONDS (a timer in each worker, and celery-beat), sends the job to its task again.
-JOB_LEASE_SECONDS = env.int("JOB_LEASE_SECONDS", default=30)
-JOB_HEARTBEAT_SECONDS = env.float("JOB_HEARTBEAT_SECONDS", default=10)
-JOB_LEASE_CHECK_SECONDS = env.float("JOB_LEASE_CHECK_SECONDS", default=10)
+JOB_LEASE_SECONDS = env.int("JOB_LEASE_SECONDS", default=20)
+JOB_HEARTBEAT_SECONDS = env.float("JOB_HEARTBEAT_SECONDS", default=5)
+JOB_LEASE_CHECK_SECONDS = env.float("JOB_LEASE_CHECK_SECONDS", default=5)
 # A queued job no worker picked up within this many seconds of being sent is sent again (its message was
 # lost: a broker restarted without its data); after a publish that failed, JOB_ORPHAN_GRACE_SECONDS.
 JOB_DISPATCH_SECONDS = env.int("JOB_DISPATCH_SECONDS", default=300)
