@@ -37,7 +37,7 @@ def client_ip(request: HttpRequest) -> str:
     return forwarded[0] if forwarded else remote
 
 
-_windows = FixedWindowCounter("rl")
+_windows = FixedWindowCounter("rl", label="rate limiter")
 
 
 def rate_limit_check(*, scope: str, identity: str, now: float | None = None) -> WindowState:

@@ -11,6 +11,11 @@ from pathlib import Path
 
 import environ
 from kombu import Exchange, Queue
+from redis.asyncio.retry import Retry as AsyncRedisRetry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.retry import Retry as RedisRetry
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 env = environ.Env()
@@ -112,6 +117,17 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache and channel layer ---------------------------------------------------------------
+# Redis restarted (docs/reliability.md): every pooled connection to the old server is dead. redis-py
+# retries nothing by default, so the first command on each one failed (WebSocket handshakes answered
+# 500); retry a connection error once on a fresh connection (cache, counters: a request must not wait
+# long when Redis is really down), the channel layer three times over ~1 s (a restart's gap), and ping
+# connections idle for 10 s before use.
+REDIS_RECONNECT = {
+    "retry": RedisRetry(ExponentialBackoff(cap=0.2, base=0.05), 1),
+    "retry_on_error": [RedisConnectionError, RedisTimeoutError],
+    "health_check_interval": 10,
+}
+REDIS_RECONNECT_ASYNC = {**REDIS_RECONNECT, "retry": AsyncRedisRetry(ExponentialBackoff(cap=0.5, base=0.05), 3)}
 if EMBEDDED:
     CACHES = {
         "default": {
@@ -129,6 +145,7 @@ else:
             "OPTIONS": {
                 "SOCKET_CONNECT_TIMEOUT": 1,
                 "SOCKET_TIMEOUT": 2,
+                "CONNECTION_POOL_KWARGS": REDIS_RECONNECT,
             },
             "KEY_PREFIX": "bt",
         }
@@ -139,7 +156,7 @@ else:
             # channels-redis blocks on BZPOPMIN for 5 s; redis-py 8 defaults socket_timeout to 5 s too,
             # and the two collide. Give the socket room past the blocking read.
             "CONFIG": {
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 2}],
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 2, **REDIS_RECONNECT_ASYNC}],
                 "capacity": 1500,
                 "expiry": 60,
             },
