@@ -60,11 +60,19 @@ def lease_owner_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.current_thread().name}"[:200]
 
 
-def lease_acquire(*, job_id: object, owner: str | None = None, now: datetime | None = None) -> JobRun | None:
-    """Take the job's lease with a new fencing number; None if it finished or a live run holds it."""
+def lease_acquire(
+    *, job_id: object, owner: str | None = None, now: datetime | None = None, takeover: int | None = None
+) -> JobRun | None:
+    """Take the job's lease with a new fencing number; None if it finished or a live run holds it.
+
+    `takeover`: the number of a run this delivery replaces (a retry after the database went away,
+    whose lease could not be released): its lease counts as free.
+    """
     now = now or timezone.now()
     owner = owner or lease_owner_name()
     free = Q(lease_owner="") | Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lte=now)
+    if takeover is not None:
+        free |= Q(run_number=takeover)
     with transaction.atomic():
         job = (
             Job.objects.select_for_update()
@@ -132,9 +140,9 @@ class LeaseHeartbeat(threading.Thread):
 
 
 @contextmanager
-def job_lease(*, job_id: object) -> Iterator[JobRun | None]:
+def job_lease(*, job_id: object, takeover: int | None = None) -> Iterator[JobRun | None]:
     """Hold the job's lease (renewed by a heartbeat) for the block; yields None if not ours to run."""
-    run = lease_acquire(job_id=job_id)
+    run = lease_acquire(job_id=job_id, takeover=takeover)
     if run is None:
         yield None
         return
@@ -150,14 +158,15 @@ def job_lease(*, job_id: object) -> Iterator[JobRun | None]:
             close_old_connections()
 
 
-def job_run(*, job_id: object, execute: Callable[[JobRun], T]) -> T | None:
+def job_run(*, job_id: object, execute: Callable[[JobRun], T], takeover: int | None = None) -> T | None:
     """Run a pipeline's `execute(run)` holding the job's lease; what a pipeline task calls.
 
     Returns None without running when the job finished or another live run holds it (a duplicate
     delivery), and when this run turns out stale (another run took over: it stops, that one goes on).
+    A database error propagates (the task retries) carrying `job_run_number`, the run to take over.
     """
     close_old_connections()
-    with job_lease(job_id=job_id) as run:
+    with job_lease(job_id=job_id, takeover=takeover) as run:
         if run is None:
             logger.info("job %s: not run by this delivery (finished, or a live run holds its lease)", job_id)
             return None
@@ -166,6 +175,9 @@ def job_run(*, job_id: object, execute: Callable[[JobRun], T]) -> T | None:
         except StaleRun as stale:
             logger.warning("job %s: %s; this run stops", job_id, stale)
             return None
+        except DatabaseError as error:
+            error.job_run_number = run.run_number  # type: ignore[attr-defined]
+            raise
 
 
 # --- the lease check -----------------------------------------------------------------------------
@@ -267,7 +279,10 @@ def lease_check_timer_start(
         while True:
             try:
                 (check or leases_check)()
-            except Exception:  # database away: next tick
+            except DatabaseError as error:  # database restarting: next tick
+                logger.warning("lease check failed: %s", error)
+                connection.close()
+            except Exception:
                 logger.exception("lease check failed")
                 connection.close()
             if stop.wait(interval):

@@ -156,7 +156,9 @@ else:
             # channels-redis blocks on BZPOPMIN for 5 s; redis-py 8 defaults socket_timeout to 5 s too,
             # and the two collide. Give the socket room past the blocking read.
             "CONFIG": {
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 2, **REDIS_RECONNECT_ASYNC}],
+                "hosts": [
+                    {"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 2, **REDIS_RECONNECT_ASYNC}
+                ],
                 "capacity": 1500,
                 "expiry": 60,
             },

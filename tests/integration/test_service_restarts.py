@@ -46,7 +46,9 @@ class Client:
 
     def http(self, method: str, path: str, *, token: str | None = None, **kwargs) -> requests.Response:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return self.session.request(method, f"http://127.0.0.1:{self.port}{path}", headers=headers, timeout=15, **kwargs)
+        return self.session.request(
+            method, f"http://127.0.0.1:{self.port}{path}", headers=headers, timeout=15, **kwargs
+        )
 
     def ws_url(self, job_id: str, token: str, **params) -> str:
         query = "&".join(f"{k}={v}" for k, v in {"jobId": job_id, "token": token, **params}.items())

@@ -229,6 +229,18 @@ def test_the_task_retries_with_back_off_on_a_database_outage(make_job):
     assert retry.call_args.kwargs["countdown"] == 2
     job.refresh_from_db()
     assert job.status == JobStatus.QUEUED and job.lease_owner == ""  # released for the retry
+    assert retry.call_args.kwargs["kwargs"] == {"job_id": str(job.id), "takeover": job.run_number}
+
+
+def test_a_retry_takes_over_the_lease_its_interrupted_run_could_not_release(make_job):
+    """The database went away mid-run: the lease could not be released, so a retry would wait for it
+    to lapse. The retry names the run it replaces and takes the job at once; anyone else still waits."""
+    job, _ = make_job()
+    interrupted = lease_acquire(job_id=job.id, owner="worker-a")
+    assert lease_acquire(job_id=job.id, owner="other") is None
+    retry = lease_acquire(job_id=job.id, owner="worker-a", takeover=interrupted.run_number)
+    assert retry is not None and retry.run_number == interrupted.run_number + 1
+    assert lease_acquire(job_id=job.id, owner="late", takeover=interrupted.run_number) is None  # only once
 
 
 def test_beat_runs_the_lease_check_on_an_interval(db):
