@@ -156,8 +156,17 @@ else:
             # channels-redis blocks on BZPOPMIN for 5 s; redis-py 8 defaults socket_timeout to 5 s too,
             # and the two collide. Give the socket room past the blocking read.
             "CONFIG": {
+                # redis-py's asyncio pool allows 100 connections and then refuses ("Too many
+                # connections") instead of waiting: 500 sockets connecting at once to one process
+                # (make bench, WebSocket fan-out) had their handshakes refused.
                 "hosts": [
-                    {"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 2, **REDIS_RECONNECT_ASYNC}
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": 15,
+                        "socket_connect_timeout": 2,
+                        "max_connections": 1000,
+                        **REDIS_RECONNECT_ASYNC,
+                    }
                 ],
                 "capacity": 1500,
                 "expiry": 60,
