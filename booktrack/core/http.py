@@ -17,11 +17,13 @@ a body that is not the JSON we asked for).
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -95,6 +97,23 @@ def parse_retry_after(value: str | None) -> float | None:
 
 
 BeforeRequestHook = Callable[[str, float | None], None]
+AttemptObserver = Callable[[str], None]
+
+_attempt_observers: contextvars.ContextVar[tuple[AttemptObserver, ...]] = contextvars.ContextVar(
+    "upstream_attempt_observers", default=()
+)
+
+
+@contextlib.contextmanager
+def upstream_attempts_observed(observer: AttemptObserver) -> Iterator[None]:
+    """Call `observer(upstream name)` before every outbound attempt made inside (retries and redirects
+    included), whichever client makes it. It may raise (a DomainError) to stop the attempt: a caller's
+    own budget (e.g. the cover harvest's daily one) counts real upstream calls this way."""
+    token = _attempt_observers.set((*_attempt_observers.get(), observer))
+    try:
+        yield
+    finally:
+        _attempt_observers.reset(token)
 
 
 class UpstreamClient:
@@ -163,6 +182,8 @@ class UpstreamClient:
                 raise ProviderUnavailable(f"{self.name} is temporarily unavailable (circuit open).")
             if self.before_request is not None:
                 self.before_request(self.name, deadline)
+            for observe in _attempt_observers.get():
+                observe(self.name)
             read_timeout = self.read_timeout if remaining is None else min(self.read_timeout, remaining)
             connect_timeout = self.connect_timeout if remaining is None else min(self.connect_timeout, remaining)
             started = time.perf_counter()

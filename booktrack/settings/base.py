@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from kombu import Exchange, Queue
 from redis.asyncio.retry import Retry as AsyncRedisRetry
 from redis.backoff import ExponentialBackoff
@@ -233,18 +234,35 @@ MEDIA_URL = "/media/"
 # collects at build. With DEBUG on, WhiteNoise serves the apps' own folders and needs no collecting.
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default="") or str(BASE_DIR / "staticfiles"))
 STATIC_URL = "/static/"
+
+# --- object storage ------------------------------------------------------------------------------
+# Uploads, harvested covers and proxied images go through Django's storage API (`default_storage`).
+# STORAGE_BACKEND: `filesystem` (MEDIA_ROOT) or `s3` (django-storages' boto3 backend: AWS S3,
+# Cloudflare R2, MinIO, a local moto_server); unset = `s3` when AWS_STORAGE_BUCKET_NAME is set.
 AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
-if AWS_STORAGE_BUCKET_NAME:
-    AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default="") or None
+STORAGE_BACKEND = env.str("STORAGE_BACKEND", default="") or ("s3" if AWS_STORAGE_BUCKET_NAME else "filesystem")
+if STORAGE_BACKEND == "s3":
+    if not AWS_STORAGE_BUCKET_NAME:
+        raise ImproperlyConfigured("STORAGE_BACKEND=s3 needs AWS_STORAGE_BUCKET_NAME.")
+    AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default="") or None  # R2, MinIO, moto
     AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default="") or None
+    # Unset = boto3's own chain (environment, instance role, ~/.aws).
+    AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", default="") or None
+    AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", default="") or None
+    # `path` for endpoints that are an address (moto, MinIO); unset = boto3 decides.
+    AWS_S3_ADDRESSING_STYLE = env.str("AWS_S3_ADDRESSING_STYLE", default="") or None
+    AWS_LOCATION = env.str("AWS_LOCATION", default="")  # a key prefix inside the bucket
     AWS_DEFAULT_ACL = None
     AWS_QUERYSTRING_AUTH = True
+    AWS_S3_FILE_OVERWRITE = True
     DEFAULT_STORAGE = {"BACKEND": "storages.backends.s3.S3Storage"}
-else:
+elif STORAGE_BACKEND == "filesystem":
     DEFAULT_STORAGE = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(MEDIA_ROOT)},
     }
+else:
+    raise ImproperlyConfigured(f"STORAGE_BACKEND must be filesystem or s3, not {STORAGE_BACKEND!r}.")
 STORAGES = {
     "default": DEFAULT_STORAGE,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
@@ -340,6 +358,11 @@ AMAZON_IMAGES_BASE_URL = env.str("AMAZON_IMAGES_BASE_URL", default="https://m.me
 WIKIDATA_BASE_URL = env.str("WIKIDATA_BASE_URL", default="https://www.wikidata.org")
 GEMINI_BASE_URL = env.str("GEMINI_BASE_URL", default="") or None
 GEMINI_MODEL = env.str("GEMINI_MODEL", default="gemini-2.5-flash")
+# The Gemini client (booktrack/core/gemini.py): one attempt's timeout, retries on 429/5xx/timeouts, and
+# the longest back-off or RetryInfo delay worth waiting (a longer RetryInfo delay fails at once; seconds).
+GEMINI_TIMEOUT_SECONDS = env.float("GEMINI_TIMEOUT_SECONDS", default=60.0)
+GEMINI_MAX_RETRIES = env.int("GEMINI_MAX_RETRIES", default=2)
+GEMINI_MAX_RETRY_WAIT_SECONDS = env.float("GEMINI_MAX_RETRY_WAIT_SECONDS", default=10.0)
 
 OUTBOUND_USER_AGENT = env.str(
     "OUTBOUND_USER_AGENT",
@@ -402,6 +425,21 @@ ENRICHMENT_BOOK_TIMEOUT_SECONDS = env.float("ENRICHMENT_BOOK_TIMEOUT_SECONDS", d
 # CSV import: most data rows one upload may hold (the 10 MB body cap is declared on the route).
 CSV_IMPORT_MAX_ROWS = env.int("CSV_IMPORT_MAX_ROWS", default=20_000)
 
+# --- scanning: engines (docs/scanning.md "Engines") -----------------------------------------------
+# auto: Gemini when GEMINI_API_KEY is set, else the offline OCR engine; gemini; ocr.
+SCAN_ENGINE = env.str("SCAN_ENGINE", default="auto")
+# Offline OCR engine: the turns of the photo it reads (degrees counter-clockwise; spines are vertical),
+# the longest edge it reads at (px), the reading time after which further turns are skipped (s), the
+# least match score that names a book, the title searches one photo may make for spines the catalog
+# does not know and their total time (s), and onnxruntime's threads (0: its default, one per core).
+SCAN_OCR_ROTATIONS = env.list("SCAN_OCR_ROTATIONS", cast=int, default=[0, 90, 270])
+SCAN_OCR_MAX_SIDE = env.int("SCAN_OCR_MAX_SIDE", default=1600)
+SCAN_OCR_TIME_BUDGET_SECONDS = env.float("SCAN_OCR_TIME_BUDGET_SECONDS", default=5.0)
+SCAN_OCR_MIN_MATCH = env.float("SCAN_OCR_MIN_MATCH", default=0.6)
+SCAN_OCR_MAX_SEARCHES = env.int("SCAN_OCR_MAX_SEARCHES", default=12)
+SCAN_OCR_SEARCH_SECONDS = env.float("SCAN_OCR_SEARCH_SECONDS", default=20.0)
+SCAN_OCR_THREADS = env.int("SCAN_OCR_THREADS", default=0)
+
 # --- i18n / time -------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -434,3 +472,61 @@ IMAGE_PROXY_MAX_BYTES = env.int("IMAGE_PROXY_MAX_BYTES", default=8 * 1024 * 1024
 IMAGE_PROXY_MAX_PIXELS = env.int("IMAGE_PROXY_MAX_PIXELS", default=40_000_000)
 IMAGE_PROXY_MAX_REDIRECTS = env.int("IMAGE_PROXY_MAX_REDIRECTS", default=3)
 IMAGE_PROXY_MAX_AGE = env.int("IMAGE_PROXY_MAX_AGE", default=30 * 24 * 3600)
+
+# --- scanning: photo intake (docs/scanning.md "Photo intake and quality") ----------------------
+# A photo with more pixels than this is refused from its header (413), before any decode.
+SCAN_MAX_PIXELS = env.int("SCAN_MAX_PIXELS", default=80_000_000)
+# Longest edge (px) of the photo the engines see; larger photos are shrunk.
+SCAN_MAX_EDGE_PX = env.int("SCAN_MAX_EDGE_PX", default=3072)
+# Quality stage thresholds, calibrated on the real shelf photos of tests/fixtures/upstream/images/:
+# the shorter edge in px; the Laplacian variance on a 1024-px grey copy; mean grey level (0-255) and
+# share of clipped pixels for too dark / too bright.
+SCAN_MIN_EDGE_PX = env.int("SCAN_MIN_EDGE_PX", default=480)
+SCAN_BLUR_MIN_VARIANCE = env.float("SCAN_BLUR_MIN_VARIANCE", default=60.0)
+SCAN_DARK_MAX_MEAN = env.float("SCAN_DARK_MAX_MEAN", default=40.0)
+SCAN_DARK_MAX_FRACTION = env.float("SCAN_DARK_MAX_FRACTION", default=0.5)
+SCAN_BRIGHT_MIN_MEAN = env.float("SCAN_BRIGHT_MIN_MEAN", default=205.0)
+SCAN_BRIGHT_MAX_FRACTION = env.float("SCAN_BRIGHT_MAX_FRACTION", default=0.4)
+# --- cover harvest (docs/harvest.md) -----------------------------------------------------------
+# Upstream calls (metadata lookups and image downloads, retries included) one UTC day of harvesting
+# may make, shared by every process; and ISBNs one run tries at most (the command's --limit overrides).
+HARVEST_DAILY_BUDGET = env.int("HARVEST_DAILY_BUDGET", default=500)
+HARVEST_RUN_LIMIT = env.int("HARVEST_RUN_LIMIT", default=1000)
+# Cover sources, in the order they are asked (ISBNdb first: its covers are the largest).
+HARVEST_SOURCES = env.list("HARVEST_SOURCES", default=["isbndb", "google-books", "openlibrary"])
+# An ISBN no source had a cover for is asked again after this many days.
+HARVEST_MISSING_RETRY_DAYS = env.int("HARVEST_MISSING_RETRY_DAYS", default=30)
+# Import and enrichment jobs younger than this count as demand (days).
+HARVEST_DEMAND_DAYS = env.int("HARVEST_DEMAND_DAYS", default=90)
+# A smaller image is a placeholder (OpenLibrary's 1x1 blank), not a cover (pixels, either edge).
+HARVEST_MIN_COVER_PX = env.int("HARVEST_MIN_COVER_PX", default=20)
+# A running run that wrote no progress for this long is taken for dead (its worker was killed).
+HARVEST_STALE_SECONDS = env.int("HARVEST_STALE_SECONDS", default=900)
+# `Cache-Control: max-age` of `/covers/{isbn13}` (seconds), and the origin put before `/covers/...`
+# in the search answers' cover fields (empty: a root-relative URL).
+HARVEST_COVER_MAX_AGE = env.int("HARVEST_COVER_MAX_AGE", default=30 * 24 * 3600)
+COVERS_PUBLIC_BASE_URL = env.str("COVERS_PUBLIC_BASE_URL", default="")
+# Size named by the cover fields of search answers, and how often each process re-reads the set of
+# harvested ISBNs when another process harvested (seconds).
+HARVEST_DTO_COVER_SIZE = env.str("HARVEST_DTO_COVER_SIZE", default="large")
+HARVEST_COVERS_REFRESH_SECONDS = env.float("HARVEST_COVERS_REFRESH_SECONDS", default=30.0)
+
+# --- cache warming and archival (docs/warming-and-archival.md) ----------------------------------
+# Authors one upload may name; retries of one author's warm-up (then a dead letter) and their
+# exponential back-off (seconds: 300, 600, 900 capped): each retry comes after the 5 minutes a
+# degraded answer stays cached (SEARCH_TTL_DEGRADED), so it asks the providers again.
+WARMING_MAX_AUTHORS = env.int("WARMING_MAX_AUTHORS", default=1000)
+WARMING_MAX_RETRIES = env.int("WARMING_MAX_RETRIES", default=4)
+WARMING_RETRY_BACKOFF_SECONDS = env.int("WARMING_RETRY_BACKOFF_SECONDS", default=300)
+WARMING_RETRY_BACKOFF_MAX_SECONDS = env.int("WARMING_RETRY_BACKOFF_MAX_SECONDS", default=900)
+# Per author: title searches warmed (its first works), co-authors followed, author facts looked up.
+WARMING_TITLES_PER_AUTHOR = env.int("WARMING_TITLES_PER_AUTHOR", default=5)
+WARMING_MAX_COAUTHORS = env.int("WARMING_MAX_COAUTHORS", default=10)
+WARMING_AUTHOR_FACTS_MAX = env.int("WARMING_AUTHOR_FACTS_MAX", default=50)
+# Archival: finished jobs whose token expired and that ended this long ago (hours); catalog works not
+# fetched by any search for this long (days); where the objects go in the default storage.
+ARCHIVE_JOBS_AFTER_HOURS = env.int("ARCHIVE_JOBS_AFTER_HOURS", default=2)
+ARCHIVE_CATALOG_AFTER_DAYS = env.int("ARCHIVE_CATALOG_AFTER_DAYS", default=90)
+ARCHIVE_PREFIX = env.str("ARCHIVE_PREFIX", default="archive")
+# The hourly job cleanup archives a finished job the daily run has not reached before deleting it.
+ARCHIVE_JOBS_BEFORE_CLEANUP = env.bool("ARCHIVE_JOBS_BEFORE_CLEANUP", default=True)

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.cache import cache
 
-from booktrack.core.exceptions import InvalidFile, ProviderUnavailable
+from booktrack.core.exceptions import InvalidFile, ProviderError, ProviderTimeout, ProviderUnavailable
+from booktrack.core.gemini import gemini_generate
 from enrichment.importers.base import header_key
 
 if TYPE_CHECKING:
-    from google import genai
     from google.genai import types
 
 log = logging.getLogger(__name__)
@@ -87,17 +87,6 @@ def columns_map(*, header: Sequence[str], samples: Sequence[Sequence[str]]) -> C
     return mapping
 
 
-def _client() -> genai.Client:
-    from google import genai
-    from google.genai import types
-
-    options = types.HttpOptions(
-        base_url=settings.GEMINI_BASE_URL or None,
-        timeout=int(settings.OUTBOUND_HTTP["READ_TIMEOUT"] * 3000),
-    )
-    return genai.Client(api_key=settings.GEMINI_API_KEY, http_options=options)
-
-
 def _schema() -> types.Schema:
     from google.genai import types
 
@@ -117,25 +106,17 @@ def _schema() -> types.Schema:
 
 
 def _ask(rows: list[list[str]]) -> Any:
-    from google.genai import errors, types
-
     prompt = PROMPT.format(samples=SAMPLE_ROWS, rows=json.dumps(rows, ensure_ascii=False))
-    config = types.GenerateContentConfig(
-        response_mime_type="application/json", response_schema=_schema(), temperature=0.0
-    )
-    client = _client()  # held: the SDK closes its HTTP client when the Client object is collected
     try:
-        response = client.models.generate_content(model=settings.GEMINI_MODEL, contents=prompt, config=config)
-    except errors.APIError as exc:
-        log.warning("gemini column mapping failed: %s %s", exc.code, exc.message)
+        reply = gemini_generate(contents=prompt, response_schema=_schema())
+    except (ProviderError, ProviderTimeout, ProviderUnavailable) as exc:
+        log.warning("gemini column mapping failed: %s", exc.message)
         raise ProviderUnavailable(
             "The AI column mapping for this file's layout is unavailable right now; try again later.",
-            details={"provider": "gemini", "status": exc.code},
+            details={"provider": "gemini", "status": (exc.details or {}).get("status")},
         ) from exc
-    finally:
-        client.close()
     try:
-        return json.loads(response.text or "")
+        return json.loads(reply.text)
     except (ValueError, TypeError) as exc:
         raise InvalidFile("The columns of this file could not be mapped (the AI answer was not JSON).") from exc
 

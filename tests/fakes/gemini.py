@@ -7,7 +7,9 @@ GenerateContentResponse shape (tests/fixtures/upstream/gemini/):
 - a request with an image part (``inlineData``) -> JSON-mode text ``{"books": [...]}``: 3-6 catalog
   books chosen deterministically from the image bytes, with confidences (some below 0.7) and
   normalised bounding boxes; an image Pillow cannot open -> 400 "Unable to process input image";
-  an image smaller than 32x32 -> ``{"books": []}``;
+  an image smaller than 32x32 -> ``{"books": []}``. When the response schema is the scan engine's
+  (books with ``box_2d``), the same books come in that schema (`scan_books`): ``spine_text``,
+  ``box_2d`` on 0-1000, ``confidence`` null for every third book;
 - a request whose text holds a CSV header -> JSON-mode text ``{"columns": {...}}`` mapping our
   fields to the header names;
 - a request whose response schema asks for ``hasHeaderRow`` (the CSV importer's column mapping,
@@ -17,7 +19,9 @@ GenerateContentResponse shape (tests/fixtures/upstream/gemini/):
 
 Missing ``x-goog-api-key`` -> 403; a key starting with ``invalid`` -> the recorded 400
 API_KEY_INVALID; a model not starting with ``gemini`` -> the recorded 404. Scripted answers (429,
-SAFETY, no candidates...) are queued with ``FakeUpstreams.queue("gemini", [...])``.
+SAFETY, no candidates...) are queued with ``FakeUpstreams.queue("gemini", [...])``; `scan_reply(kind)`
+builds the scan engine's scripted answers (boxes, no confidence, SAFETY, blocked, empty text,
+malformed JSON, wrong shape), and ``FakeUpstreams.count("POST /gemini")`` counts the requests.
 """
 
 from __future__ import annotations
@@ -174,6 +178,87 @@ def detect_books(image: bytes) -> dict | None:
     return {"books": books}
 
 
+def _is_scan_request(payload: dict) -> bool:
+    """The scan engine's structured output asks for books with a ``box_2d`` (scanning/prompts.py)."""
+    books = _schema_properties(payload).get("books") or {}
+    return "box_2d" in ((books.get("items") or {}).get("properties") or {})
+
+
+def scan_books(image: bytes) -> dict | None:
+    """The scan-v1 answer for one image: the books of `detect_books` in the scan schema, with
+    ``spine_text`` and Gemini's native ``box_2d`` ([ymin, xmin, ymax, xmax] on 0-1000); every third
+    book has ``confidence: null`` (the model may not judge). None if the image is unreadable."""
+    detected = detect_books(image)
+    if detected is None:
+        return None
+    books = []
+    for i, book in enumerate(detected["books"]):
+        box = book["boundingBox"]
+        spine = " ".join(filter(None, (book["title"], book["author"])))
+        books.append(
+            {
+                "title": book["title"],
+                "author": book["author"],
+                "spine_text": spine.upper(),
+                "confidence": None if i % 3 == 2 else book["confidence"],
+                "box_2d": [
+                    round(box["y"] * 1000),
+                    round(box["x"] * 1000),
+                    round((box["y"] + box["height"]) * 1000),
+                    round((box["x"] + box["width"]) * 1000),
+                ],
+            }
+        )
+    return {"books": books}
+
+
+def scan_reply(kind: str, *, books: list[dict] | None = None, model: str = "gemini-2.5-flash") -> dict:
+    """One scripted answer to a scan request, for ``FakeUpstreams.queue("gemini", [...])``.
+
+    - ``"books"``: a STOP answer listing ``books`` (scan-v1 items, as given);
+    - ``"no_confidence"``: the same with every ``confidence`` key left out;
+    - ``"safety"``: the recorded finishReason SAFETY answer;
+    - ``"blocked"``: the recorded answer with no candidates and a ``promptFeedback``;
+    - ``"empty_text"``: a STOP candidate whose only part has empty text;
+    - ``"malformed_json"``: a STOP answer whose text is JSON cut off mid-way (as MAX_TOKENS leaves it);
+    - ``"wrong_shape"``: valid JSON that is not ``{"books": [...]}``.
+    """
+    listed = (
+        books
+        if books is not None
+        else [
+            {
+                "title": "Dune",
+                "author": "Frank Herbert",
+                "spine_text": "DUNE FRANK HERBERT",
+                "confidence": 0.93,
+                "box_2d": [40, 100, 960, 180],
+            },
+        ]
+    )
+    if kind == "safety":
+        return {"fixture": "gemini/generate_content_finish_reason_safety.json"}
+    if kind == "blocked":
+        return {"fixture": "gemini/generate_content_no_candidates_prompt_feedback.json"}
+    if kind == "books":
+        text = json.dumps({"books": listed}, ensure_ascii=False)
+    elif kind == "no_confidence":
+        text = json.dumps({"books": [{k: v for k, v in b.items() if k != "confidence"} for b in listed]})
+    elif kind == "empty_text":
+        text = ""
+    elif kind == "malformed_json":
+        whole = json.dumps({"books": listed}, ensure_ascii=False)
+        text = whole[: max(1, len(whole) * 2 // 3)]
+    elif kind == "wrong_shape":
+        text = json.dumps([{"book": b.get("title")} for b in listed])
+    else:
+        raise ValueError(f"unknown scan reply {kind!r}")
+    body = _envelope(text, model, 1290, f"{kind}:{text}")
+    if kind == "malformed_json":
+        body["candidates"][0]["finishReason"] = "MAX_TOKENS"
+    return {"status": 200, "body": body}
+
+
 def map_columns(header: list[str]) -> dict:
     lowered = {h.strip().lower(): h.strip() for h in header if h.strip()}
     columns = {}
@@ -289,7 +374,7 @@ def generate_content(request: Request) -> Response:
     prompt_tokens = sum(len(t) // 4 for t in texts) + 258 * len(images) + 1
     seed = hashlib.sha256(request.body).hexdigest()
     if images:
-        detected = detect_books(images[0])
+        detected = scan_books(images[0]) if _is_scan_request(payload) else detect_books(images[0])
         if detected is None:
             return _error(
                 400,
