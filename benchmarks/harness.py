@@ -123,8 +123,12 @@ def migrate(env: dict[str, str]) -> None:
 
 
 @contextmanager
-def server(env: dict[str, str], *, workers: int = 2, app: str = "booktrack.asgi:application"):
-    """uvicorn serving `app` (the project's ASGI application unless an A/B row says otherwise)."""
+def server(
+    env: dict[str, str], *, workers: int = 2, app: str = "booktrack.asgi:application", pid_out: list[int] | None = None
+):
+    """uvicorn serving `app` (the project's ASGI application unless an A/B row says otherwise).
+
+    `pid_out` receives the server's process id (its workers are its children: memory figures)."""
     port = free_port()
     proc = subprocess.Popen(
         [
@@ -150,6 +154,8 @@ def server(env: dict[str, str], *, workers: int = 2, app: str = "booktrack.asgi:
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
+    if pid_out is not None:
+        pid_out.append(proc.pid)
     try:
         wait_http(f"{base}/health/live")
         yield base

@@ -17,9 +17,10 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import InterfaceError, OperationalError, close_old_connections, connection, transaction
 
-from jobs.events import JobSummary, JsonValue
+from jobs.events import JobSummary, JsonValue, StaleRun
+from jobs.leases import JobRun
 from jobs.models import Job, Pipeline
 from jobs.pipelines import CanceledJob
 from jobs.reporter import ItemOutcome, JobProgressReporter, ProgressReporter
@@ -187,6 +188,8 @@ def batch_enrichment_run(
                 book = books[index]
                 try:
                     enriched = future.result()
+                except (OperationalError, InterfaceError):
+                    raise  # the database, not the book: the task retries and this book is looked up again
                 except Exception as error:  # one failed book never fails the batch
                     logger.warning("enrichment of book %s of job %s failed: %s", index, job_id, error)
                     record(index, _entry(book, error=f"Lookup failed: {error}"[:300]), success=False)
@@ -256,16 +259,23 @@ def batch_enrichment_start(
     return job, token
 
 
-def batch_enrichment_execute(*, job_id: str, lookup: BookLookup | None = None) -> BatchOutcome | None:
-    """Run (or resume) the job; a job that already finished is left alone (idempotent redelivery)."""
+def batch_enrichment_execute(
+    *, job_id: str, lookup: BookLookup | None = None, run: JobRun | None = None
+) -> BatchOutcome | None:
+    """Run (or resume) the job; a job that already finished is left alone (idempotent redelivery).
+
+    `run`: the lease this delivery holds (jobs.leases); its reporter's writes are fenced by it.
+    """
     close_old_connections()
     job = Job.objects.filter(pk=job_id).first()
     if job is None or job.is_terminal:
         return None
     books = [BookRequest.from_wire(book) for book in job.params.get("books", [])]
-    reporter = JobProgressReporter(job_id=job.id)
+    reporter = JobProgressReporter(job_id=job.id, run=run)
     try:
         return batch_enrichment_run(job_id=str(job.id), books=books, reporter=reporter, lookup=lookup)
+    except (StaleRun, OperationalError, InterfaceError):
+        raise  # another run has the job, or the database is away (the task retries): not a failure
     except Exception as error:
         logger.exception("batch enrichment job %s failed", job_id)
         reporter.fail(code="INTERNAL_ERROR", message=f"Batch enrichment failed: {type(error).__name__}", retryable=True)

@@ -29,7 +29,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import close_old_connections, transaction
+from django.db import InterfaceError, OperationalError, close_old_connections, transaction
 
 from booktrack.core.exceptions import BatchTooLarge, DomainError, FileTooLarge, InvalidFile
 from booktrack.core.limits import MB
@@ -46,7 +46,8 @@ from enrichment.importers.dto import ImportPreview, ImportRow, RowProblem
 from enrichment.importers.gemini_mapping import ColumnMapping
 from enrichment.importers.reading import CsvReader
 from enrichment.importers.service import import_open, preview_import
-from jobs.events import JobSummary, JsonValue
+from jobs.events import JobSummary, JsonValue, StaleRun
+from jobs.leases import JobRun
 from jobs.models import ACTIVE_STATUSES, Job, Pipeline
 from jobs.pipelines import CanceledJob
 from jobs.reporter import ItemOutcome, JobProgressReporter, ProgressReporter
@@ -845,9 +846,16 @@ def _stored_mapping(value: object) -> ColumnMapping | None:
 
 
 def csv_import_execute(
-    *, job_id: str, lookup: CsvLookup | None = None, observe: Callable[[float, str], None] | None = None
+    *,
+    job_id: str,
+    lookup: CsvLookup | None = None,
+    observe: Callable[[float, str], None] | None = None,
+    run: JobRun | None = None,
 ) -> CsvOutcome | None:
-    """Run (or resume) the job; a job that already finished is left alone (idempotent redelivery)."""
+    """Run (or resume) the job; a job that already finished is left alone (idempotent redelivery).
+
+    `run`: the lease this delivery holds (jobs.leases); its reporter's writes are fenced by it.
+    """
     close_old_connections()
     job = Job.objects.filter(pk=job_id).first()
     if job is None:
@@ -855,7 +863,7 @@ def csv_import_execute(
     if job.is_terminal:  # e.g. canceled while queued: its stored file is no longer needed
         _upload_release(job=job)
         return None
-    reporter: ProgressReporter = JobProgressReporter(job_id=job.id)
+    reporter: ProgressReporter = JobProgressReporter(job_id=job.id, run=run)
     if observe is not None:
         reporter = ObservedReporter(reporter, observe)  # type: ignore[assignment]
     try:
@@ -870,6 +878,8 @@ def csv_import_execute(
             lookup=lookup,
             column_mapping=_stored_mapping(job.params.get("columnMapping")),
         )
+    except (StaleRun, OperationalError, InterfaceError):
+        raise  # another run has the job, or the database is away (the task retries): not a failure
     except DomainError as error:  # the file itself (e.g. its layout could not be mapped): not retryable
         logger.info("CSV import %s failed: %s", job_id, error.message)
         reporter.fail(code=error.code, message=error.message, retryable=False)

@@ -17,6 +17,7 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from redis.exceptions import RedisError
 
 from booktrack.core.exceptions import DomainError
 from jobs.events import (
@@ -37,6 +38,11 @@ SUBPROTOCOL_PREFIX = "bookstrack-auth."
 DENIAL_EXTENSION = "websocket.http.response"
 CLOSE_POLICY_VIOLATION = 1008
 CLOSE_PROTOCOL_ERROR = 1002
+# RFC 6455 "Service Restart": the channel layer lost Redis; the client reconnects with lastSeq and
+# the replay from the log fills the gap.
+CLOSE_SERVICE_RESTART = 1012
+# What a channel layer raises when its Redis is gone or restarting (redis-py's errors are OSError-free).
+CHANNEL_LAYER_ERRORS: tuple[type[BaseException], ...] = (OSError, RedisError)
 # A finished job whose closing event is somehow missing from the log still closes with its code.
 CLOSE_CODES = {JobStatus.COMPLETE: 1000, JobStatus.FAILED: 1011, JobStatus.CANCELED: 1001}
 
@@ -91,7 +97,26 @@ class JobProgressConsumer(AsyncWebsocketConsumer):
     sent_progress: float = 0.0
     sent_processed: int = 0
     closing: bool = False
+    accepted: bool = False
     keepalive_task: asyncio.Task | None = None
+
+    async def __call__(self, scope, receive, send) -> None:
+        """A channel layer that loses Redis (restart, failover) ends this socket with 1012, not a crash.
+
+        Channels runs the consumer's channel receive loop next to the socket's; an error in it would end
+        the ASGI app with an exception (an abnormal 1006 close, or a 500 on a handshake). The client
+        reconnects with `lastSeq` and replays from the log; the layer's pools reconnect on their own.
+        """
+        try:
+            await super().__call__(scope, receive, send)
+        except CHANNEL_LAYER_ERRORS as error:
+            logger.warning("progress socket ended: the channel layer lost Redis (%s)", error)
+            if self.keepalive_task is not None:
+                self.keepalive_task.cancel()
+            if self.accepted:
+                await send({"type": "websocket.close", "code": CLOSE_SERVICE_RESTART})
+            else:
+                await self._refuse_unavailable(send)
 
     # -- connect -----------------------------------------------------------------------------
 
@@ -115,6 +140,7 @@ class JobProgressConsumer(AsyncWebsocketConsumer):
         self.group = group_name(self.job.id)
         await self.channel_layer.group_add(self.group, self.channel_name)  # subscribe FIRST
         await self.accept(subprotocol=echo)
+        self.accepted = True
         if query.get("reconnect", "").lower() in ("1", "true", "yes"):
             await self._send_reconnected()
         await self._catch_up()
@@ -122,6 +148,10 @@ class JobProgressConsumer(AsyncWebsocketConsumer):
             await self._close_if_finished()
         if not self.closing:
             self.keepalive_task = asyncio.create_task(self._keepalive_loop())
+
+    async def _refuse_unavailable(self, send) -> None:
+        self.base_send = send
+        await self._refuse(503, "PROVIDER_UNAVAILABLE", "Live progress is briefly unavailable; retry in a few seconds.")
 
     async def _refuse(self, status: int, code: str, message: str) -> None:
         if DENIAL_EXTENSION in (self.scope.get("extensions") or {}):

@@ -163,24 +163,54 @@ def is_closing_event(message: dict) -> int | None:
 # --- append + broadcast -------------------------------------------------------------------------
 
 
-def event_append(*, job_id: object, payload: Payload, state: dict | None = None) -> JobEvent | None:
+class StaleRun(Exception):
+    """A run of a job found its fencing number moved on: its lease lapsed and another run took over
+    (jobs.leases). Raised by the run's writes, which did not happen; the run must stop."""
+
+    def __init__(self, *, job_id: object, run_number: int) -> None:
+        super().__init__(f"run {run_number} of job {job_id} is stale (a newer run holds the job)")
+        self.job_id = job_id
+        self.run_number = run_number
+
+
+def fence_check(*, job_id: object, run_number: int | None) -> None:
+    """Raise StaleRun if `run_number` is no longer the job's (after a conditional write touched nothing)."""
+    if run_number is None:
+        return
+    current = Job.objects.filter(pk=job_id).values_list("run_number", "status").first()
+    if current is not None and current[0] != run_number and current[1] not in TERMINAL_STATUSES:
+        raise StaleRun(job_id=job_id, run_number=run_number)
+
+
+def event_append(
+    *, job_id: object, payload: Payload, state: dict | None = None, run_number: int | None = None
+) -> JobEvent | None:
     """Log one event with the next seq and broadcast it once the transaction commits.
 
     The job row is locked while the seq is taken, so concurrent writers (worker, cancel route) get
     distinct, increasing seqs. `state` (job field updates, e.g. the terminal status) is written in the
     same transaction as the event. Nothing is logged after a terminal state: a late update from an item
     that was in flight when the job was canceled is dropped. Returns None when dropped.
+
+    `run_number`: the writing run's fencing number (jobs.leases), checked under the same lock (in the
+    same statement on PostgreSQL); a run that is no longer the job's raises StaleRun and logs nothing.
     """
     wire = payload.to_wire()
     if not state and connection.vendor == "postgresql" and not connection.in_atomic_block:
         try:
-            return _append_in_one_statement(job_id=job_id, type_=payload.type, wire=wire)
+            event = _append_in_one_statement(job_id=job_id, type_=payload.type, wire=wire, run_number=run_number)
         except IntegrityError:
             pass  # a concurrent writer took the same seq (see below): take the locking path
+        else:
+            if event is None:
+                fence_check(job_id=job_id, run_number=run_number)
+            return event
     with transaction.atomic():
-        job = Job.objects.select_for_update().only("id", "pipeline", "status").get(pk=job_id)
+        job = Job.objects.select_for_update().only("id", "pipeline", "status", "run_number").get(pk=job_id)
         if job.status in TERMINAL_STATUSES:
             return None
+        if run_number is not None and job.run_number != run_number:
+            raise StaleRun(job_id=job.id, run_number=run_number)
         if state:
             Job.objects.filter(pk=job.id).update(**state)
         last = JobEvent.objects.filter(job_id=job.id).aggregate(last=Max("seq"))["last"] or 0
@@ -200,6 +230,7 @@ _ONE_STATEMENT_APPEND = f"""
 WITH j AS (
     SELECT id, pipeline FROM {Job._meta.db_table}
     WHERE id = %s AND status NOT IN ({", ".join(f"'{s}'" for s in sorted(TERMINAL_STATUSES))})
+      AND (%s::integer IS NULL OR run_number = %s::integer)
     FOR UPDATE
 )
 INSERT INTO {JobEvent._meta.db_table} (job_id, seq, type, payload, created_at)
@@ -210,9 +241,9 @@ RETURNING seq, created_at, (SELECT pipeline FROM j)
 """  # noqa: S608 - only table names and status constants are interpolated; values are parameters
 
 
-def _append_in_one_statement(*, job_id: object, type_: str, wire: dict) -> JobEvent | None:
+def _append_in_one_statement(*, job_id: object, type_: str, wire: dict, run_number: int | None) -> JobEvent | None:
     with connection.cursor() as cursor:
-        cursor.execute(_ONE_STATEMENT_APPEND, [str(job_id), type_, json.dumps(wire)])
+        cursor.execute(_ONE_STATEMENT_APPEND, [str(job_id), run_number, run_number, type_, json.dumps(wire)])
         row = cursor.fetchone()
     if row is None:
         return None  # unknown or finished job: nothing is logged after a terminal state

@@ -60,12 +60,20 @@ class Job(models.Model):
     # Who started it (booktrack.core.quotas.client_key: a digest of the client address), for the cap
     # on active jobs per client; empty for jobs started by code (commands, tests, benchmarks).
     client_key = models.CharField(max_length=32, blank=True, default="")
+    # Lease and fencing (jobs.leases, docs/jobs.md "Leases"). A run of the job holds the lease while it
+    # works and renews it (heartbeat); for a queued job `lease_expires_at` is the dispatch deadline (not
+    # picked up by then: sent again). `run_number` is the fencing number: each run takes a new one, and
+    # every write of a run is conditional on it, so a run whose lease lapsed stops at its next write.
+    run_number = models.PositiveIntegerField(default=0)
+    lease_owner = models.CharField(max_length=200, blank=True, default="")
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("-created_at",)
         indexes = [
             models.Index(fields=("pipeline", "status")),
             models.Index(fields=("client_key", "status"), name="jobs_job_client_status"),
+            models.Index(fields=("status", "lease_expires_at"), name="jobs_job_status_lease_idx"),
         ]
 
     def __str__(self) -> str:

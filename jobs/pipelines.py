@@ -23,11 +23,11 @@ from jobs.events import JobSummary, JsonValue
 
 
 class JobTask(Protocol):
-    """A Celery task taking the job id (Celery's Django task class gives it `delay_on_commit`)."""
+    """A Celery task taking the job id; `jobs.services.job_enqueue` sends it after commit."""
 
     name: str
 
-    def delay_on_commit(self, *args: object, **kwargs: object) -> None: ...
+    def delay(self, *args: object, **kwargs: object) -> object: ...
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from django.db import connection
+from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from booktrack.core.metrics import record_job
@@ -27,12 +28,17 @@ from jobs.events import (
     JobStarted,
     JobSummary,
     JsonValue,
+    StaleRun,
     event_append,
+    fence_check,
     group_name,
     progress_latest,
 )
 from jobs.models import ACTIVE_STATUSES, Job, JobItem, JobStatus
 from jobs.pipelines import pipeline_get
+
+if TYPE_CHECKING:
+    from jobs.leases import JobRun
 
 logger = logging.getLogger(__name__)
 
@@ -101,8 +107,12 @@ class StateThrottle:
         self.last_write = self.clock()
 
 
-def _items_insert_json(*, job_id: object, outcomes: Sequence[ItemOutcome]) -> None:
-    """INSERT many JobItems from one jsonb parameter; a redelivered task never records an item twice."""
+def _items_insert_json(*, job_id: object, outcomes: Sequence[ItemOutcome], run_number: int | None = None) -> int:
+    """INSERT many JobItems from one jsonb parameter; a redelivered task never records an item twice.
+
+    With `run_number` the insert happens only while that run is the job's (fencing, jobs.leases), in
+    the same statement. Returns the rows inserted.
+    """
     document = json.dumps(
         [{"i": o.index, "s": o.success, "r": o.result} for o in outcomes], allow_nan=False, separators=(",", ":")
     )
@@ -110,9 +120,11 @@ def _items_insert_json(*, job_id: object, outcomes: Sequence[ItemOutcome]) -> No
         cursor.execute(
             'INSERT INTO "jobs_jobitem" (job_id, "index", success, result, created_at) '
             "SELECT %s, x.i, x.s, x.r, %s FROM jsonb_to_recordset(%s::jsonb) AS x(i integer, s boolean, r jsonb) "
+            'WHERE %s::integer IS NULL OR EXISTS (SELECT 1 FROM "jobs_job" j WHERE j.id = %s AND j.run_number = %s) '
             'ON CONFLICT (job_id, "index") DO NOTHING',
-            [job_id, timezone.now(), document],
+            [job_id, timezone.now(), document, run_number, job_id, run_number],
         )
+        return cursor.rowcount
 
 
 def _json_checked(value: JsonValue) -> JsonValue:
@@ -121,11 +133,19 @@ def _json_checked(value: JsonValue) -> JsonValue:
 
 
 class JobProgressReporter:
-    """The real reporter: event log + channel layer + throttled job state."""
+    """The real reporter: event log + channel layer + throttled job state.
 
-    def __init__(self, *, job_id: object, clock: Callable[[], float] = time.monotonic) -> None:
+    Built with the `run` (jobs.leases.JobRun) of the delivery it reports for, every write is fenced:
+    conditional on the run's number in the same statement; a run that lost the job raises StaleRun.
+    """
+
+    def __init__(
+        self, *, job_id: object, clock: Callable[[], float] = time.monotonic, run: JobRun | None = None
+    ) -> None:
         job = Job.objects.only("id", "pipeline", "total_count", "processed_count", "progress").get(pk=job_id)
         self.job_id = job.id
+        self.run = run
+        self.run_number = run.run_number if run is not None else None
         self.pipeline = job.pipeline
         self.total = job.total_count
         self.processed = job.processed_count
@@ -149,15 +169,20 @@ class JobProgressReporter:
     def started(self, *, total: int) -> None:
         self.total = max(0, int(total))
         now = timezone.now()
+        self._fence()
         status = Job.objects.filter(pk=self.job_id).values_list("status", flat=True).first()
         if status != JobStatus.QUEUED:
             # A redelivered task resuming the job: the client already had job_started.
-            Job.objects.filter(pk=self.job_id, status=JobStatus.RUNNING).update(total_count=self.total, last_update=now)
+            if not self._fenced(Job.objects.filter(pk=self.job_id, status=JobStatus.RUNNING)).update(
+                total_count=self.total, last_update=now
+            ):
+                fence_check(job_id=self.job_id, run_number=self.run_number)
             return
         event_append(
             job_id=self.job_id,
             payload=JobStarted(total_count=self.total),
             state={"status": JobStatus.RUNNING, "started_at": now, "last_update": now, "total_count": self.total},
+            run_number=self.run_number,
         )
         record_job(self.pipeline, status="started")
 
@@ -178,12 +203,21 @@ class JobProgressReporter:
                 total_count=self.total,
                 current_item=self._current_item,
             ),
+            run_number=self.run_number,
         )
         if self.throttle.should_write():
             self._write_state()
 
+    def _fenced(self, query: QuerySet[Job]) -> QuerySet[Job]:
+        return query if self.run_number is None else query.filter(run_number=self.run_number)
+
+    def _fence(self) -> None:
+        """Stop a run its heartbeat found stale before it starts anything new."""
+        if self.run is not None and self.run.lost.is_set():
+            raise StaleRun(job_id=self.job_id, run_number=self.run.run_number)
+
     def _write_state(self) -> None:
-        Job.objects.filter(pk=self.job_id, status__in=ACTIVE_STATUSES).update(
+        self._fenced(Job.objects.filter(pk=self.job_id, status__in=ACTIVE_STATUSES)).update(
             processed_count=self.processed,
             total_count=self.total,
             progress=self.fraction,
@@ -206,19 +240,27 @@ class JobProgressReporter:
         self.items_finished(outcomes=[ItemOutcome(index=index, success=success, result=result)])
 
     def items_finished(self, *, outcomes: Sequence[ItemOutcome]) -> None:
-        if len(outcomes) > 1 and connection.vendor == "postgresql":
+        self._fence()
+        if connection.vendor == "postgresql" and (len(outcomes) > 1 or self.run_number is not None):
             # Many items: ONE JSON document for the whole batch, unpacked by PostgreSQL. Django's
             # bulk_create sends arrays of jsonb text that psycopg escapes in Python, character by
-            # character: 5x slower for a CSV import's thousands of rows.
-            _items_insert_json(job_id=self.job_id, outcomes=outcomes)
+            # character: 5x slower for a CSV import's thousands of rows. It is also the fenced insert.
+            for outcome in outcomes:
+                _json_checked(outcome.result)
+            if not _items_insert_json(job_id=self.job_id, outcomes=outcomes, run_number=self.run_number):
+                fence_check(job_id=self.job_id, run_number=self.run_number)
             return
-        JobItem.objects.bulk_create(
-            [
-                JobItem(job_id=self.job_id, index=o.index, success=o.success, result=_json_checked(o.result))
-                for o in outcomes
-            ],
-            ignore_conflicts=True,  # a redelivered task never records an item twice
-        )
+        with transaction.atomic():
+            if self.run_number is not None:  # other databases: check the fence under the row lock
+                Job.objects.select_for_update().filter(pk=self.job_id).only("id").first()
+                fence_check(job_id=self.job_id, run_number=self.run_number)
+            JobItem.objects.bulk_create(
+                [
+                    JobItem(job_id=self.job_id, index=o.index, success=o.success, result=_json_checked(o.result))
+                    for o in outcomes
+                ],
+                ignore_conflicts=True,  # a redelivered task never records an item twice
+            )
 
     def finished_items(self) -> dict[int, ItemOutcome]:
         return {
@@ -249,6 +291,7 @@ class JobProgressReporter:
                 "results": _json_checked(results),
                 "results_expire_at": now + RESULTS_TTL,
             },
+            run_number=self.run_number,
         )
         if event is not None:
             record_job(self.pipeline, status="complete")
@@ -268,6 +311,7 @@ class JobProgressReporter:
                 "processed_count": self.processed,
                 "progress": self.fraction,
             },
+            run_number=self.run_number,
         )
         if event is not None:
             record_job(self.pipeline, status="failed")
@@ -278,15 +322,27 @@ class JobProgressReporter:
         if job is None:
             return
         ended = job.ended_at or timezone.now()
-        Job.objects.filter(pk=self.job_id).update(results=_json_checked(results), results_expire_at=ended + RESULTS_TTL)
+        self._fenced(Job.objects.filter(pk=self.job_id)).update(
+            results=_json_checked(results), results_expire_at=ended + RESULTS_TTL
+        )
 
     def keep_alive(self) -> None:
         """Tell connected sockets the job is alive during a long step (not logged: nothing to replay)."""
         broadcaster.send(group_name(self.job_id), {"type": "job.keepalive"})
 
     def is_canceled(self) -> bool:
-        if not self._canceled:
-            self._canceled = Job.objects.filter(pk=self.job_id, status=JobStatus.CANCELED).exists()
+        """Checked before each new item; a stale run (jobs.leases) raises StaleRun here, before starting it."""
+        if self._canceled:
+            return True
+        self._fence()
+        row = Job.objects.filter(pk=self.job_id).values_list("status", "run_number").first()
+        if row is None:
+            return False
+        status, run_number = row
+        self._canceled = status == JobStatus.CANCELED
+        if not self._canceled and self.run_number is not None and run_number != self.run_number:
+            if status in ACTIVE_STATUSES:
+                raise StaleRun(job_id=self.job_id, run_number=self.run_number)
         return self._canceled
 
 

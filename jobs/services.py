@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from booktrack.core.exceptions import Conflict, InvalidRequest, MissingParameter, NotFound, Unauthorized
@@ -18,7 +18,7 @@ from booktrack.core.quotas import active_jobs_refused, client_key
 from jobs.archive import archived_results, jobs_archive_before_delete, jobs_archiver_registered
 from jobs.events import JobProgress, JobSummary, JsonValue, event_append, progress_latest
 from jobs.models import ACTIVE_STATUSES, Job, JobItem, JobStatus
-from jobs.pipelines import CanceledJob, pipeline_get, pipelines_registered
+from jobs.pipelines import CanceledJob, JobTask, pipeline_get, pipelines_registered
 from jobs.reporter import JobProgressReporter
 from jobs.tokens import REFRESH_WINDOW_SECONDS, TOKEN_TTL_SECONDS, token_generate, token_hash, token_matches
 
@@ -81,6 +81,8 @@ def job_create(
         token_expires_at=now + timedelta(seconds=TOKEN_TTL_SECONDS),
         params=params or {},
         client_key=key,
+        # The dispatch deadline: a job no worker picked up by then is sent again (jobs.leases).
+        lease_expires_at=now + timedelta(seconds=settings.JOB_DISPATCH_SECONDS),
     )
     try:
         with transaction.atomic():
@@ -106,11 +108,31 @@ def _active_jobs_check(*, key: str) -> None:
 
 
 def job_enqueue(*, job: Job) -> None:
-    """Queue the job's task, the one its pipeline registered (jobs.pipelines), once the transaction commits."""
+    """Queue the job's task, the one its pipeline registered (jobs.pipelines), once the transaction commits.
+
+    A publish that fails (broker unreachable) never fails the request: the job is saved, so it is
+    brought forward to the lease check, which sends it once the broker is back (jobs.leases).
+    """
     task = pipeline_get(job.pipeline).task
     if task is None:
         raise ValueError(f"pipeline {job.pipeline} registered no task to run job {job.id}")
-    task.delay_on_commit(str(job.id))
+    job_id = str(job.id)
+    transaction.on_commit(lambda: job_publish(task=task, job_id=job_id))
+
+
+def job_publish(*, task: JobTask, job_id: str) -> bool:
+    """Send the job's task now; on a broker error log it, leave the job to the lease check, return False."""
+    try:
+        task.delay(job_id)
+        return True
+    except Exception as error:  # kombu/redis/amqp errors alike: the broker is away
+        logger.error("job %s: publishing %s failed (%s); the lease check will send it", job_id, task.name, error)
+        try:
+            due = timezone.now() + timedelta(seconds=settings.JOB_ORPHAN_GRACE_SECONDS)
+            Job.objects.filter(pk=job_id, status=JobStatus.QUEUED, lease_owner="").update(lease_expires_at=due)
+        except DatabaseError:
+            logger.exception("job %s: could not bring its dispatch forward; it is sent at its deadline", job_id)
+        return False
 
 
 def job_get(*, job_id: object) -> Job:

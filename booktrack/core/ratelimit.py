@@ -46,7 +46,7 @@ def client_ip_of(*, remote: str, forwarded_for: str) -> str:
     return forwarded[0] if forwarded else remote
 
 
-_windows = FixedWindowCounter("rl")
+_windows = FixedWindowCounter("rl", label="rate limiter")
 
 
 def rate_limit_check(*, scope: str, identity: str, now: float | None = None) -> WindowState:

@@ -21,8 +21,10 @@ def get_redis():
             if _client is None:
                 import redis
 
+                # REDIS_RECONNECT: after a Redis restart, a pooled connection's first command is
+                # retried on a fresh connection instead of failing (settings).
                 _client = redis.Redis.from_url(
-                    url, socket_connect_timeout=1.0, socket_timeout=2.0, health_check_interval=30
+                    url, socket_connect_timeout=1.0, socket_timeout=2.0, **settings.REDIS_RECONNECT
                 )
     return _client
 

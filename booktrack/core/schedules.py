@@ -17,11 +17,14 @@ MANAGED_PREFIX = "booktrack: "
 
 @dataclass(frozen=True)
 class Schedule:
+    """A crontab entry (`minute`, `hour`), or with `every_seconds` an interval (finer than a minute)."""
+
     name: str
     task: str
     minute: str = "0"
     hour: str = "*"
     queue: str = "maintenance"
+    every_seconds: int | None = None
 
 
 SCHEDULES: tuple[Schedule, ...] = (
@@ -31,25 +34,35 @@ SCHEDULES: tuple[Schedule, ...] = (
     Schedule("archival (daily 02:00 UTC)", "harvest.archive_cold_data", minute="0", hour="2"),
     Schedule("scan photo retention (daily)", "scanning.purge_scan_photos", minute="30", hour="4"),
     Schedule("alert check (every 15 min)", "harvest.check_alerts", minute="*/15", queue="default"),
+    # Jobs whose worker died resume within a minute (jobs.leases); each worker runs it on a timer too.
+    Schedule("job lease check (every 15 s)", "jobs.check_job_leases", every_seconds=15, queue="default"),
 )
 
 
 def install_schedules() -> list[str]:
-    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+    from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
     installed = []
     for item in SCHEDULES:
-        crontab, _ = CrontabSchedule.objects.get_or_create(
-            minute=item.minute,
-            hour=item.hour,
-            day_of_week="*",
-            day_of_month="*",
-            month_of_year="*",
-            timezone="UTC",
-        )
+        when: dict[str, object]
+        if item.every_seconds is not None:
+            interval, _ = IntervalSchedule.objects.get_or_create(
+                every=item.every_seconds, period=IntervalSchedule.SECONDS
+            )
+            when = {"interval": interval, "crontab": None}
+        else:
+            crontab, _ = CrontabSchedule.objects.get_or_create(
+                minute=item.minute,
+                hour=item.hour,
+                day_of_week="*",
+                day_of_month="*",
+                month_of_year="*",
+                timezone="UTC",
+            )
+            when = {"crontab": crontab, "interval": None}
         PeriodicTask.objects.update_or_create(
             name=MANAGED_PREFIX + item.name,
-            defaults={"task": item.task, "crontab": crontab, "queue": item.queue, "enabled": True},
+            defaults={"task": item.task, **when, "queue": item.queue, "enabled": True},
         )
         installed.append(item.name)
     declared = {MANAGED_PREFIX + s.name for s in SCHEDULES}

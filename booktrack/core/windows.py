@@ -84,9 +84,22 @@ class _LocalWindows:
 class FixedWindowCounter:
     """Counts hits per (name, window) under `prefix`; `hit` counts one, `peek` only reads."""
 
-    def __init__(self, prefix: str) -> None:
+    def __init__(self, prefix: str, *, label: str | None = None) -> None:
         self.prefix = prefix
+        self.label = label or f"window counter {prefix}"
         self._local = _LocalWindows()
+        # An outage is logged once when it starts and once when it ends, not on every hit in between.
+        self._store_down = False
+
+    def _store_failed(self, error: Exception) -> None:
+        if not self._store_down:
+            self._store_down = True
+            logger.warning("%s: counter store unavailable (%s); failing open until it is back", self.label, error)
+
+    def _store_ok(self) -> None:
+        if self._store_down:
+            self._store_down = False
+            logger.warning("%s: counter store back; counting again", self.label)
 
     def _key(self, name: str, window: int, now: float) -> tuple[str, float]:
         index = int(now // window)
@@ -105,9 +118,11 @@ class FixedWindowCounter:
                 pipe.incrby(key, amount)
                 pipe.expire(key, window + 1)
                 count = int(pipe.execute()[0])
-        except Exception:  # fail open: a broken counter store must not stop the caller
-            logger.warning("window store unavailable; allowing %s:%s", self.prefix, name, exc_info=True)
+        except Exception as error:  # fail open: a broken counter store must not stop the caller
+            self._store_failed(error)
             return WindowState(0, limit, reset_at, now, store_ok=False)
+        if client is not None:
+            self._store_ok()
         return WindowState(count, limit, reset_at, now)
 
     def peek(self, name: str, *, limit: int, window: int, now: float | None = None) -> WindowState:

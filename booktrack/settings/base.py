@@ -12,6 +12,11 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Exchange, Queue
+from redis.asyncio.retry import Retry as AsyncRedisRetry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.retry import Retry as RedisRetry
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 env = environ.Env()
@@ -116,6 +121,17 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache and channel layer ---------------------------------------------------------------
+# Redis restarted (docs/reliability.md): every pooled connection to the old server is dead. redis-py
+# retries nothing by default, so the first command on each one failed (WebSocket handshakes answered
+# 500); retry a connection error once on a fresh connection (cache, counters: a request must not wait
+# long when Redis is really down), the channel layer three times over ~1 s (a restart's gap), and ping
+# connections idle for 10 s before use.
+REDIS_RECONNECT = {
+    "retry": RedisRetry(ExponentialBackoff(cap=0.2, base=0.05), 1),
+    "retry_on_error": [RedisConnectionError, RedisTimeoutError],
+    "health_check_interval": 10,
+}
+REDIS_RECONNECT_ASYNC = {**REDIS_RECONNECT, "retry": AsyncRedisRetry(ExponentialBackoff(cap=0.5, base=0.05), 3)}
 if EMBEDDED:
     CACHES = {
         "default": {
@@ -133,6 +149,7 @@ else:
             "OPTIONS": {
                 "SOCKET_CONNECT_TIMEOUT": 1,
                 "SOCKET_TIMEOUT": 2,
+                "CONNECTION_POOL_KWARGS": REDIS_RECONNECT,
             },
             "KEY_PREFIX": "bt",
         }
@@ -143,7 +160,18 @@ else:
             # channels-redis blocks on BZPOPMIN for 5 s; redis-py 8 defaults socket_timeout to 5 s too,
             # and the two collide. Give the socket room past the blocking read.
             "CONFIG": {
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 2}],
+                # redis-py's asyncio pool allows 100 connections and then refuses ("Too many
+                # connections") instead of waiting: 500 sockets connecting at once to one process
+                # (make bench, WebSocket fan-out) had their handshakes refused.
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": 15,
+                        "socket_connect_timeout": 2,
+                        "max_connections": 1000,
+                        **REDIS_RECONNECT_ASYNC,
+                    }
+                ],
                 "capacity": 1500,
                 "expiry": 60,
             },
@@ -183,6 +211,21 @@ JOB_STALL_SECONDS = int(
 if env.str("CELERY_BROKER_KEY_PREFIX", default=""):
     CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env.str("CELERY_BROKER_KEY_PREFIX")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# --- job leases (jobs.leases, docs/jobs.md "Leases, fencing and resume") --------------------------
+# A running job's worker renews its lease every JOB_HEARTBEAT_SECONDS; a lease not renewed for
+# JOB_LEASE_SECONDS has lapsed (the worker died or hangs) and the lease check, every
+# JOB_LEASE_CHECK_SECONDS (a timer in each worker, and celery-beat), sends the job to its task again.
+JOB_LEASE_SECONDS = env.int("JOB_LEASE_SECONDS", default=20)
+JOB_HEARTBEAT_SECONDS = env.float("JOB_HEARTBEAT_SECONDS", default=5)
+JOB_LEASE_CHECK_SECONDS = env.float("JOB_LEASE_CHECK_SECONDS", default=5)
+# A queued job no worker picked up within this many seconds of being sent is sent again (its message was
+# lost: a broker restarted without its data); after a publish that failed, JOB_ORPHAN_GRACE_SECONDS.
+JOB_DISPATCH_SECONDS = env.int("JOB_DISPATCH_SECONDS", default=300)
+JOB_ORPHAN_GRACE_SECONDS = env.int("JOB_ORPHAN_GRACE_SECONDS", default=10)
+# A pipeline task that loses the database (restart, failover) retries this many times with back-off
+# (2, 4, 8 ... s, at most 60 s) and keeps its finished items.
+JOB_DB_RETRIES = env.int("JOB_DB_RETRIES", default=8)
+
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 # Embedded mode: a worker thread inside the web process consumes the in-memory broker.

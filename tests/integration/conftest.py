@@ -154,7 +154,7 @@ def _worker_ready(proc: ServiceProcess) -> bool:
     from celery import Celery
 
     probe = Celery(
-        broker=proc.env["REDIS_URL"],
+        broker=proc.env.get("CELERY_BROKER_URL") or proc.env["REDIS_URL"],
         broker_transport_options={"global_keyprefix": proc.env["CELERY_BROKER_KEY_PREFIX"]},
     )
     try:
