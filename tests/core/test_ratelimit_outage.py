@@ -24,6 +24,9 @@ class FlakyRedis:
             def incr(self, key):
                 return self
 
+            def incrby(self, key, amount):
+                return self
+
             def expire(self, key, seconds):
                 return self
 
