@@ -144,3 +144,15 @@ def test_the_model_is_loaded_once_however_many_threads_ask(monkeypatch):
         t.join()
     assert len(made) == 1 and len({id(m) for m in seen}) == 1
     assert made[0]["Det.model_path"].endswith("PP-OCRv6_det_small.onnx")
+
+
+def test_an_ocr_runtime_error_fails_the_photo_alone(monkeypatch):
+    from scanning.dto import PhotoFailed
+
+    def broken(image):
+        raise RuntimeError("onnxruntime: bad input")
+
+    monkeypatch.setattr(ocr, "read_lines", broken)
+    with pytest.raises(PhotoFailed) as raised:
+        OcrEngine().detect(prepared(Image.new("RGB", (64, 64))))
+    assert raised.value.code == "ocr_failed" and raised.value.reason
