@@ -135,8 +135,8 @@ def _measure(ctx) -> list[str]:
         "",
         f"Goal: under {GOAL_SECONDS:.0f} s per photo. Wall {known_wall:.1f} s "
         f"({'meets' if known_wall < GOAL_SECONDS else 'misses'} it at this load); the engine's CPU time "
-        f"{known_cpu:.1f} s ({'under' if known_cpu < GOAL_SECONDS else 'over'} it), which on an otherwise "
-        "idle 2-core machine bounds the wall time from above (onnxruntime's two threads share the work).",
+        f"{known_cpu:.1f} s ({'under' if known_cpu < GOAL_SECONDS else 'over'} it), roughly the most an "
+        "otherwise idle 2-core machine would take in wall time (onnxruntime's two threads share the work).",
     ]
     return lines
 
