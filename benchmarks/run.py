@@ -24,6 +24,7 @@ SCENARIOS = (
     "benchmarks.bench_tricks",
     "benchmarks.bench_jobs",
     "benchmarks.bench_csv",
+    "benchmarks.bench_scan_intake",
     "benchmarks.bench_scan_ocr",
 )
 
@@ -36,6 +37,39 @@ class Context:
         self.env = harness.service_env(database_url)
         self.figures: dict[str, float] = {}
         self.csv_enrich = False
+
+
+def _split_sections(lines: list[str]) -> tuple[list[str], list[tuple[str, list[str]]]]:
+    """Markdown lines -> (the lines before the first `## ` heading, [(heading, its lines)])."""
+    preamble: list[str] = []
+    sections: list[tuple[str, list[str]]] = []
+    for line in lines:
+        if line.startswith("## "):
+            sections.append((line, [line]))
+        elif sections:
+            sections[-1][1].append(line)
+        else:
+            preamble.append(line)
+    return preamble, sections
+
+
+def splice_sections(existing: list[str], fresh: list[str]) -> list[str]:
+    """`existing` (a whole benchmarks.md) with each of `fresh`'s sections put in place of the section of
+    the same heading, or appended; its title and the old run line are dropped (the caller writes them)."""
+    preamble, old = _split_sections(existing)
+    _, new = _split_sections(fresh)
+    replacements = dict(new)
+    out = [line for line in preamble if not line.startswith(("# ", "Sections rewritten by"))]
+    seen = set()
+    for heading, lines in old:
+        out.extend(replacements.get(heading, lines))
+        seen.add(heading)
+    for heading, lines in new:
+        if heading not in seen:
+            out.extend(["", *lines] if out and out[-1] else lines)
+    while out and not out[0].strip():
+        out.pop(0)
+    return out
 
 
 def main() -> int:
@@ -74,8 +108,24 @@ def main() -> int:
         "the same run.",
         "",
     ]
+    if args.only and os.path.exists(args.out):
+        # A partial run rewrites its own sections and keeps the others' figures where they are.
+        with open(args.out, encoding="utf-8") as existing:
+            kept = existing.read().splitlines()
+        body = splice_sections(kept, sections)
+        header = [
+            "# Benchmarks",
+            "",
+            f"Sections rewritten by `python -m benchmarks.run --only {args.only}` on "
+            f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC in {time.time() - started:.0f} s; the others are from "
+            "the run described next.",
+            "",
+        ]
+        lines = header + body
+    else:
+        lines = header + sections
     with open(args.out, "w", encoding="utf-8") as out:
-        out.write("\n".join(header + sections).rstrip() + "\n")
+        out.write("\n".join(lines).rstrip() + "\n")
     print("\n".join(sections))
     print(f"wrote {args.out}")
     return 0

@@ -21,9 +21,9 @@ import logging
 import time
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from django.conf import settings
 from django.core.cache import cache
@@ -43,6 +43,7 @@ from enrichment.csv_import_match import (
     verdict,
 )
 from enrichment.importers.dto import ImportPreview, ImportRow, RowProblem
+from enrichment.importers.gemini_mapping import ColumnMapping
 from enrichment.importers.reading import CsvReader
 from enrichment.importers.service import import_open, preview_import
 from jobs.events import JobSummary, JsonValue
@@ -52,6 +53,9 @@ from jobs.reporter import ItemOutcome, JobProgressReporter, ProgressReporter
 from jobs.services import job_create, job_enqueue
 from search.dto import SearchHit
 from search.text import title_key
+
+if TYPE_CHECKING:
+    from search.services import TitlesAnswer
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +77,13 @@ STORE_SECONDS = 1.0
 CANCEL_CHECK_SECONDS = 1.0
 BULK_DEADLINE_SECONDS = 30.0
 TITLE_DEADLINE_SECONDS = 10.0
+# A failed bulk ISBN lookup is asked again after these pauses (seconds) before its rows are errors.
+LOOKUP_RETRY_PAUSES: tuple[float, ...] = (2.0, 5.0)
+# Title + author rows searched together in one upstream call, and the books that call may return.
+# A row whose book is not among a complete answer's books would not be found alone either; when the
+# answer was cut at the limit, the rows it did not match are searched one by one.
+TITLE_BATCH = 8
+TITLE_BATCH_LIMIT = 100
 CANCELED_ROW = "Canceled before this row was processed."
 
 # Files people upload by mistake, recognised by their first bytes (a CSV never starts with these).
@@ -96,6 +107,7 @@ class UploadFacts:
     sha256: str
     format: str
     row_count: int  # data rows (the header excluded); exact once parsed
+    column_mapping: ColumnMapping | None = None  # Gemini's mapping of an unknown layout
 
 
 def upload_sha256(data: bytes) -> str:
@@ -142,7 +154,9 @@ def csv_upload_check(*, data: bytes | None, filename: str | None) -> UploadFacts
     records = sum(1 for _ in CsvReader(data, filename=filename))
     rows = max(0, records - 1)
     _check_rows(rows)
-    return UploadFacts(sha256=upload_sha256(data), format=stream.format, row_count=rows)
+    return UploadFacts(
+        sha256=upload_sha256(data), format=stream.format, row_count=rows, column_mapping=stream.column_mapping
+    )
 
 
 def csv_import_preview(*, data: bytes | None, filename: str | None) -> ImportPreview:
@@ -235,6 +249,12 @@ def csv_import_start(
         "rowCount": facts.row_count,
         "format": facts.format,
     }
+    if facts.column_mapping is not None:
+        # Stored with the job, so its worker reads the columns the upload was checked with.
+        params["columnMapping"] = {
+            "hasHeaderRow": facts.column_mapping.has_header_row,
+            "columns": dict(facts.column_mapping.columns),
+        }
     with transaction.atomic():
         job, token = job_create(pipeline=Pipeline.CSV_IMPORT, job_id=job_id, total=facts.row_count, params=params)
         if enqueue:
@@ -273,6 +293,12 @@ class CsvLookup(Protocol):
     def to_catalog(self, hits: Sequence[SearchHit]) -> None: ...
 
 
+class ManyTitles(Protocol):
+    """A lookup that can also search many title + author rows in one upstream call."""
+
+    def by_titles(self, pairs: Sequence[tuple[str, str | None]]) -> TitlesAnswer: ...
+
+
 class CatalogTitles(Protocol):
     """Optional on a lookup: books already known by title key, many titles at once, no upstream call."""
 
@@ -304,6 +330,17 @@ class SearchLookup:
         )
         return result.hits
 
+    def by_titles(self, pairs: Sequence[tuple[str, str | None]]) -> TitlesAnswer:
+        from search.services import titles_search_many
+
+        # Many rows in one OpenLibrary search: at the budget's pace, TITLE_BATCH rows per call instead of one.
+        return titles_search_many(
+            pairs=[(title[:500], (author or "")[:300] or None) for title, author in pairs],
+            provider=self.TITLE_PROVIDER,
+            limit=TITLE_BATCH_LIMIT,
+            deadline=time.monotonic() + TITLE_DEADLINE_SECONDS,
+        )
+
     def by_title_keys(self, title_keys: Sequence[str]) -> Mapping[str, Sequence[SearchHit]]:
         from search.catalog import catalog_lookup_titles
 
@@ -331,9 +368,21 @@ def _hit_evidence(hit: SearchHit) -> dict[str, JsonValue]:
     }
 
 
+def _bulk_lookup(lookup: CsvLookup, isbns13: Sequence[str]) -> dict[str, SearchHit | None]:
+    """`lookup.by_isbns`, asked again after LOOKUP_RETRY_PAUSES (a busy budget, a short outage) before
+    the error is final."""
+    for pause in LOOKUP_RETRY_PAUSES:
+        try:
+            return lookup.by_isbns(isbns13)
+        except Exception as error:
+            logger.info("bulk ISBN lookup of %s ISBNs failed (%s); asking again in %s s", len(isbns13), error, pause)
+            time.sleep(pause)
+    return lookup.by_isbns(isbns13)
+
+
 def _isbn_matches(lookup: CsvLookup, isbns13: Sequence[str]) -> dict[str, Match]:
     try:
-        found = lookup.by_isbns(isbns13)
+        found = _bulk_lookup(lookup, isbns13)
     except Exception as error:
         logger.warning("bulk ISBN lookup of %s ISBNs failed: %s", len(isbns13), error)
         message = getattr(error, "message", None) or str(error) or type(error).__name__
@@ -384,6 +433,32 @@ def _scored_match(row: ImportRow, hits: Sequence[SearchHit], *, source: str | No
     return Match(
         status, "title_author", hit=hit if status != "not_found" else None, score=best.score, evidence=evidence
     )
+
+
+def _batched_title_matches(
+    lookup: ManyTitles, rows: Sequence[tuple[LookupKey, ImportRow]], *, should_stop: Callable[[], bool]
+) -> tuple[dict[LookupKey, Match], bool]:
+    """Title + author rows searched TITLE_BATCH at a time; each row scored against its call's books.
+
+    Returns the rows settled (a match, or a complete answer without one) and whether `should_stop`
+    said stop. A row left out (a failed call, or not matched in an answer cut at its limit) is for the
+    caller to search alone.
+    """
+    settled: dict[LookupKey, Match] = {}
+    for start in range(0, len(rows), TITLE_BATCH):
+        if should_stop():
+            return settled, True
+        group = rows[start : start + TITLE_BATCH]
+        try:
+            answer = lookup.by_titles([(row.title, row.author) for _, row in group])
+        except Exception as error:
+            logger.warning("title search of %s rows at once failed: %s", len(group), error)
+            continue
+        for key, row in group:
+            match = _scored_match(row, answer.hits)
+            if match.status == "success" or answer.complete:
+                settled[key] = replace(match, evidence={**match.evidence, "batched": len(group)})
+    return settled, False
 
 
 def _title_part(key: LookupKey) -> str:
@@ -546,6 +621,7 @@ def csv_import_run(
     expected_rows: int = 0,
     lookup: CsvLookup | None = None,
     on_chunk: Callable[[int], None] | None = None,
+    column_mapping: ColumnMapping | None = None,
 ) -> CsvOutcome:
     """Parse (0-50 %), enrich (50-100 %), store each row's outcome, complete or keep the finished rows.
 
@@ -555,7 +631,7 @@ def csv_import_run(
     started = time.monotonic()
     reporter.started(total=expected_rows)
     done: dict[int, ItemOutcome] = dict(reporter.finished_items())
-    stream = import_open(data=data, filename=filename)
+    stream = import_open(data=data, filename=filename, mapping=column_mapping)
     estimate = max(expected_rows, 1)
 
     def store(entries: Sequence[tuple[int, bool, dict[str, JsonValue]]]) -> None:
@@ -646,6 +722,30 @@ def csv_import_run(
         # catalog), one query for the chunk; only a row no known book matches is searched upstream.
         titled = [k for k in dict.fromkeys(wanted) if k is not None and k.method == "title_author" and k not in memo]
         known = _known_titles(lookup, titled, found_here) if titled else {}
+        # The rest are searched upstream, many at once when the lookup can.
+        if titled and hasattr(lookup, "by_titles"):
+            first_row = {key_of[row.row]: row for row in reversed(chunk)}
+            unknown = [
+                (key, first_row[key])
+                for key in titled
+                if not (
+                    known.get(_title_part(key))
+                    and _scored_match(first_row[key], known[_title_part(key)]).status == "success"
+                )
+            ]
+
+            def should_stop(matched: int = enriched) -> bool:
+                reporter.progress(
+                    processed=len(done),
+                    status=f"Matched {matched:,} of {len(to_enrich):,} books; searching titles",
+                    fraction=0.5 + 0.5 * matched / max(1, len(to_enrich)),
+                )
+                return reporter.is_canceled()
+
+            settled, canceled = _batched_title_matches(lookup, unknown, should_stop=should_stop)
+            memo.update(settled)
+            if canceled:
+                break
         cataloged: dict[int, SearchHit] = {}
         for row in chunk:
             key = key_of[row.row]
@@ -731,13 +831,24 @@ class ObservedReporter:
         return getattr(self.inner, name)
 
 
+def _stored_mapping(value: object) -> ColumnMapping | None:
+    """The Gemini column mapping stored with a job (`params.columnMapping`), or None."""
+    if not isinstance(value, dict) or not isinstance(value.get("columns"), dict):
+        return None
+    columns = {str(k): v for k, v in value["columns"].items() if isinstance(v, int) and not isinstance(v, bool)}
+    return ColumnMapping(has_header_row=bool(value.get("hasHeaderRow", True)), columns=columns)
+
+
 def csv_import_execute(
     *, job_id: str, lookup: CsvLookup | None = None, observe: Callable[[float, str], None] | None = None
 ) -> CsvOutcome | None:
     """Run (or resume) the job; a job that already finished is left alone (idempotent redelivery)."""
     close_old_connections()
     job = Job.objects.filter(pk=job_id).first()
-    if job is None or job.is_terminal:
+    if job is None:
+        return None
+    if job.is_terminal:  # e.g. canceled while queued: its stored file is no longer needed
+        _upload_release(job=job)
         return None
     reporter: ProgressReporter = JobProgressReporter(job_id=job.id)
     if observe is not None:
@@ -752,14 +863,18 @@ def csv_import_execute(
             reporter=reporter,
             expected_rows=rows if isinstance(rows, int) else 0,
             lookup=lookup,
+            column_mapping=_stored_mapping(job.params.get("columnMapping")),
         )
     except DomainError as error:  # the file itself (e.g. its layout could not be mapped): not retryable
         logger.info("CSV import %s failed: %s", job_id, error.message)
         reporter.fail(code=error.code, message=error.message, retryable=False)
+        _upload_release(job=job)
         return None
     except Exception as error:
         logger.exception("CSV import job %s failed", job_id)
         reporter.fail(code="INTERNAL_ERROR", message=f"CSV import failed: {type(error).__name__}", retryable=True)
+        # A failed job is final (uploading the file again starts a new one): its stored copy goes.
+        _upload_release(job=job)
         raise
     if not outcome.canceled and isinstance(job.params.get("sha256"), str):
         content_cache_set(str(job.params["sha256"]), outcome.results)

@@ -71,8 +71,22 @@ def budgets() -> dict[str, Budget]:
     }
 
 
-def _background_limit(budget: Budget) -> int:
-    return max(1, math.floor(budget.limit * settings.SEARCH_BUDGET_BACKGROUND_SHARE))
+def _background_share(budget: Budget) -> float:
+    """Background work's slots per window on average (may be fractional: 60 % of 3 req/s is 1.8)."""
+    return max(0.0, budget.limit * settings.SEARCH_BUDGET_BACKGROUND_SHARE)
+
+
+def _background_limit(budget: Budget, *, now: float) -> int:
+    """Background work's slots in the window holding `now`.
+
+    A fractional share is spread over consecutive windows (1.8 per second: 2, 2, 1, 2, 2, ...), so the
+    configured share holds on average instead of being rounded down to 1 slot, a third of 3 req/s.
+    A share under one slot per window still leaves background work one slot now and then.
+    """
+    # In thousandths of a slot, in integers: float products of epoch-sized window numbers drift.
+    share_milli = round(_background_share(budget) * 1000)
+    n = int(now // budget.window)
+    return ((n + 1) * share_milli) // 1000 - (n * share_milli) // 1000
 
 
 @contextlib.contextmanager
@@ -174,13 +188,15 @@ def budget_acquire(
     if budget is None or budget.limit <= 0:
         return
     priority = priority or current_priority()
-    limit = _background_limit(budget) if priority == "background" else budget.limit
+    limit = budget.limit
     give_up_at = deadline
     if priority == "background":
         cap = clock.monotonic() + settings.SEARCH_BUDGET_BACKGROUND_MAX_WAIT
         give_up_at = cap if give_up_at is None else min(give_up_at, cap)
     while True:
         now = clock.wall()
+        if priority == "background":
+            limit = _background_limit(budget, now=now)
         # A background caller whose share is spent looks without counting: it must not eat the rest.
         state = (
             _windows.peek(upstream, limit=limit, window=budget.window, now=now) if priority == "background" else None
@@ -216,7 +232,8 @@ def budget_remaining(*, clock: Clock | None = None) -> dict[str, dict[str, int |
             "remaining": state.remaining,
             "window": "day" if budget.window >= 86400 else f"{budget.window}s",
             "resetsIn": math.ceil(state.resets_in),
-            "backgroundLimit": _background_limit(budget),
+            "backgroundLimit": _background_limit(budget, now=now),
+            "backgroundShare": round(_background_share(budget), 3),
         }
     return out
 

@@ -518,6 +518,27 @@ def provider_search(
     )
 
 
+@dataclass(frozen=True)
+class TitlesAnswer:
+    """The books matching any of many (title, author) pairs; `complete` when no page cut them off."""
+
+    hits: tuple[SearchHit, ...]
+    complete: bool
+
+
+def titles_search_many(
+    *, pairs: Sequence[tuple[str, str | None]], provider: str = "openlibrary", limit: int = 100, deadline: float
+) -> TitlesAnswer:
+    """Many title + author lookups in ONE upstream call (bulk work such as CSV imports): the caller
+    scores the hits against each pair. Not cached (each import's rows differ); the budget applies.
+    Raises ProviderUnavailable when the provider is disabled or cannot search many titles at once."""
+    source = provider_get(provider)
+    if not source.enabled() or not source.supports("search_titles"):
+        raise ProviderUnavailable(f"{provider} cannot search many titles at once.", details={"provider": provider})
+    page = source.search_titles(pairs=pairs, limit=limit, deadline=deadline)
+    return TitlesAnswer(hits=page.hits, complete=page.total <= len(page.hits))
+
+
 # --- many ISBNs at once (v3 enrich) --------------------------------------------------------------------
 
 

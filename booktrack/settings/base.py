@@ -411,3 +411,18 @@ IMAGE_PROXY_MAX_BYTES = env.int("IMAGE_PROXY_MAX_BYTES", default=8 * 1024 * 1024
 IMAGE_PROXY_MAX_PIXELS = env.int("IMAGE_PROXY_MAX_PIXELS", default=40_000_000)
 IMAGE_PROXY_MAX_REDIRECTS = env.int("IMAGE_PROXY_MAX_REDIRECTS", default=3)
 IMAGE_PROXY_MAX_AGE = env.int("IMAGE_PROXY_MAX_AGE", default=30 * 24 * 3600)
+
+# --- scanning: photo intake (docs/scanning.md "Photo intake and quality") ----------------------
+# A photo with more pixels than this is refused from its header (413), before any decode.
+SCAN_MAX_PIXELS = env.int("SCAN_MAX_PIXELS", default=80_000_000)
+# Longest edge (px) of the photo the engines see; larger photos are shrunk.
+SCAN_MAX_EDGE_PX = env.int("SCAN_MAX_EDGE_PX", default=3072)
+# Quality stage thresholds, calibrated on the real shelf photos of tests/fixtures/upstream/images/:
+# the shorter edge in px; the Laplacian variance on a 1024-px grey copy; mean grey level (0-255) and
+# share of clipped pixels for too dark / too bright.
+SCAN_MIN_EDGE_PX = env.int("SCAN_MIN_EDGE_PX", default=480)
+SCAN_BLUR_MIN_VARIANCE = env.float("SCAN_BLUR_MIN_VARIANCE", default=60.0)
+SCAN_DARK_MAX_MEAN = env.float("SCAN_DARK_MAX_MEAN", default=40.0)
+SCAN_DARK_MAX_FRACTION = env.float("SCAN_DARK_MAX_FRACTION", default=0.5)
+SCAN_BRIGHT_MIN_MEAN = env.float("SCAN_BRIGHT_MIN_MEAN", default=205.0)
+SCAN_BRIGHT_MAX_FRACTION = env.float("SCAN_BRIGHT_MAX_FRACTION", default=0.4)

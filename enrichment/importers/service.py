@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from booktrack.core.exceptions import InvalidFile
 from enrichment.importers.dto import ImportPreview, ImportRow, RowProblem
-from enrichment.importers.gemini_mapping import SAMPLE_ROWS, columns_map
+from enrichment.importers.gemini_mapping import SAMPLE_ROWS, ColumnMapping, columns_map
 from enrichment.importers.reading import CsvReader, Record
 from enrichment.importers.registry import GENERIC, detect
 
@@ -23,7 +23,7 @@ PREVIEW_PROBLEMS = 200
 class ImportStream:
     """An opened upload: its plan (format + column mapping) and its rows, read on iteration."""
 
-    def __init__(self, data: bytes, *, filename: str | None = None) -> None:
+    def __init__(self, data: bytes, *, filename: str | None = None, mapping: ColumnMapping | None = None) -> None:
         if not data or data.isspace():  # (strip() would copy the whole upload)
             raise InvalidFile("The file is empty.")
         self.reader = CsvReader(data, filename=filename)
@@ -32,13 +32,16 @@ class ImportStream:
         header = next(records, None)
         if header is None:
             raise InvalidFile("The file has no rows.")
+        self.column_mapping: ColumnMapping | None = None  # set when Gemini mapped an unknown layout
         importer = detect(header.cells)
         if importer is not None:
             self.plan = importer.bind(header.cells)
             self._records: Iterator[Record] = records
             return
         samples = list(itertools.islice(records, SAMPLE_ROWS))
-        mapping = columns_map(header=header.cells, samples=[s.cells for s in samples])
+        # A job passes the mapping its upload was checked with: the same columns, with no second Gemini call.
+        mapping = mapping or columns_map(header=header.cells, samples=[s.cells for s in samples])
+        self.column_mapping = mapping
         if mapping.has_header_row:
             self.plan = GENERIC.bind_indices(header.cells, mapping.columns)
             self._records = itertools.chain(samples, records)
@@ -63,8 +66,8 @@ class ImportStream:
             yield convert(number, record)
 
 
-def import_open(*, data: bytes, filename: str | None = None) -> ImportStream:
-    return ImportStream(data, filename=filename)
+def import_open(*, data: bytes, filename: str | None = None, mapping: ColumnMapping | None = None) -> ImportStream:
+    return ImportStream(data, filename=filename, mapping=mapping)
 
 
 def parse_import(data: bytes, *, filename: str | None = None) -> Iterator[ImportRow | RowProblem]:

@@ -81,6 +81,12 @@ class Provider:
         """Many ISBNs in ONE upstream call (at most `batch_size`); only upstreams with a batch endpoint."""
         raise NotImplementedError
 
+    def search_titles(
+        self, *, pairs: Sequence[tuple[str, str | None]], limit: int, deadline: float | None
+    ) -> ProviderPage:
+        """Many (title, author) pairs in ONE upstream call: the books matching any of them."""
+        raise NotImplementedError
+
     def search_title(self, *, query: str, limit: int, offset: int, deadline: float | None) -> ProviderPage:
         raise NotImplementedError
 

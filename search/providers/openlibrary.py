@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -25,6 +26,7 @@ from search.normalize import (
     year_of,
 )
 from search.providers.base import Provider
+from search.text import is_name_suffix, text_key, uninvert_name
 
 NAME = "openlibrary"
 # `search.json` no longer returns `isbn` by default (openlibrary#10412): ask for every field we read.
@@ -460,6 +462,35 @@ def normalize_reading_log(raw: Any) -> tuple[SearchHit, ...]:
     return tuple(hits)
 
 
+# A Goodreads-style series note at the end of a title: "Leviathan Wakes (The Expanse, #1)".
+_SERIES_NOTE = re.compile(r"\s*[(\[][^()\[\]]*#\s*[\d.]+[^()\[\]]*[)\]]\s*$")
+# What may stand inside a Solr phrase here: the quote and the backslash are dropped, not escaped.
+_PHRASE_DROP = re.compile(r'["\\]')
+
+
+def _family_name(author: str | None) -> str:
+    """The family name as a search word: "Corey, James S.A." and "James S. A. Corey" -> "corey"."""
+    words = [w for w in text_key(uninvert_name(" ".join((author or "").split()))).split() if not is_name_suffix(w)]
+    return words[-1] if words else ""
+
+
+def titles_query(pairs: Sequence[tuple[str, str | None]]) -> str:
+    """One `search.json` `q` for many books: `(title:"..." AND author:"...") OR title:"..." OR ...`.
+
+    Titles are phrases without a trailing series note; the author is reduced to the surname-ish word
+    (initials and name order vary between sources). Pairs without a usable title are left out.
+    """
+    clauses = []
+    for title, author in pairs:
+        phrase = " ".join(_PHRASE_DROP.sub(" ", _SERIES_NOTE.sub("", title or "")).split())[:200]
+        if not phrase:
+            continue
+        clause = f'title:"{phrase}"'
+        surname = _family_name(author)
+        clauses.append(f'({clause} AND author:"{surname}")' if surname else clause)
+    return " OR ".join(clauses)
+
+
 class OpenLibraryProvider(Provider):
     name = NAME
     v3_name = "open_library"
@@ -474,6 +505,15 @@ class OpenLibraryProvider(Provider):
 
     def search_isbns(self, *, isbns13: Sequence[str], deadline: float | None) -> ProviderPage:
         return self.books_by_isbns(isbns=list(isbns13), deadline=deadline)
+
+    def search_titles(
+        self, *, pairs: Sequence[tuple[str, str | None]], limit: int, deadline: float | None
+    ) -> ProviderPage:
+        """Many books in one `search.json` call (Solr boolean `q`): the CSV import's title + author rows."""
+        query = titles_query(pairs)
+        if not query:
+            return ProviderPage(provider=NAME)
+        return self._search({"q": query, "limit": min(max(limit, 1), 100)}, deadline)
 
     def books_by_isbns(self, *, isbns: list[str], deadline: float | None) -> ProviderPage:
         """Many ISBNs in one call (`/api/books?bibkeys=`). `jscmd=details`: each answer is the

@@ -157,15 +157,35 @@ def test_run_matched_books_go_to_the_catalog():
     assert len(lookup.cataloged) == 2
 
 
-def test_run_failed_bulk_lookup_marks_its_rows_and_finishes():
+def test_run_failed_bulk_lookup_marks_its_rows_and_finishes(monkeypatch):
+    waited: list[float] = []
+    monkeypatch.setattr(csv_import.time, "sleep", waited.append)
     lookup = sample_lookup()
     lookup.fail_isbns = True
     outcome = csv_import_run(job_id="j", data=SAMPLE, filename=None, reporter=FakeProgressReporter(), lookup=lookup)
+    assert len(lookup.isbn_calls) == 3 and waited == [2.0, 5.0]  # asked again twice before giving up
     by_row = {b["row"]: b for b in outcome.results["books"]}
     assert by_row[1]["enrichmentStatus"] == "error"
     assert "every provider down" in by_row[1]["match"]["evidence"]["error"]
     assert outcome.results["outcomes"]["lookupFailed"] == 3  # rows 1, 2 and 6
     assert by_row[3]["enrichmentStatus"] == "success"
+
+
+def test_run_bulk_lookup_that_fails_once_is_asked_again_and_its_rows_match(monkeypatch):
+    monkeypatch.setattr(csv_import.time, "sleep", lambda seconds: None)
+
+    class FlakyOnce(FakeLookup):
+        def by_isbns(self, isbns13):
+            if not self.isbn_calls:
+                self.isbn_calls.append(list(isbns13))
+                raise RuntimeError("budget busy")
+            return super().by_isbns(isbns13)
+
+    lookup = FlakyOnce(isbns=sample_lookup().isbns, titles=sample_lookup().titles)
+    outcome = csv_import_run(job_id="j", data=SAMPLE, filename=None, reporter=FakeProgressReporter(), lookup=lookup)
+    by_row = {b["row"]: b for b in outcome.results["books"]}
+    assert by_row[1]["enrichmentStatus"] == "success"
+    assert not outcome.results["outcomes"].get("lookupFailed")
 
 
 def test_run_cancel_keeps_finished_rows_and_accounts_for_every_row(monkeypatch):
@@ -345,7 +365,23 @@ def test_cancel_while_queued_answers_results_with_every_row(storage, no_task):
     assert job.results["canceled"] is True
     assert job.results["successRate"] == "0/7"
     assert [e["row"] for e in job.results["errors"]] == list(range(1, 8))
+    assert list(storage.rglob("*.csv"))  # kept until the queued task comes by
     assert csv_import_execute(job_id=str(job.id), lookup=FakeLookup()) is None  # the task leaves it alone
+    assert not list(storage.rglob("*.csv"))  # ... but releases the stored file nobody needs any more
+
+
+@pytest.mark.django_db(transaction=True)
+def test_failed_job_releases_its_stored_upload(storage, no_task):
+    class Broken(FakeLookup):
+        def to_catalog(self, hits):
+            raise KeyError("a bug")
+
+    job, _ = csv_import_start(job_id=None, data=SAMPLE, filename="x.csv")
+    with pytest.raises(KeyError):
+        csv_import_execute(job_id=str(job.id), lookup=Broken(isbns=sample_lookup().isbns))
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert not list(storage.rglob("*.csv"))
 
 
 # --- through the search services, against the local upstream fakes -----------------------------------
@@ -371,7 +407,7 @@ def test_search_lookup_uses_bulk_isbns_and_openlibrary_titles_never_google(fake)
     assert by_row[4]["enrichmentStatus"] == "not_found"
     assert fake.count("google") == 0  # bulk work never spends Google's daily quota
     assert fake.count("GET /openlibrary/api/books") == 1  # three ISBNs, one bibkeys call
-    assert fake.count("GET /openlibrary/search.json") == 2  # one per title + author row
+    assert fake.count("GET /openlibrary/search.json") == 1  # both title + author rows in one search
 
 
 # --- manage.py import_csv ---------------------------------------------------------------------------
@@ -425,3 +461,99 @@ def test_book_lookup_many_batch_only_leaves_google_out(fake):
     assert fake.count("google") == 0 and fake.count("GET /openlibrary/api/books") == 1
     book_lookup_many(isbns=["9780547928227"])  # without batch_only (v3 enrich) Google is asked per ISBN
     assert fake.count("google") == 1
+
+
+# --- title + author rows searched many at once -----------------------------------------------------------
+
+
+class ManyTitlesLookup(FakeLookup):
+    """A lookup that also answers many titles per call (as SearchLookup does through OpenLibrary)."""
+
+    def __init__(self, *, complete=True, fail=False, **kwargs):
+        super().__init__(**kwargs)
+        self.complete = complete
+        self.fail = fail
+        self.batches: list[list[tuple[str, str | None]]] = []
+
+    def by_titles(self, pairs):
+        from search.services import TitlesAnswer
+
+        self.batches.append(list(pairs))
+        if self.fail:
+            raise RuntimeError("search down")
+        found = [h for title, _ in pairs for h in self.titles.get(title, [])]
+        return TitlesAnswer(hits=tuple(found), complete=self.complete)
+
+
+def many_title_rows(count: int) -> bytes:
+    return csv_bytes(*[f"Lost Book {i},Writer {i},,0,to-read" for i in range(count)], "Piranesi,Susanna Clarke,,4,read")
+
+
+def test_run_searches_title_rows_in_batches_and_scores_each_row():
+    lookup = ManyTitlesLookup(titles={"Piranesi": [hit("Piranesi", "Susanna Clarke", "9781635575637")]})
+    outcome = csv_import_run(
+        job_id="j", data=many_title_rows(19), filename=None, reporter=FakeProgressReporter(), lookup=lookup
+    )
+    assert [len(b) for b in lookup.batches] == [8, 8, 4]  # 20 rows, TITLE_BATCH at a time
+    assert lookup.title_calls == []  # every answer was complete: no row searched alone
+    books = {b["row"]: b for b in outcome.results["books"]}
+    assert books[20]["enrichmentStatus"] == "success" and books[20]["isbn13"] == "9781635575637"
+    assert books[20]["match"]["evidence"]["batched"] == 4
+    assert {books[r]["enrichmentStatus"] for r in range(1, 20)} == {"not_found"}
+
+
+def test_run_rows_unmatched_in_a_cut_answer_are_searched_alone():
+    lookup = ManyTitlesLookup(complete=False, titles={"Piranesi": [hit("Piranesi", "Susanna Clarke", "9781635575637")]})
+    outcome = csv_import_run(
+        job_id="j", data=many_title_rows(3), filename=None, reporter=FakeProgressReporter(), lookup=lookup
+    )
+    assert len(lookup.batches) == 1
+    # The answer was cut at its limit: the rows it did not match are asked alone; the matched one is not.
+    assert sorted(t for t, _ in lookup.title_calls) == ["Lost Book 0", "Lost Book 1", "Lost Book 2"]
+    assert {b["row"]: b["enrichmentStatus"] for b in outcome.results["books"]}[4] == "success"
+
+
+def test_run_failed_batch_search_falls_back_to_one_search_per_row():
+    lookup = ManyTitlesLookup(fail=True, titles={"Piranesi": [hit("Piranesi", "Susanna Clarke", "9781635575637")]})
+    outcome = csv_import_run(
+        job_id="j", data=many_title_rows(2), filename=None, reporter=FakeProgressReporter(), lookup=lookup
+    )
+    assert len(lookup.title_calls) == 3
+    assert len(outcome.results["books"]) + len(outcome.results["errors"]) == 3
+
+
+def test_titles_query_is_one_solr_boolean_query():
+    from search.providers.openlibrary import titles_query
+
+    query = titles_query(
+        [("Leviathan Wakes (The Expanse, #1)", "Corey, James S.A."), ('A "Quoted" Title', None), ("", "Nobody")]
+    )
+    assert query == '(title:"Leviathan Wakes" AND author:"corey") OR title:"A Quoted Title"'
+
+
+@pytest.mark.django_db
+def test_titles_search_many_against_the_openlibrary_fake_finds_each_book(fake):
+    from search.services import titles_search_many
+
+    answer = titles_search_many(pairs=[("Dune", "Herbert, Frank"), ("Piranesi", "Susanna Clarke")], deadline=10**9)
+    titles = {h.work.title for h in answer.hits}
+    assert {"Dune", "Piranesi"} <= titles and answer.complete
+    assert fake.count("GET /openlibrary/search.json") == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_unknown_layout_job_keeps_geminis_mapping_and_its_worker_asks_no_more(fake, settings, storage, no_task):
+    from django.core.cache import cache
+
+    settings.GEMINI_API_KEY = "fake-key"
+    unknown = b"Name,Creator,Code,Notes\nDune,Frank Herbert,9780441172719,x\nEmma,Jane Austen,9780141439587,y\n"
+    job, _ = csv_import_start(job_id=None, data=unknown, filename="mine.csv")
+    assert fake.count("POST /gemini") == 1
+    assert job.params["columnMapping"] == {"hasHeaderRow": True, "columns": {"title": 0, "author": 1, "isbn13": 2}}
+    cache.clear()  # the header-hash cache is gone (a restart, an eviction): the job still has its mapping
+    settings.GEMINI_API_KEY = None  # ... and even a key removed since does not matter
+    csv_import_execute(job_id=str(job.id), lookup=FakeLookup())
+    job.refresh_from_db()
+    assert job.status == JobStatus.COMPLETE, job.error
+    assert [b["title"] for b in job.results["books"]] == ["Dune", "Emma"]
+    assert fake.count("POST /gemini") == 1

@@ -10,6 +10,7 @@ Like the real service, ``/isbn/{isbn}.json`` answers 302 to ``/books/{olid}.json
 from __future__ import annotations
 
 import json
+import re
 
 from tests.fakes.catalog import CATALOG, clean_isbn, fold, tokens_match
 from tests.fakes.data.catalog import OL_FORMATS, OL_LANGUAGES
@@ -214,12 +215,30 @@ def search_doc(work: dict) -> dict:
     return {k: v for k, v in doc.items() if v not in (None, [], "")}
 
 
+# Solr's fielded boolean form, as the CSV import sends it for many books at once:
+# `(title:"Leviathan Wakes" AND author:"corey") OR title:"Dune"`.
+_FIELDED_CLAUSE = re.compile(r'title:"([^"]*)"(?:\s+AND\s+author:"([^"]*)")?')
+
+
+def _fielded_matches(work: dict, q: str) -> bool:
+    """A work matches when any clause does: every word of the title phrase in its titles and, when
+    the clause names one, the author word among its authors'."""
+    for title, author in _FIELDED_CLAUSE.findall(q):
+        if tokens_match(title, CATALOG.title_haystack(work)) and (
+            not author or tokens_match(author, CATALOG.author_haystack(work))
+        ):
+            return True
+    return False
+
+
 def _search_matches(work: dict, request: Request) -> bool:
     editions = _ol_editions(work)
     if not editions:
         return False
     isbns = {i for e in editions for i in (e["isbn13"], e["isbn10"]) if i}
     q = request.arg("q")
+    if q and 'title:"' in q:
+        return _fielded_matches(work, q)
     if q:
         if q.lower().startswith("isbn:"):
             q = q[5:]

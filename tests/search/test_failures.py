@@ -124,7 +124,8 @@ class FakeClock:
 
 @pytest.fixture
 def budget_clock(monkeypatch, settings):
-    """OpenLibrary at 3 req/s (background share floor(3 * 0.6) = 1), on a fake clock."""
+    """OpenLibrary at 3 req/s (background share 3 * 0.6 = 1.8 slots a second: 1 in the first window
+    here, then 2, 2, 2, 1, ...), on a fake clock."""
     from search import budgets
 
     settings.SEARCH_OPENLIBRARY_RPS = 3
@@ -156,6 +157,25 @@ def test_budget_background_share_spent_skips_provider_interactive_still_passes(b
     remaining = budgets.budget_remaining()["openlibrary"]
     assert remaining["limit"] == 3 and remaining["remaining"] == 0 and remaining["backgroundLimit"] == 1
     assert budget_clock.sleeps == []
+
+
+def test_budget_background_share_holds_on_average_when_fractional(budget_clock):
+    """60 % of 3 req/s is 1.8 calls a second: over 10 seconds background work makes 18 calls (flooring the
+    share to 1 a second made 10, a third of the budget), and never more than 2 in one second."""
+    from search import budgets
+
+    per_second: dict[int, int] = {}
+    start = budget_clock.now
+    with budgets.background_priority():
+        while budget_clock.now < start + 10:
+            budgets.budget_acquire(upstream="openlibrary", deadline=None)
+            if budget_clock.now < start + 10:
+                second = int(budget_clock.now)
+                per_second[second] = per_second.get(second, 0) + 1
+    assert sum(per_second.values()) == 18
+    assert max(per_second.values()) == 2 and min(per_second.values()) == 1
+    # Interactive work keeps at least one slot of every second.
+    assert all(count <= 2 for count in per_second.values())
 
 
 def test_budget_background_waits_for_the_next_window_within_max_wait(budget_clock):
