@@ -23,10 +23,13 @@ COPY --chown=app:app . .
 # CompressedManifestStaticFilesStorage: content-hashed names (cache-busting; WhiteNoise serves them
 # with a ten-year immutable Cache-Control) plus .gz variants, served by the app itself (no nginx).
 # .dockerignore keeps a developer's own staticfiles/ (and .venv, var, .env) out of the image.
-RUN SECRET_KEY=build-only python manage.py collectstatic --noinput \
+RUN SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" python manage.py collectstatic --noinput \
     && mkdir -p /app/var && chown -R app:app /app/var
 
 USER app
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/health/live', timeout=2).status == 200 else 1)"
-CMD ["uvicorn", "booktrack.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--lifespan", "off", "--no-proxy-headers"]
+# Idle keep-alives closed after 5 s, at most 2,048 connections + tasks per worker (503 beyond), 25 s to
+# finish in-flight requests on stop. Slow request bodies are handled by the app (docs/security.md); run a
+# reverse proxy in front in production (same page).
+CMD ["uvicorn", "booktrack.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--lifespan", "off", "--no-proxy-headers", "--timeout-keep-alive", "5", "--limit-concurrency", "2048", "--timeout-graceful-shutdown", "25"]

@@ -1,11 +1,12 @@
 """ASGI entry point: HTTP and WebSocket in one application.
 
-HTTP goes through the streaming body-size guard into Django's synchronous handler, run on a thread
+HTTP goes through the body guard (size cap, and the slow-client deadline: a body is read on the event
+loop before any thread is taken; booktrack.core.limits) into Django's synchronous handler, run on a thread
 pool by a2wsgi. Our views are synchronous (DRF, the ORM, requests), and Django's own ASGI handler
 hops between the event loop and threads several times per request (a thread-sensitive context per
 request, sync middleware adapted around an async core). `make bench` measures the bridge against
 Django's ASGI handler side by side (the "WSGI bridge" A/B row in docs/benchmarks.md). WebSockets are
-served by Channels consumers on the event loop.
+served by Channels consumers on the event loop, behind a per-IP handshake limit.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter
 from django.conf import settings
 
 from booktrack.core.limits import BodySizeLimitASGIMiddleware
+from booktrack.core.ratelimit import WebSocketRateLimitASGIMiddleware
 from booktrack.routing import websocket_urlpatterns
 
 http_application = BodySizeLimitASGIMiddleware(WSGIMiddleware(django_wsgi_app, workers=settings.HTTP_THREADS))
@@ -31,7 +33,7 @@ http_application = BodySizeLimitASGIMiddleware(WSGIMiddleware(django_wsgi_app, w
 application = ProtocolTypeRouter(
     {
         "http": http_application,
-        "websocket": URLRouter(websocket_urlpatterns),
+        "websocket": WebSocketRateLimitASGIMiddleware(URLRouter(websocket_urlpatterns)),
     }
 )
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("ws/progress", core_views.websocket_upgrade_required, name="ws-progress-http"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    *harvest.urls.admin_urlpatterns,  # /admin/harvest/dashboard/
     path("admin/", admin.site.urls),
     # Each app's routes are full paths, spliced in flat rather than include()d: a nested resolver
     # builds a ResolverMatch per level on every request, measurable on the cached search path.

@@ -26,9 +26,19 @@ _MEMO_MAX: Final = 20_000
 _memo: dict[str, tuple[float, AuthorCacheEntry | None]] = {}
 
 
-@lru_cache(maxsize=8192)
+# Names longer than this are keyed each time, not memoized (bounded memo keys, issue 13).
+_NAME_MEMO_MAX = 200
+
+
 def name_key(name: str) -> str:
     """The key one author goes by in an answer, however a provider wrote the name."""
+    if len(name) > _NAME_MEMO_MAX:
+        return text_name_key(name)
+    return _name_key(name)
+
+
+@lru_cache(maxsize=8192)
+def _name_key(name: str) -> str:
     return text_name_key(name)
 
 

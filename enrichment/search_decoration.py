@@ -55,6 +55,11 @@ def search_result_decorate(result: SearchResult) -> SearchResult:
     return search_result_decoration(result).result
 
 
+def author_queries_of(hits: Sequence[SearchHit]) -> list[AuthorQuery]:
+    """The author-facts lookups decorating these hits would need (cache warming fills them ahead)."""
+    return list(_author_queries(hits).values())
+
+
 def memo_clear() -> None:
     """Forget this process's decoration state: memoized facts, queued names, held decorations (tests)."""
     facts_memo_clear()

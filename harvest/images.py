@@ -249,6 +249,14 @@ def image_resize(image: PilImage, *, longest_edge: int) -> RenderedImage:
     return RenderedImage(out.getvalue(), content_type, copy.width, copy.height)
 
 
+def image_variants_render(data: bytes) -> dict[str, RenderedImage]:
+    """Every size of `IMAGE_PROXY_SIZES` from upstream bytes (decoded once; ProviderError if unusable).
+
+    Shared by the image proxy and the cover harvest (harvest.covers)."""
+    image = image_decode(data, max_pixels=settings.IMAGE_PROXY_MAX_PIXELS)
+    return {size: image_resize(image, longest_edge=settings.IMAGE_PROXY_SIZES[size]) for size in SIZES}
+
+
 # --- service ----------------------------------------------------------------------------------
 
 
@@ -395,11 +403,8 @@ def image_proxy_get(*, url: str | None, size: str | None) -> ProxiedImage:
     content = _stored(storage_key(target.url, size))
     if content is not None:
         return ProxiedImage(content, content_type_of(content), etag_of(content), cached=True)
-    data = image_fetch(target=target)
-    image = image_decode(data, max_pixels=settings.IMAGE_PROXY_MAX_PIXELS)
-    rendered: dict[str, bytes] = {}
-    for each in SIZES:  # one fetch fills every size
-        rendered[each] = image_resize(image, longest_edge=settings.IMAGE_PROXY_SIZES[each]).content
-        _store(storage_key(target.url, each), rendered[each])
-    content = rendered[size]
+    rendered = image_variants_render(image_fetch(target=target))
+    for each, variant in rendered.items():  # one fetch fills every size
+        _store(storage_key(target.url, each), variant.content)
+    content = rendered[size].content
     return ProxiedImage(content, content_type_of(content), etag_of(content), cached=False)

@@ -7,11 +7,15 @@ from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from booktrack.core import openapi as api
+from booktrack.core.envelope import success
 from booktrack.core.exceptions import (
+    Conflict,
     Forbidden,
+    InvalidIsbn,
     InvalidRequest,
     MissingParameter,
     NotFound,
@@ -19,8 +23,12 @@ from booktrack.core.exceptions import (
     ProviderTimeout,
     ProviderUnavailable,
     RateLimitExceeded,
+    Unauthorized,
 )
+from booktrack.core.permissions import IsStaffOrOpsToken
+from harvest.covers import cover_content, cover_variant_get, covers_harvest_start, covers_harvest_state, run_limit_parse
 from harvest.images import DEFAULT_SIZE, SIZES, image_proxy_get
+from harvest.models import HarvestTrigger
 
 
 class ImageProxyView(APIView):
@@ -92,3 +100,96 @@ class ImageProxyView(APIView):
 
 def _etags(header: str) -> set[str]:
     return {part.strip().removeprefix("W/") for part in header.split(",") if part.strip()}
+
+
+# --- cover harvest (docs/harvest.md) -------------------------------------------------------------
+
+
+class HarvestCoversView(APIView):
+    """`POST /api/harvest-covers` (ops): start a cover harvest run."""
+
+    permission_classes = [IsStaffOrOpsToken]
+
+    @extend_schema(
+        request=OpenApiTypes.OBJECT,
+        responses={
+            202: OpenApiResponse(OpenApiTypes.OBJECT, description="Envelope `{runId}`"),
+            **api.errors(InvalidRequest, Unauthorized, Forbidden, Conflict),
+        },
+        tags=["ops"],
+        summary="Start a cover harvest run (ops: staff or OPS_TOKEN)",
+        description=(
+            "Body (optional): `{limit}`, the most ISBNs the run tries (1-100000, default "
+            "`HARVEST_RUN_LIMIT`). The run is queued on the `maintenance` queue; follow it at "
+            "`GET /api/harvest-covers/{runId}`. 409 CONFLICT while another run is under way "
+            "(`details.runId` names it)."
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        body = request.data if isinstance(request.data, dict) else {}
+        run = covers_harvest_start(trigger=HarvestTrigger.API, limit=run_limit_parse(body.get("limit")))
+        return success(request, {"runId": str(run.id)}, status=202)
+
+
+class HarvestRunView(APIView):
+    """`GET /api/harvest-covers/{runId}` (ops): a run's status and figures."""
+
+    permission_classes = [IsStaffOrOpsToken]
+
+    @extend_schema(
+        responses={
+            200: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description=(
+                    "Envelope `{runId, status (queued|running|complete|failed), trigger, stopReason "
+                    "(null|limit|budget|error), limit, candidates, tried, stored, skipped, failed, missing, "
+                    "bytesStored, budget {used, dailyLimit}, sources {name: {tried, stored, notFound, "
+                    "failed, bytes}}, createdAt, startedAt, finishedAt, error}`"
+                ),
+            ),
+            **api.errors(Unauthorized, Forbidden, NotFound),
+        },
+        tags=["ops"],
+        summary="A cover harvest run's status and counts (ops: staff or OPS_TOKEN)",
+    )
+    def get(self, request: Request, runId: str) -> Response:  # the contract names the path parameter runId
+        return success(request, covers_harvest_state(run_id=runId).to_wire())
+
+
+class CoverView(APIView):
+    """`GET /covers/{isbn13}?size=`: a harvested cover from object storage."""
+
+    rate_limit_scope = "search"
+    authentication_classes: list = []
+    permission_classes: list = []
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "size",
+                OpenApiTypes.STR,
+                OpenApiParameter.QUERY,
+                enum=list(SIZES),
+                default=DEFAULT_SIZE,
+                description="Longest edge: small 128, medium 320, large 640 px by default (never enlarged)",
+            ),
+        ],
+        responses={
+            (200, "image/jpeg"): OpenApiResponse(OpenApiTypes.BINARY, description="The stored cover"),
+            (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY, description="The stored cover (transparent)"),
+            304: OpenApiResponse(description="`If-None-Match` matched the ETag"),
+            **api.errors(InvalidIsbn, InvalidRequest, NotFound, RateLimitExceeded),
+        },
+        tags=["images"],
+        summary="A harvested cover (ISBN-13 or ISBN-10), served from object storage",
+        description=(
+            "Raw image bytes with `Cache-Control: public`, an `ETag` and `If-None-Match` support. "
+            "400 INVALID_ISBN for a malformed ISBN, 404 NOT_FOUND when no cover is stored for it."
+        ),
+    )
+    def get(self, request: Request, isbn: str) -> HttpResponse:
+        variant = cover_variant_get(isbn=isbn, size=request.query_params.get("size"))
+        headers = {"Cache-Control": f"public, max-age={settings.HARVEST_COVER_MAX_AGE}", "ETag": variant.etag}
+        if variant.etag in _etags(request.headers.get("If-None-Match", "")):
+            return HttpResponse(status=304, headers=headers)
+        return HttpResponse(cover_content(variant), content_type=variant.content_type, headers=headers)

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from booktrack.core.exceptions import Conflict, InvalidRequest, MissingParameter, NotFound, Unauthorized
 from booktrack.core.metrics import record_job
+from jobs.archive import archived_results, jobs_archive_before_delete, jobs_archiver_registered
 from jobs.events import JobProgress, JobSummary, JsonValue, event_append, progress_latest
 from jobs.models import ACTIVE_STATUSES, Job, JobItem, JobStatus
 from jobs.pipelines import CanceledJob, pipeline_get, pipelines_registered
@@ -23,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 ABANDONED_AFTER = timedelta(days=7)
 FINISHED_KEPT_FOR = timedelta(hours=24)
+CLEANUP_ARCHIVE_BATCH = 5000
 
 
 def job_id_parse(value: object) -> uuid.UUID:
@@ -147,10 +149,12 @@ class RefreshedToken:
         return {"jobId": self.job_id, "token": self.token, "expiresIn": self.expires_in}
 
 
-def token_refresh(*, job_id: object, old_token: str | None) -> RefreshedToken:
+def token_refresh(*, job_id: object, old_token: object) -> RefreshedToken:
     """A new token replacing the old one, only within the last 30 minutes of the old one's validity."""
-    if not old_token:
+    if old_token is None or old_token == "":
         raise MissingParameter("oldToken is required.")
+    if not isinstance(old_token, str):
+        raise InvalidRequest("oldToken must be a string.")
     parsed = job_id_parse(job_id)
     with transaction.atomic():
         job = Job.objects.select_for_update().filter(pk=parsed).first()
@@ -263,17 +267,27 @@ def job_results(*, job_id: object, pipeline: str, token: str | None, require_tok
     job = job_get(job_id=job_id)
     if token or require_token:
         _token_check(job=job, token=token, allow_expired=True)
-    if job.pipeline != pipeline or job.results is None:
+    if job.pipeline != pipeline:
         raise NotFound(f"No results for job {job.id}.")
     if job.results_expire_at is not None and job.results_expire_at <= timezone.now():
         raise NotFound(f"The results of job {job.id} have expired.")
-    return job.results
+    # A finished job past its live window may have had its results archived (jobs.archive).
+    results = job.results if job.results is not None or not job.is_terminal else archived_results(job.id)
+    if results is None:
+        raise NotFound(f"No results for job {job.id}.")
+    return results
 
 
 def jobs_cleanup_expired(*, now: datetime | None = None) -> int:
     """Delete jobs (events, items and results with them) 24 h after they ended; abandoned ones after 7 days."""
     now = now or timezone.now()
     finished = Job.objects.filter(ended_at__lt=now - FINISHED_KEPT_FOR)
+    if jobs_archiver_registered():
+        # The archiver (jobs.archive) first archives what the daily archival has not reached yet;
+        # a job it could not archive is kept for the next run. A batch an hour keeps this bounded.
+        offered = list(finished.order_by("ended_at").values_list("pk", flat=True)[:CLEANUP_ARCHIVE_BATCH])
+        keep = jobs_archive_before_delete(offered)
+        finished = Job.objects.filter(pk__in=[pk for pk in offered if pk not in keep])
     abandoned = Job.objects.filter(ended_at__isnull=True, created_at__lt=now - ABANDONED_AFTER)
     deleted = 0
     for query in (finished, abandoned):

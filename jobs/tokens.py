@@ -19,7 +19,7 @@ def token_hash(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
-def token_matches(*, raw: str | None, stored_hash: str) -> bool:
-    if not raw or not stored_hash:
+def token_matches(*, raw: object, stored_hash: str) -> bool:
+    if not raw or not isinstance(raw, str) or not stored_hash:
         return False
     return hmac.compare_digest(token_hash(raw), stored_hash)

@@ -7,20 +7,9 @@ from __future__ import annotations
 
 from jobs.events import JsonValue
 from jobs.models import Pipeline
-from jobs.pipelines import CanceledJob, PipelineSpec, pipeline_register
-
-
-def ai_scan_canceled_results(job: CanceledJob) -> JsonValue:
-    """CONTRACT 5 scan results for a scan canceled before its worker stored any."""
-    return {
-        "totalDetected": 0,
-        "approved": 0,
-        "needsReview": 0,
-        "books": [],
-        "photos": [],
-        "metadata": {"modelUsed": "", "processingTime": job.summary.duration, "timestamp": job.canceled_at.isoformat()},
-        "canceled": True,
-    }
+from jobs.pipelines import PipelineSpec, pipeline_register
+from scanning.services import scan_canceled_results
+from scanning.tasks import run_scan
 
 
 def ai_scan_complete_extra(results: JsonValue) -> dict[str, JsonValue]:
@@ -37,15 +26,15 @@ def ai_scan_complete_extra(results: JsonValue) -> dict[str, JsonValue]:
     }
 
 
-# The scan pipeline has no task yet: its jobs have a results route and canceled results, and the
-# watchdog leaves them alone.
+# The bookshelf scan (scanning.services): photos -> quality -> barcodes + engine -> books -> lookups.
 AI_SCAN = pipeline_register(
     PipelineSpec(
         name=Pipeline.AI_SCAN,
         results_path="/v1/scan/results/{job_id}",
         state_every=1,
         state_seconds=60.0,
-        canceled_results=ai_scan_canceled_results,
+        canceled_results=scan_canceled_results,
         complete_extra=ai_scan_complete_extra,
+        task=run_scan,
     )
 )

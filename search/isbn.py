@@ -15,6 +15,12 @@ from booktrack.core.exceptions import InvalidIsbn
 
 _SEPARATORS = re.compile(r"[\s\-‐‑‒–—.]+")
 
+# The longest text that can still be an ISBN: "ISBN-13: 978-0-306-40615-7" is 26 characters, plus room
+# for stray spaces. Longer text is refused at the edge (400, not echoed) and never becomes a memo key:
+# the memos below are keyed by client text, so their keys stay this short (issue 13).
+ISBN_TEXT_MAX = 32
+_CODE_LENGTHS = (10, 13)
+
 
 def isbn_clean(raw: object) -> str:
     """Drop hyphens, spaces and a leading `ISBN` label; upper-case the `X` check digit.
@@ -22,7 +28,10 @@ def isbn_clean(raw: object) -> str:
     Anything (an upstream may send a number, or garbage); only the text form is memoized."""
     if not raw:
         return ""
-    return _clean(raw if isinstance(raw, str) else str(raw))
+    text = raw if isinstance(raw, str) else str(raw)
+    if len(text) > ISBN_TEXT_MAX:
+        return _clean.__wrapped__(text)  # not memoized: no key longer than an ISBN can be
+    return _clean(text)
 
 
 @lru_cache(maxsize=16384)
@@ -32,7 +41,8 @@ def _clean(text: str) -> str:
 
 
 def isbn_is_valid(raw: object) -> bool:
-    return _valid(isbn_clean(raw))
+    code = isbn_clean(raw)
+    return len(code) in _CODE_LENGTHS and _valid(code)
 
 
 @lru_cache(maxsize=16384)
@@ -46,7 +56,8 @@ def _valid(code: str) -> bool:
 
 def isbn_to_13(raw: object) -> str | None:
     """The ISBN-13 of a valid ISBN-10 or 13, else None."""
-    return _to_13(isbn_clean(raw))
+    code = isbn_clean(raw)
+    return _to_13(code) if len(code) in _CODE_LENGTHS else None
 
 
 @lru_cache(maxsize=16384)
@@ -58,7 +69,8 @@ def _to_13(code: str) -> str | None:
 
 def isbn_to_10(raw: object) -> str | None:
     """The ISBN-10 of a valid ISBN (None for 979- ISBNs, which have none)."""
-    return _to_10(isbn_clean(raw))
+    code = isbn_clean(raw)
+    return _to_10(code) if len(code) in _CODE_LENGTHS else None
 
 
 @lru_cache(maxsize=16384)
@@ -70,6 +82,8 @@ def _to_10(code: str) -> str | None:
 
 def isbn_normalize(raw: str | None) -> str:
     """The ISBN-13 for a request parameter; raises InvalidIsbn (400) when malformed or checksum-wrong."""
+    if raw is not None and len(raw) > ISBN_TEXT_MAX:
+        raise isbn_too_long()
     code = isbn_clean(raw)
     if not code:
         raise InvalidIsbn("An ISBN is required.", details={"isbn": raw or ""})
@@ -77,6 +91,15 @@ def isbn_normalize(raw: str | None) -> str:
     if isbn13 is None:
         raise InvalidIsbn(f"'{raw}' is not a valid ISBN-10 or ISBN-13 (format or checksum).", details={"isbn": raw})
     return isbn13
+
+
+def isbn_too_long(*, index: int | None = None) -> InvalidIsbn:
+    """The 400 for text longer than any ISBN; the text is not echoed (it may be megabytes)."""
+    where = "" if index is None else f" (isbns[{index}])"
+    details: dict[str, object] = {"maxLength": ISBN_TEXT_MAX}
+    if index is not None:
+        details["index"] = index
+    return InvalidIsbn(f"An ISBN is at most {ISBN_TEXT_MAX} characters long{where}.", details=details)
 
 
 def isbn_variants(isbn13: str) -> tuple[str, ...]:

@@ -14,7 +14,7 @@ from booktrack.core.exceptions import (
     MissingParameter,
 )
 from search.dto import clean_text
-from search.isbn import isbn_normalize
+from search.isbn import ISBN_TEXT_MAX, isbn_normalize, isbn_too_long
 from search.services import AUTHOR_SORTS
 
 MAX_OFFSET = 10_000
@@ -186,4 +186,8 @@ class EnrichRequest:
             raise BatchTooLarge(
                 f"At most {cls.MAX} ISBNs per request.", details={"max": cls.MAX, "received": len(isbns)}
             )
-        return cls(isbns=tuple(str(i) for i in isbns))
+        texts = tuple(str(i) for i in isbns)
+        for index, text in enumerate(texts):
+            if len(text) > ISBN_TEXT_MAX:
+                raise isbn_too_long(index=index)  # nothing echoed: notFound would send it all back
+        return cls(isbns=texts)

@@ -7,6 +7,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from booktrack.core import metrics
+from booktrack.core.health import health_reset
 from booktrack.core.http import reset_clients
 from booktrack.core.limits import body_limit_for_path
 from booktrack.core.ratelimit import reset_local_windows
@@ -22,6 +23,7 @@ def _isolated_state():
     reset_local_windows()
     reset_clients()
     body_limit_for_path.cache_clear()
+    health_reset()
     yield
     cache.clear()
 
@@ -102,7 +104,8 @@ def sleeps(monkeypatch) -> list[float]:
 
 @pytest.fixture
 def upstream_outcomes(monkeypatch) -> list[tuple[str, int | str]]:
-    """(upstream, outcome) of every outbound call in order: an HTTP status, "timeout", "breaker_open"..."""
+    """(upstream, outcome) of every outbound call in order: an HTTP status, "timeout", "deadline" (cut
+    by our own deadline), "breaker_open"..."""
     from booktrack.core import metrics
 
     seen: list[tuple[str, int | str]] = []

@@ -54,14 +54,20 @@ def start_embedded_worker() -> bool:
 def embedded_startup_tasks() -> None:
     """What beat would do, once at start: the in-memory broker died with the previous process, so
     every job still queued or running from before this start has no message left; the watchdog sends
-    them again now. Old finished jobs are cleaned up too. Sent by name, like any task."""
+    them again now. Old finished jobs and scan photos past their retention are cleaned up too. Sent by
+    name, like any task."""
     from django.utils import timezone
 
     from booktrack.celery import app
 
     started = timezone.now().isoformat()
     requeue = {"stalled_seconds": 0, "as_of": started}
-    for name, kwargs in (("jobs.requeue_stalled_jobs", requeue), ("jobs.cleanup_expired_jobs", {})):
+    startup = (
+        ("jobs.requeue_stalled_jobs", requeue),
+        ("jobs.cleanup_expired_jobs", {}),
+        ("scanning.purge_scan_photos", {}),  # scan photo retention (docs/scanning.md)
+    )
+    for name, kwargs in startup:
         try:
             app.send_task(name, kwargs=kwargs)
         except Exception:  # never keep the server from starting

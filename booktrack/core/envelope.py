@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from booktrack.core.exceptions import (
     STATUS_TO_ERROR,
     DomainError,
+    FileTooLarge,
     InternalError,
     InvalidRequest,
     MethodNotAllowed,
@@ -127,10 +128,16 @@ def as_domain_error(exc: Exception) -> DomainError | None:
     if isinstance(exc, drf_exceptions.APIException):
         error_cls = STATUS_TO_ERROR.get(exc.status_code, InternalError)
         return error_cls(str(exc.detail))
+    from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
     from django.http import Http404
 
     if isinstance(exc, Http404):
         return NotFound()
+    if isinstance(exc, RequestDataTooBig):
+        return FileTooLarge("The request body is too large.")
+    if isinstance(exc, SuspiciousOperation):
+        # TooManyFieldsSent, TooManyFilesSent, a malformed multipart body...: the client's input, a 400.
+        return InvalidRequest("The request is malformed or exceeds a limit.", details={"reason": type(exc).__name__})
     return None
 
 

@@ -73,6 +73,12 @@ class MethodNotAllowed(DomainError):
     code, status, default_message = "METHOD_NOT_ALLOWED", 405, "Method not allowed."
 
 
+class RequestTimeout(DomainError):
+    """The request body did not arrive within its deadline (the slow-client guard, docs/security.md)."""
+
+    code, status, default_message = "REQUEST_TIMEOUT", 408, "The request body did not arrive in time."
+
+
 class Conflict(DomainError):
     code, status, default_message = "CONFLICT", 409, "The resource is in a conflicting state."
 
@@ -91,6 +97,12 @@ class UnsupportedMediaType(DomainError):
 
 class RateLimitExceeded(DomainError):
     code, status, default_message = "RATE_LIMIT_EXCEEDED", 429, "Rate limit exceeded."
+
+
+class ServerBusy(DomainError):
+    """This server process is reading as many request bodies as it may at once; retry shortly."""
+
+    code, status, default_message = "SERVER_BUSY", 503, "The server is busy; retry shortly."
 
 
 class InternalError(DomainError):
@@ -123,6 +135,7 @@ STATUS_TO_ERROR: dict[int, type[DomainError]] = {
     403: Forbidden,
     404: NotFound,
     405: MethodNotAllowed,
+    408: RequestTimeout,
     409: Conflict,
     413: FileTooLarge,
     415: UnsupportedMediaType,

@@ -1,7 +1,16 @@
-"""Health checks with real I/O (database, cache, broker, storage) and the endpoint listing."""
+"""Health checks with real I/O (database, cache, broker, storage) and the endpoint listing.
+
+The route is public, so it is cheap to hit and tells an outsider nothing it should not (docs/security.md):
+one process runs the checks at most once per `HEALTH_CACHE_SECONDS` (other hits get that report), the
+storage check writes a file at most once per `HEALTH_STORAGE_CHECK_SECONDS`, a failing check shows its
+name and `error` without the exception's text (that goes to the log), and the route is rate limited
+per IP (scope `health`).
+"""
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -25,13 +34,17 @@ class CheckResult:
         return {"status": "ok" if self.ok else "error", "latencyMs": round(self.latency_ms, 1), "detail": self.detail}
 
 
-def _timed(check: Callable[[], str]) -> CheckResult:
+logger = logging.getLogger(__name__)
+
+
+def _timed(name: str, check: Callable[[], str]) -> CheckResult:
     started = time.perf_counter()
     try:
         detail = check()
         ok = True
-    except Exception as exc:  # a failing dependency is reported, not raised
-        detail, ok = f"{type(exc).__name__}: {exc}"[:200], False
+    except Exception:  # a failing dependency is reported, not raised; its text goes to the log only
+        logger.warning("health check %s failed", name, exc_info=True)
+        detail, ok = "unavailable", False
     return CheckResult(ok, (time.perf_counter() - started) * 1000, detail)
 
 
@@ -61,10 +74,23 @@ def _broker() -> str:
         return conn.transport_cls if isinstance(conn.transport_cls, str) else "connected"
 
 
+_storage_checked_at: float | None = None
+_storage_lock = threading.Lock()
+
+
 def _storage() -> str:
-    name = default_storage.save(f"health/{uuid.uuid4().hex}.txt", ContentFile(b"ok"))
-    default_storage.delete(name)
-    return type(default_storage).__name__
+    """A write and a delete, at most once per `HEALTH_STORAGE_CHECK_SECONDS` per process (a success
+    is remembered that long; a failure is retried on the next report)."""
+    global _storage_checked_at
+    backend = type(default_storage).__name__
+    with _storage_lock:
+        now = time.monotonic()
+        if _storage_checked_at is not None and now - _storage_checked_at < settings.HEALTH_STORAGE_CHECK_SECONDS:
+            return backend
+        name = default_storage.save(f"health/{uuid.uuid4().hex}.txt", ContentFile(b"ok"))
+        default_storage.delete(name)
+        _storage_checked_at = now
+    return backend
 
 
 CHECKS: dict[str, Callable[[], str]] = {
@@ -75,8 +101,31 @@ CHECKS: dict[str, Callable[[], str]] = {
 }
 
 
+_report: tuple[float, bool, dict] | None = None
+_report_lock = threading.Lock()
+
+
 def health_report() -> tuple[bool, dict]:
-    results = {name: _timed(check) for name, check in CHECKS.items()}
+    """(healthy, body), the checks run at most once per `HEALTH_CACHE_SECONDS` in this process."""
+    global _report
+    with _report_lock:  # one thread checks; the others wait for its report instead of checking too
+        now = time.monotonic()
+        if _report is not None and now - _report[0] < settings.HEALTH_CACHE_SECONDS:
+            return _report[1], _report[2]
+        healthy, body = _health_report_now()
+        _report = (now, healthy, body)
+        return healthy, body
+
+
+def health_reset() -> None:
+    """Forget the remembered report and storage check (tests)."""
+    global _report, _storage_checked_at
+    _report = None
+    _storage_checked_at = None
+
+
+def _health_report_now() -> tuple[bool, dict]:
+    results = {name: _timed(name, check) for name, check in CHECKS.items()}
     healthy = all(r.ok for r in results.values())
     body = {
         "status": "ok" if healthy else "degraded",

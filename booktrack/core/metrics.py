@@ -114,7 +114,8 @@ def record_request(*, route: str, method: str, status: int, latency_ms: float) -
 
 
 def record_upstream_call(upstream: str, *, status: int | str, latency_ms: float) -> None:
-    failed = not (isinstance(status, int) and status < 500 and status != 429)
+    # "deadline": our own deadline cut the call short; the upstream did nothing wrong.
+    failed = status != "deadline" and not (isinstance(status, int) and status < 500 and status != 429)
     _add(
         [
             (_field("up", upstream, "calls"), 1),

@@ -9,6 +9,8 @@ is down the limiter fails open and logs it.
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +18,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from booktrack.core import metrics
-from booktrack.core.envelope import error_response
+from booktrack.core.envelope import error_body, error_response
 from booktrack.core.exceptions import RateLimitExceeded
 from booktrack.core.windows import FixedWindowCounter, WindowState
 
@@ -27,11 +29,18 @@ def client_ip(request: HttpRequest) -> str:
     Each trusted proxy appends the address it saw, so the client is the n-th entry from the right;
     anything further left was written by the client and is ignored (no spoofing out of the limit).
     """
-    remote = request.META.get("REMOTE_ADDR", "") or "unknown"
+    return client_ip_of(
+        remote=request.META.get("REMOTE_ADDR", ""), forwarded_for=request.META.get("HTTP_X_FORWARDED_FOR", "")
+    )
+
+
+def client_ip_of(*, remote: str, forwarded_for: str) -> str:
+    """`client_ip` from the socket peer and the `X-Forwarded-For` header (HTTP and WebSocket alike)."""
+    remote = remote or "unknown"
     hops = settings.TRUSTED_PROXY_COUNT
     if hops <= 0:
         return remote
-    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    forwarded = [part.strip() for part in forwarded_for.split(",") if part.strip()]
     if len(forwarded) >= hops:
         return forwarded[-hops]
     return forwarded[0] if forwarded else remote
@@ -98,3 +107,58 @@ class RateLimitMiddleware:
             },
         )
         return error_response(request, error)
+
+
+class WebSocketRateLimitASGIMiddleware:
+    """Per-IP limit on WebSocket handshakes (scope `websocket` of `RATE_LIMITS`), before any consumer runs.
+
+    Every upgrade counts, authenticated or not, before the consumer looks its job and token up (a
+    database read on a thread): a client that opens sockets in a loop, or guesses tokens, is refused
+    cheaply. Refused: an HTTP 429 with the contract's body where the server supports the ASGI
+    denial-response extension (uvicorn does), else a close before accept (HTTP 403).
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "websocket" or not settings.RATE_LIMIT_ENABLED:
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client") or ("", 0)
+        forwarded = next((v.decode("latin-1") for n, v in scope.get("headers", []) if n == b"x-forwarded-for"), "")
+        identity = client_ip_of(remote=client[0], forwarded_for=forwarded)
+        # The shared counter is one Redis round trip: off the event loop.
+        decision = await asyncio.to_thread(rate_limit_check, scope="websocket", identity=identity)
+        if decision.allowed:
+            await self.app(scope, receive, send)
+            return
+        metrics.record_event("rate_limited:websocket")
+        message = await receive()  # websocket.connect
+        if message["type"] != "websocket.connect":
+            return
+        if "websocket.http.response" in scope.get("extensions", {}):
+            body = json.dumps(
+                error_body(
+                    None,
+                    code=RateLimitExceeded.code,
+                    message=f"Rate limit exceeded. Please try again in {decision.retry_after} seconds.",
+                    details={
+                        "retryAfter": decision.retry_after,
+                        "requestsLimit": decision.limit,
+                        "requestsRemaining": 0,
+                    },
+                )
+            ).encode()
+            headers = [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"retry-after", str(decision.retry_after).encode()),
+                (b"x-ratelimit-limit", str(decision.limit).encode()),
+                (b"x-ratelimit-remaining", b"0"),
+                (b"x-ratelimit-reset", str(int(decision.reset_at)).encode()),
+            ]
+            await send({"type": "websocket.http.response.start", "status": 429, "headers": headers})
+            await send({"type": "websocket.http.response.body", "body": body})
+            return
+        await send({"type": "websocket.close", "code": 1008})

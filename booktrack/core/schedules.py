@@ -27,6 +27,9 @@ class Schedule:
 SCHEDULES: tuple[Schedule, ...] = (
     Schedule("job cleanup (hourly)", "jobs.cleanup_expired_jobs", minute="5", hour="*", queue="default"),
     Schedule("stalled job watchdog (every 10 min)", "jobs.requeue_stalled_jobs", minute="*/10", queue="default"),
+    Schedule("cover harvest (03:00 UTC)", "harvest.scheduled_cover_harvest", minute="0", hour="3"),
+    Schedule("archival (daily 02:00 UTC)", "harvest.archive_cold_data", minute="0", hour="2"),
+    Schedule("scan photo retention (daily)", "scanning.purge_scan_photos", minute="30", hour="4"),
 )
 
 

@@ -34,6 +34,9 @@ def health(request: Request) -> Response:
     return Response(body, status=200 if healthy else 503)
 
 
+health.cls.rate_limit_scope = "health"  # per IP (RATE_LIMIT_HEALTH); the middleware reads the view class
+
+
 def websocket_upgrade_required(request: HttpRequest) -> JsonResponse:
     """A plain HTTP request on the WebSocket route: 426 with the usual error body."""
     response = JsonResponse(

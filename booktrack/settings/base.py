@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -157,6 +158,7 @@ CELERY_TASK_ROUTES = {
     "jobs.*": {"queue": "default"},
     "enrichment.*": {"queue": "providers"},
     "search.*": {"queue": "providers"},
+    "scanning.purge_scan_photos": {"queue": "maintenance"},
     "scanning.*": {"queue": "ai"},
     "harvest.*": {"queue": "maintenance"},
 }
@@ -190,18 +192,35 @@ MEDIA_URL = "/media/"
 # collects at build. With DEBUG on, WhiteNoise serves the apps' own folders and needs no collecting.
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default="") or str(BASE_DIR / "staticfiles"))
 STATIC_URL = "/static/"
+
+# --- object storage ------------------------------------------------------------------------------
+# Uploads, harvested covers and proxied images go through Django's storage API (`default_storage`).
+# STORAGE_BACKEND: `filesystem` (MEDIA_ROOT) or `s3` (django-storages' boto3 backend: AWS S3,
+# Cloudflare R2, MinIO, a local moto_server); unset = `s3` when AWS_STORAGE_BUCKET_NAME is set.
 AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
-if AWS_STORAGE_BUCKET_NAME:
-    AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default="") or None
+STORAGE_BACKEND = env.str("STORAGE_BACKEND", default="") or ("s3" if AWS_STORAGE_BUCKET_NAME else "filesystem")
+if STORAGE_BACKEND == "s3":
+    if not AWS_STORAGE_BUCKET_NAME:
+        raise ImproperlyConfigured("STORAGE_BACKEND=s3 needs AWS_STORAGE_BUCKET_NAME.")
+    AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default="") or None  # R2, MinIO, moto
     AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default="") or None
+    # Unset = boto3's own chain (environment, instance role, ~/.aws).
+    AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", default="") or None
+    AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", default="") or None
+    # `path` for endpoints that are an address (moto, MinIO); unset = boto3 decides.
+    AWS_S3_ADDRESSING_STYLE = env.str("AWS_S3_ADDRESSING_STYLE", default="") or None
+    AWS_LOCATION = env.str("AWS_LOCATION", default="")  # a key prefix inside the bucket
     AWS_DEFAULT_ACL = None
     AWS_QUERYSTRING_AUTH = True
+    AWS_S3_FILE_OVERWRITE = True
     DEFAULT_STORAGE = {"BACKEND": "storages.backends.s3.S3Storage"}
-else:
+elif STORAGE_BACKEND == "filesystem":
     DEFAULT_STORAGE = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(MEDIA_ROOT)},
     }
+else:
+    raise ImproperlyConfigured(f"STORAGE_BACKEND must be filesystem or s3, not {STORAGE_BACKEND!r}.")
 STORAGES = {
     "default": DEFAULT_STORAGE,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
@@ -211,7 +230,7 @@ STORAGES = {
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["booktrack.core.rendering.ApiJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "booktrack.core.parsers.BoundedJSONParser",
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],
@@ -278,6 +297,29 @@ RATE_LIMITS = {
     "search": (env.int("RATE_LIMIT_SEARCH", default=100), env.int("RATE_LIMIT_SEARCH_WINDOW", default=60)),
 }
 RATE_LIMIT_ENABLED = env.bool("RATE_LIMIT_ENABLED", default=True)
+
+# --- slow clients and hostile input (docs/security.md) ---------------------------------------
+# A request body must arrive within this many seconds, plus its size at the minimum rate (a 10 MB CSV
+# gets 10 + 160 s), or it is answered 408; it is read on the event loop, never on an HTTP thread.
+REQUEST_BODY_TIMEOUT_SECONDS = env.float("REQUEST_BODY_TIMEOUT_SECONDS", default=10.0)
+REQUEST_BODY_MIN_BYTES_PER_SECOND = env.int("REQUEST_BODY_MIN_BYTES_PER_SECOND", default=64 * 1024)
+# Bodies being read at once per server process; one more is answered 503 with Retry-After.
+MAX_BODIES_IN_FLIGHT = env.int("MAX_BODIES_IN_FLIGHT", default=64)
+# Deepest nesting a JSON request body may have (arrays and objects); deeper is a 400.
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
+# Longest query string accepted (bytes); longer is a 400 from the ASGI layer.
+MAX_QUERY_STRING_BYTES = env.int("MAX_QUERY_STRING_BYTES", default=8192)
+# Fields a form or query string may hold (Django's check; more is a 400, not a 500).
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default=1000)
+# /health: per-IP limit, how long one process reuses its report, how often it writes to storage (s).
+RATE_LIMITS["health"] = (env.int("RATE_LIMIT_HEALTH", default=60), env.int("RATE_LIMIT_HEALTH_WINDOW", default=60))
+HEALTH_CACHE_SECONDS = env.float("HEALTH_CACHE_SECONDS", default=5.0)
+HEALTH_STORAGE_CHECK_SECONDS = env.float("HEALTH_STORAGE_CHECK_SECONDS", default=300.0)
+# WebSocket handshakes per client IP and window (every upgrade counts before it is authenticated).
+RATE_LIMITS["websocket"] = (
+    env.int("RATE_LIMIT_WEBSOCKET", default=30),
+    env.int("RATE_LIMIT_WEBSOCKET_WINDOW", default=60),
+)
 
 # --- ops --------------------------------------------------------------------------------------
 OPS_TOKEN = env.str("OPS_TOKEN", default="") or None
@@ -353,6 +395,9 @@ SEARCH_TTL_DEGRADED = env.int("SEARCH_TTL_DEGRADED", default=300)
 
 # --- pipelines ---------------------------------------------------------------------------------
 SCAN_CONFIDENCE_THRESHOLD = env.float("SCAN_CONFIDENCE_THRESHOLD", default=0.7)
+# --- scan photos (docs/scanning.md "Photo storage and retention") -------------------------------
+# Days a scan's photos are kept in object storage before the daily purge deletes them.
+SCAN_PHOTO_RETENTION_DAYS = env.int("SCAN_PHOTO_RETENTION_DAYS", default=90)
 # WebSocket keep-alive while a job runs (CONTRACT 6: at least every 30 s).
 JOB_KEEPALIVE_SECONDS = env.float("JOB_KEEPALIVE_SECONDS", default=25)
 # The results routes answer without the job token (CONTRACT 5; the job id is the secret); true makes
@@ -426,3 +471,46 @@ SCAN_DARK_MAX_MEAN = env.float("SCAN_DARK_MAX_MEAN", default=40.0)
 SCAN_DARK_MAX_FRACTION = env.float("SCAN_DARK_MAX_FRACTION", default=0.5)
 SCAN_BRIGHT_MIN_MEAN = env.float("SCAN_BRIGHT_MIN_MEAN", default=205.0)
 SCAN_BRIGHT_MAX_FRACTION = env.float("SCAN_BRIGHT_MAX_FRACTION", default=0.4)
+# --- cover harvest (docs/harvest.md) -----------------------------------------------------------
+# Upstream calls (metadata lookups and image downloads, retries included) one UTC day of harvesting
+# may make, shared by every process; and ISBNs one run tries at most (the command's --limit overrides).
+HARVEST_DAILY_BUDGET = env.int("HARVEST_DAILY_BUDGET", default=500)
+HARVEST_RUN_LIMIT = env.int("HARVEST_RUN_LIMIT", default=1000)
+# Cover sources, in the order they are asked (ISBNdb first: its covers are the largest).
+HARVEST_SOURCES = env.list("HARVEST_SOURCES", default=["isbndb", "google-books", "openlibrary"])
+# An ISBN no source had a cover for is asked again after this many days.
+HARVEST_MISSING_RETRY_DAYS = env.int("HARVEST_MISSING_RETRY_DAYS", default=30)
+# Import and enrichment jobs younger than this count as demand (days).
+HARVEST_DEMAND_DAYS = env.int("HARVEST_DEMAND_DAYS", default=90)
+# A smaller image is a placeholder (OpenLibrary's 1x1 blank), not a cover (pixels, either edge).
+HARVEST_MIN_COVER_PX = env.int("HARVEST_MIN_COVER_PX", default=20)
+# A running run that wrote no progress for this long is taken for dead (its worker was killed).
+HARVEST_STALE_SECONDS = env.int("HARVEST_STALE_SECONDS", default=900)
+# `Cache-Control: max-age` of `/covers/{isbn13}` (seconds), and the origin put before `/covers/...`
+# in the search answers' cover fields (empty: a root-relative URL).
+HARVEST_COVER_MAX_AGE = env.int("HARVEST_COVER_MAX_AGE", default=30 * 24 * 3600)
+COVERS_PUBLIC_BASE_URL = env.str("COVERS_PUBLIC_BASE_URL", default="")
+# Size named by the cover fields of search answers, and how often each process re-reads the set of
+# harvested ISBNs when another process harvested (seconds).
+HARVEST_DTO_COVER_SIZE = env.str("HARVEST_DTO_COVER_SIZE", default="large")
+HARVEST_COVERS_REFRESH_SECONDS = env.float("HARVEST_COVERS_REFRESH_SECONDS", default=30.0)
+
+# --- cache warming and archival (docs/warming-and-archival.md) ----------------------------------
+# Authors one upload may name; retries of one author's warm-up (then a dead letter) and their
+# exponential back-off (seconds: 300, 600, 900 capped): each retry comes after the 5 minutes a
+# degraded answer stays cached (SEARCH_TTL_DEGRADED), so it asks the providers again.
+WARMING_MAX_AUTHORS = env.int("WARMING_MAX_AUTHORS", default=1000)
+WARMING_MAX_RETRIES = env.int("WARMING_MAX_RETRIES", default=4)
+WARMING_RETRY_BACKOFF_SECONDS = env.int("WARMING_RETRY_BACKOFF_SECONDS", default=300)
+WARMING_RETRY_BACKOFF_MAX_SECONDS = env.int("WARMING_RETRY_BACKOFF_MAX_SECONDS", default=900)
+# Per author: title searches warmed (its first works), co-authors followed, author facts looked up.
+WARMING_TITLES_PER_AUTHOR = env.int("WARMING_TITLES_PER_AUTHOR", default=5)
+WARMING_MAX_COAUTHORS = env.int("WARMING_MAX_COAUTHORS", default=10)
+WARMING_AUTHOR_FACTS_MAX = env.int("WARMING_AUTHOR_FACTS_MAX", default=50)
+# Archival: finished jobs whose token expired and that ended this long ago (hours); catalog works not
+# fetched by any search for this long (days); where the objects go in the default storage.
+ARCHIVE_JOBS_AFTER_HOURS = env.int("ARCHIVE_JOBS_AFTER_HOURS", default=2)
+ARCHIVE_CATALOG_AFTER_DAYS = env.int("ARCHIVE_CATALOG_AFTER_DAYS", default=90)
+ARCHIVE_PREFIX = env.str("ARCHIVE_PREFIX", default="archive")
+# The hourly job cleanup archives a finished job the daily run has not reached before deleting it.
+ARCHIVE_JOBS_BEFORE_CLEANUP = env.bool("ARCHIVE_JOBS_BEFORE_CLEANUP", default=True)

@@ -19,3 +19,5 @@ ISBNDB_BASE_URL = "http://upstream.test/isbndb"
 WIKIDATA_BASE_URL = "http://upstream.test/wikidata"
 GEMINI_BASE_URL = "http://upstream.test/gemini"
 OUTBOUND_HTTP = {**OUTBOUND_HTTP, "MAX_RETRY_WAIT": 1.0, "READ_TIMEOUT": 3.0}
+# Unit tests of the job cleanup write no archive to the data folder (tests/harvest turns it on, in tmp).
+ARCHIVE_JOBS_BEFORE_CLEANUP = False

@@ -11,7 +11,13 @@ from typing import Any
 KEY_VERSION = "v1"
 
 
+# Parts longer than this (client text: a query) are hashed each time instead of becoming a memo key.
+MEMO_PART_MAX = 256
+
+
 def cache_key(kind: str, *parts: Any) -> str:
+    if any(type(part) is str and len(part) > MEMO_PART_MAX for part in parts):
+        return _cache_key(kind, parts)
     try:
         return _cache_key_memo(kind, parts)  # hot keys (a popular ISBN) are hashed once
     except TypeError:  # an unhashable part

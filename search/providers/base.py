@@ -42,10 +42,14 @@ class Provider:
         from search.budgets import budget_before_request
 
         client = upstream_client(
-            self.name, base_url=getattr(settings, self.base_url_setting), before_request=budget_before_request
+            self.name,
+            base_url=getattr(settings, self.base_url_setting),
+            before_request=budget_before_request,
+            cool_down_on_429=False,  # `_json` pauses this provider in every process (search.budgets)
         )
         if client.before_request is None:  # created elsewhere first: budgets still apply
             client.before_request = budget_before_request
+            client.cool_down_on_429 = False
         return client
 
     def get_json(self, path: str, **kwargs: Any) -> Any:

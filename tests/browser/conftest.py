@@ -65,6 +65,7 @@ class Site:
     username: str
     password: str
     job_id: str
+    env: dict[str, str]  # the server's environment: `manage.py` commands against the same installation
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -111,7 +112,7 @@ def site(tmp_path_factory):
         started = requests.post(f"{base_url}/v1/enrichment/batch", json={"jobId": job_id, "books": books}, timeout=30)
         assert started.status_code == 202, started.text
         _wait_for_job(base_url, job_id, started.json()["data"]["token"])
-        yield Site(base_url=base_url, username="admin", password=password, job_id=job_id)
+        yield Site(base_url=base_url, username="admin", password=password, job_id=job_id, env=env)
     finally:
         if server is not None:
             server.stop()

@@ -138,3 +138,112 @@ def test_parse_retry_after_accepts_seconds_and_dates():
     assert parse_retry_after(None) is None
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0
     assert parse_retry_after("nonsense") is None
+
+
+# --- breaker faults of issue 13 ------------------------------------------------------------------------
+
+_BREAKER_SETTINGS = {
+    "CONNECT_TIMEOUT": 1,
+    "READ_TIMEOUT": 5,
+    "MAX_RETRIES": 0,
+    "MAX_RETRY_WAIT": 0.01,
+    "BREAKER_THRESHOLD": 2,
+    "BREAKER_COOLDOWN": 60,
+    "POOL_SIZE": 4,
+}
+
+
+@responses.activate
+@override_settings(OUTBOUND_HTTP=_BREAKER_SETTINGS)
+def test_a_timeout_cut_short_by_our_own_deadline_is_not_an_upstream_failure():
+    responses.get(f"{BASE}/slow", body=requests.exceptions.ReadTimeout("slow"))
+    client = _client()
+    for _ in range(4):  # each attempt's read timeout shrank to the caller's 0.5 s left
+        with pytest.raises(ProviderTimeout):
+            client.get_json("slow", deadline=time.monotonic() + 0.5)
+    assert client.breaker.failures == 0
+    assert client.breaker.state == "closed"
+    totals = metrics.read_totals("15m")
+    assert totals["up|testup|status|deadline"] == 4 and totals.get("up|testup|errors", 0) == 0
+    # Timeouts at the full read timeout are the upstream's: they open the breaker.
+    for _ in range(2):
+        with pytest.raises(ProviderTimeout):
+            client.get_json("slow")
+    assert client.breaker.state == "open"
+
+
+@responses.activate
+@override_settings(OUTBOUND_HTTP=_BREAKER_SETTINGS)
+def test_a_429_opens_a_cool_down_for_its_retry_after(monkeypatch):
+    from booktrack.core import http
+
+    now = [1000.0]
+    monkeypatch.setattr(http.time, "monotonic", lambda: now[0])
+    responses.get(f"{BASE}/limited", status=429, headers={"Retry-After": "20"})
+    responses.get(f"{BASE}/limited", json={"ok": 1})
+    client = _client()
+    with pytest.raises(ProviderUnavailable):
+        client.get_json("limited")
+    assert client.breaker.state == "rate-limited"
+    now[0] += 19
+    with pytest.raises(ProviderUnavailable) as refused:
+        client.get_json("limited")
+    assert refused.value.details["retryAfter"] == pytest.approx(1, abs=0.1)
+    assert len(responses.calls) == 1  # nothing went out during the cool-down
+    assert client.breaker.failures == 0  # a 429 is not a failure: the upstream is up
+    now[0] += 1.5
+    assert client.get_json("limited") == {"ok": 1}
+    assert len(responses.calls) == 2
+
+
+@responses.activate
+@override_settings(OUTBOUND_HTTP={**_BREAKER_SETTINGS, "BREAKER_COOLDOWN": 7})
+def test_a_429_without_retry_after_cools_down_for_the_breaker_cooldown(monkeypatch):
+    from booktrack.core import http
+
+    now = [1000.0]
+    monkeypatch.setattr(http.time, "monotonic", lambda: now[0])
+    responses.get(f"{BASE}/limited", status=429)
+    client = _client()
+    with pytest.raises(ProviderUnavailable):
+        client.get_json("limited")
+    now[0] += 6.5
+    with pytest.raises(ProviderUnavailable):
+        client.get_json("limited")
+    assert len(responses.calls) == 1
+    now[0] += 1
+    with pytest.raises(ProviderUnavailable):
+        client.get_json("limited")
+    assert len(responses.calls) == 2
+
+
+@responses.activate
+@override_settings(OUTBOUND_HTTP=_BREAKER_SETTINGS)
+def test_the_half_open_probe_is_not_spent_when_the_budget_refuses(monkeypatch):
+    from booktrack.core import http
+
+    now = [1000.0]
+    monkeypatch.setattr(http.time, "monotonic", lambda: now[0])
+    responses.get(f"{BASE}/flaky", status=500)
+    responses.get(f"{BASE}/flaky", status=500)
+    responses.get(f"{BASE}/flaky", json={"ok": 1})
+    budget_open = [True]
+
+    def budget(upstream: str, deadline: float | None) -> None:
+        if not budget_open[0]:
+            raise ProviderUnavailable("budget exhausted")
+
+    client = _client(before_request=budget)
+    for _ in range(2):
+        with pytest.raises(ProviderError):
+            client.get_json("flaky")
+    assert client.breaker.state == "open"
+    now[0] += 61
+    assert client.breaker.state == "half-open"
+    budget_open[0] = False
+    with pytest.raises(ProviderUnavailable, match="budget"):
+        client.get_json("flaky")
+    assert client.breaker.state == "half-open"  # the probe was handed back
+    budget_open[0] = True
+    assert client.get_json("flaky") == {"ok": 1}  # the next caller probes at once
+    assert client.breaker.state == "closed"

@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 PG_DSN = os.environ.get("IT_PG_DSN", "postgres://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("IT_REDIS_URL", "redis://127.0.0.1:6379/13")
+OPS_TOKEN = "integration-ops-" + secrets.token_hex(8)  # the stack's `Authorization: Bearer` for ops routes
 
 
 def pytest_collection_modifyitems(config, items):
@@ -266,6 +267,8 @@ def stack(tmp_path_factory):
         "RATE_LIMIT_ENABLED": "false",
         "ISBNDB_API_KEY": "integration-key",
         "GEMINI_API_KEY": "integration-key",
+        "OPS_TOKEN": OPS_TOKEN,
+        "HARVEST_COVERS_REFRESH_SECONDS": "1",  # the server sees covers the worker harvested within 1 s
         "PYTHONUNBUFFERED": "1",
         "LOG_LEVEL": "INFO",
     }
@@ -339,3 +342,67 @@ def running_worker(stack):
     if stack.worker.process is None or stack.worker.process.poll() is not None:
         stack.worker.start(timeout=60)
     return stack.worker
+
+
+# --- a local S3 (moto_server) ---------------------------------------------------------------------
+
+
+@dataclass
+class S3Server:
+    """A real moto S3 server process; `env(bucket)` is what points the app's storage at a bucket of it."""
+
+    endpoint_url: str
+    process: ServiceProcess
+
+    def client(self):
+        import boto3
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint_url,
+            region_name="us-east-1",
+            aws_access_key_id="moto",
+            aws_secret_access_key="moto",
+        )
+
+    def create_bucket(self, prefix: str = "booktrack-it") -> str:
+        name = f"{prefix}-{secrets.token_hex(4)}"
+        self.client().create_bucket(Bucket=name)
+        return name
+
+    def env(self, bucket: str) -> dict[str, str]:
+        return {
+            "STORAGE_BACKEND": "s3",
+            "AWS_STORAGE_BUCKET_NAME": bucket,
+            "AWS_S3_ENDPOINT_URL": self.endpoint_url,
+            "AWS_S3_REGION_NAME": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "moto",
+            "AWS_SECRET_ACCESS_KEY": "moto",
+            "AWS_S3_ADDRESSING_STYLE": "path",
+        }
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """`moto_server` (moto[server], a dev dependency) on a free port, for django-storages' S3 backend."""
+    executable = VENV_BIN / "moto_server"
+    if not executable.exists():
+        _unavailable(f"{executable} (pip install 'moto[server]')")
+    port = free_port()
+    log_dir = Path(tempfile.mkdtemp(prefix="booktrack-moto-"))
+
+    def ready(_proc) -> bool:
+        try:
+            return requests.get(f"http://127.0.0.1:{port}/moto-api/", timeout=1).status_code < 500
+        except requests.RequestException:
+            return False
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    process = ServiceProcess(
+        "moto", [str(executable), "-H", "127.0.0.1", "-p", str(port)], env, log_dir, ready=ready
+    ).start(timeout=60)
+    try:
+        yield S3Server(endpoint_url=f"http://127.0.0.1:{port}", process=process)
+    finally:
+        process.stop()
+        shutil.rmtree(log_dir, ignore_errors=True)
