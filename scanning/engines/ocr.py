@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 
 from booktrack.core.exceptions import DomainError
-from scanning.dto import Box, Detection, EngineReply, PreparedPhoto
+from scanning.dto import Box, Detection, EngineReply, PhotoFailed, PreparedPhoto
 from scanning.spines import (
     Candidate,
     Spine,
@@ -382,7 +382,11 @@ class OcrEngine:
     name = NAME
 
     def detect(self, photo: PreparedPhoto) -> EngineReply:
-        reading = read_lines(photo.pixels)
+        try:
+            reading = read_lines(photo.pixels)
+        except Exception as exc:  # the OCR runtime has many error types; the photo fails alone
+            logger.exception("ocr failed on photo %s", photo.index)
+            raise PhotoFailed("ocr_failed", "The photo could not be read by the offline engine.") from exc
         spines = group_spines(dedupe_lines(reading.lines))
         matched = match_spines(spines, width=photo.width, height=photo.height)
         turns = ", ".join(map(str, reading.rotations))

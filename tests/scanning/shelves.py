@@ -54,6 +54,35 @@ CATALOG_SHELF: tuple[ShelfBook, ...] = (
     ShelfBook("Annie John", "Jamaica Kincaid", "9780374525101"),
 )
 
+# Books readable on the real shelf photo REAL_SHELF (tests/fixtures/upstream/images), as printed there,
+# with made-up ISBNs for the catalog, and two books that are not on it.
+REAL_SHELF = "bookshelf_shelf_photo_1538_1.jpg"
+REAL_SHELF_BOOKS: tuple[ShelfBook, ...] = tuple(
+    ShelfBook(title, author, f"97800001{i:04d}0")
+    for i, (title, author) in enumerate(
+        (
+            ("The Birchbark House", "Louise Erdrich"),
+            ("Miss Spitfire", "Sarah Miller"),
+            ("A Single Shard", "Linda Sue Park"),
+            ("Out of the Dust", "Karen Hesse"),
+            ("Island of the Blue Dolphins", "Scott O'Dell"),
+            ("Al Capone Does My Shirts", "Gennifer Choldenko"),
+            ("The Fighting Ground", "Avi"),
+            ("The Seer of Shadows", "Avi"),
+            ("The Secret School", "Avi"),
+            ("Chasing Lincoln's Killer", "James L. Swanson"),
+            ("The Slave Dancer", "Paula Fox"),
+            ("Lionboy", "Zizou Corder"),
+            ("Kizzy Ann Stamps", "Jeri Watts"),
+            ("Boys Without Names", "Kashmira Sheth"),
+        )
+    )
+)
+REAL_SHELF_DECOYS = (
+    ShelfBook("Dune", "Frank Herbert", "9780441172719"),
+    ShelfBook("Piranesi", "Susanna Clarke", "9781635575637"),
+)
+
 # (background, ink): dark on light and light on dark, as real spines are.
 PALETTE = [
     ((236, 228, 205), (25, 25, 30)),

@@ -17,7 +17,15 @@ from scanning.spines import dedupe_lines, group_spines
 from search.catalog import catalog_upsert_hits
 from search.text import title_key
 from tests.factories import search_hit
-from tests.scanning.shelves import CATALOG_SHELF, ShelfBook, prepared, render_shelf
+from tests.scanning.shelves import (
+    CATALOG_SHELF,
+    REAL_SHELF,
+    REAL_SHELF_BOOKS,
+    REAL_SHELF_DECOYS,
+    ShelfBook,
+    prepared,
+    render_shelf,
+)
 
 pytest.importorskip("rapidocr")
 
@@ -144,3 +152,34 @@ def test_the_model_is_loaded_once_however_many_threads_ask(monkeypatch):
         t.join()
     assert len(made) == 1 and len({id(m) for m in seen}) == 1
     assert made[0]["Det.model_path"].endswith("PP-OCRv6_det_small.onnx")
+
+
+def test_an_ocr_runtime_error_fails_the_photo_alone(monkeypatch):
+    from scanning.dto import PhotoFailed
+
+    def broken(image):
+        raise RuntimeError("onnxruntime: bad input")
+
+    monkeypatch.setattr(ocr, "read_lines", broken)
+    with pytest.raises(PhotoFailed) as raised:
+        OcrEngine().detect(prepared(Image.new("RGB", (64, 64))))
+    assert raised.value.code == "ocr_failed" and raised.value.reason
+
+
+# The real shelf photo (tests/fixtures/upstream/images): 14 of the books on it are stored in the
+# catalog, with two books that are not on it; the engine must name most of the 14 and neither decoy.
+def test_real_shelf_photo_names_the_stored_books_on_it_and_no_other(db, fake, model, settings):
+    from scanning.images import prepare_photo
+    from tests.scanning.photos import fixture_bytes
+
+    settings.SCAN_OCR_ROTATIONS = [0, 90]
+    settings.SCAN_OCR_TIME_BUDGET_SECONDS = 300
+    books = REAL_SHELF_BOOKS + REAL_SHELF_DECOYS
+    catalog_upsert_hits(hits=[search_hit(b.title, isbn=b.isbn13, authors=[b.author]) for b in books])
+    reply = OcrEngine().detect(prepare_photo(fixture_bytes(REAL_SHELF), index=0))
+    found = {d.title for d in reply.detections}
+    assert len(found & {b.title for b in REAL_SHELF_BOOKS}) >= 11, sorted(found)
+    assert not found & {b.title for b in REAL_SHELF_DECOYS}
+    for d in reply.detections:
+        assert d.box is not None and 0 <= d.box.x <= d.box.x + d.box.width <= 1 and 0 <= d.box.y + d.box.height <= 1
+        assert d.spine_text and d.confidence is not None and d.confidence >= settings.SCAN_OCR_MIN_MATCH
