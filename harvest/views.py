@@ -30,6 +30,16 @@ from harvest.covers import cover_content, cover_variant_get, covers_harvest_star
 from harvest.images import DEFAULT_SIZE, SIZES, image_proxy_get
 from harvest.models import HarvestTrigger
 
+# `?size=` of the image proxy and of the stored covers.
+SIZE_PARAMETER = OpenApiParameter(
+    "size",
+    OpenApiTypes.STR,
+    OpenApiParameter.QUERY,
+    enum=list(SIZES),
+    default=DEFAULT_SIZE,
+    description="Longest edge: small 128, medium 320, large 640 px by default (never enlarged)",
+)
+
 
 class ImageProxyView(APIView):
     """`GET /images/proxy?url=&size=` (CONTRACT 9): an allowed cover image, resized and cached."""
@@ -51,14 +61,7 @@ class ImageProxyView(APIView):
                     "images-na.ssl-images-amazon.com"
                 ),
             ),
-            OpenApiParameter(
-                "size",
-                OpenApiTypes.STR,
-                OpenApiParameter.QUERY,
-                enum=list(SIZES),
-                default=DEFAULT_SIZE,
-                description="Longest edge: small 128, medium 320, large 640 px by default (never enlarged)",
-            ),
+            SIZE_PARAMETER,
         ],
         responses={
             (200, "image/jpeg"): OpenApiResponse(OpenApiTypes.BINARY, description="The resized image"),
@@ -165,14 +168,7 @@ class CoverView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter(
-                "size",
-                OpenApiTypes.STR,
-                OpenApiParameter.QUERY,
-                enum=list(SIZES),
-                default=DEFAULT_SIZE,
-                description="Longest edge: small 128, medium 320, large 640 px by default (never enlarged)",
-            ),
+            SIZE_PARAMETER,
         ],
         responses={
             (200, "image/jpeg"): OpenApiResponse(OpenApiTypes.BINARY, description="The stored cover"),
