@@ -143,6 +143,9 @@ class PhotoRecord:
     prompt_tokens: int = 0
     output_tokens: int = 0
     timings_ms: Mapping[str, int] = field(default_factory=dict)
+    # What the engine said about its reading, for the app to show (e.g. the OCR engine's spines that
+    # named no known book, title searches that failed).
+    notes: tuple[str, ...] = ()
 
     @property
     def books_found(self) -> int:
@@ -159,6 +162,7 @@ class PhotoRecord:
             "booksFound": self.books_found,
             "barcodes": list(self.barcodes),
             "modelUsed": self.model_used,
+            "notes": list(self.notes),
         }
 
 
@@ -180,6 +184,7 @@ def photo_record_to_json(record: PhotoRecord) -> Json:
         "promptTokens": record.prompt_tokens,
         "outputTokens": record.output_tokens,
         "timingsMs": dict(record.timings_ms),
+        "notes": list(record.notes),
     }
 
 
@@ -203,6 +208,7 @@ def photo_record_from_json(value: object, *, index: int) -> PhotoRecord:
     quality = value.get("quality")
     timings = value.get("timingsMs")
     barcodes = value.get("barcodes")
+    notes = value.get("notes")
     return PhotoRecord(
         index=index,
         status=cast(PhotoStatus, status) if status in ("done", "failed") else "failed",
@@ -216,6 +222,7 @@ def photo_record_from_json(value: object, *, index: int) -> PhotoRecord:
         prompt_tokens=int(value.get("promptTokens") or 0) if isinstance(value.get("promptTokens"), int) else 0,
         output_tokens=int(value.get("outputTokens") or 0) if isinstance(value.get("outputTokens"), int) else 0,
         timings_ms={k: int(v) for k, v in timings.items() if isinstance(v, int)} if isinstance(timings, dict) else {},
+        notes=tuple(n for n in (notes if isinstance(notes, list) else []) if isinstance(n, str)),
     )
 
 

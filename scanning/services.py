@@ -327,6 +327,7 @@ def _photo_process(photo: StoredPhoto, *, run: _Run, stages: ScanStages, load: C
     detections: tuple = ()
     model_used = None
     prompt_tokens = output_tokens = 0
+    notes: tuple[str, ...] = ()
     try:
         if run.engine is None:
             run.engine = _engine_selected(stages)
@@ -334,6 +335,7 @@ def _photo_process(photo: StoredPhoto, *, run: _Run, stages: ScanStages, load: C
         reply = run.engine.detect(prepared)
         detections, model_used = reply.detections, reply.model_used
         prompt_tokens, output_tokens = reply.prompt_tokens, reply.output_tokens
+        notes = reply.notes
     except PhotoFailed as failed:
         failure = failed
     detection_ms = _ms(started)
@@ -364,6 +366,7 @@ def _photo_process(photo: StoredPhoto, *, run: _Run, stages: ScanStages, load: C
         prompt_tokens=prompt_tokens,
         output_tokens=output_tokens,
         timings_ms=timings,
+        notes=notes,
     )
 
 

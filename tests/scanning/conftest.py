@@ -97,6 +97,7 @@ def fake_barcodes(photo: PreparedPhoto) -> list[Barcode]:
 class FakeEngine:
     name: str = "gemini-2.5-flash"
     replies: dict[int, list[Detection]] = field(default_factory=dict)
+    notes: dict[int, tuple[str, ...]] = field(default_factory=dict)
     calls: list[int] = field(default_factory=list)
 
     def detect(self, photo: PreparedPhoto) -> EngineReply:
@@ -110,6 +111,7 @@ class FakeEngine:
             model_used=self.name,
             prompt_tokens=1000,
             output_tokens=200,
+            notes=self.notes.get(photo.index, ()),
         )
 
 

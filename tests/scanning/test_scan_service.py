@@ -233,3 +233,15 @@ def test_stage_estimates_follow_the_timings_of_real_scans(stages, engine):
     assert all(s["typicalDuration"] < 1 for s in after)
     assert after_range == [1, 1]
     assert stage_estimates(1, engine="ocr")[0][1]["typicalDuration"] == 5.0  # other engine: its own figures
+
+
+def test_a_photo_whose_spines_named_no_book_says_so(stages, engine):
+    """The offline engine reads spines it cannot match (no catalog, search offline): the photo entry
+    carries the engine's notes, so the app can say why no book came back."""
+    engine.replies = {0: []}
+    engine.notes = {0: ("read 28 text lines in 2.6 s (turns 0)", "14 spine(s) named no known book: DUNE; EMMA")}
+    photos, files = stored(photo_bytes(0))
+    outcome = run(photos, files, FakeProgressReporter(), stages, threshold=0.7)
+    photo = outcome.results["photos"][0]
+    assert photo["status"] == "done" and photo["booksFound"] == 0
+    assert photo["notes"][1].startswith("14 spine(s) named no known book")
