@@ -14,21 +14,10 @@ from celery import Celery
 from kombu import Connection, Exchange, Queue
 
 from booktrack.core.queues import QueueFigure, queue_figures
-from harvest.alerts import AlertThresholds, Observations, alerts_evaluate
+from harvest.alerts import Observations, alerts_evaluate
+from tests.harvest.test_alerts import LIMITS
 
 QUEUES = ("default", "providers", "ai", "maintenance")
-LIMITS = AlertThresholds(
-    min_requests=50,
-    error_rate=0.05,
-    p99_latency_ms=3000,
-    cache_tiers=("kv",),
-    cache_min_lookups=100,
-    cache_miss_rate=0.9,
-    provider_min_calls=10,
-    provider_error_rate=0.25,
-    dead_letter_depth=1,
-    queue_min_depth=1,
-)
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
 
 

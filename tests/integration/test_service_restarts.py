@@ -13,9 +13,7 @@ PostgreSQL, which other test runs use), and its own worker and server pointed at
 
 from __future__ import annotations
 
-import asyncio
 import glob
-import json
 import os
 import shutil
 import signal
@@ -28,11 +26,10 @@ from pathlib import Path
 
 import pytest
 import requests
-from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.exceptions import InvalidStatus
 
 from tests.integration.conftest import ROOT, ServiceProcess, _worker_ready, free_port, start_uvicorn
-from tests.integration.test_jobs_e2e import logged, run, unique_books
+from tests.integration.test_jobs_e2e import collect, logged, run, unique_books
 
 pytestmark = pytest.mark.integration
 
@@ -75,21 +72,6 @@ class Client:
                 pass
             time.sleep(0.3)
         raise AssertionError(f"job never reached {status}; last: {state}")
-
-
-async def _collect(url: str, *, stop=None, timeout: float = 90) -> tuple[list[dict], int | None]:
-    messages: list[dict] = []
-    code = None
-    async with connect(url, open_timeout=10) as ws:
-        try:
-            while True:
-                message = json.loads(await asyncio.wait_for(ws.recv(), timeout))
-                messages.append(message)
-                if stop is not None and stop(message):
-                    break
-        except ConnectionClosed as closed:
-            code = closed.rcvd.code if closed.rcvd else None
-    return messages, code
 
 
 # --- Redis ----------------------------------------------------------------------------------------
@@ -164,12 +146,12 @@ def test_redis_killed_and_restarted_mid_job_the_job_completes_and_clients_resume
     private, client, worker, server = redis_stack
     fake_upstreams.configure("all", latency_ms=250)
     job_id, token = client.start_batch(unique_books(30))
-    first, code = run(_collect(client.ws_url(job_id, token), stop=lambda m: m["seq"] >= 4))
+    first, code = run(collect(client.ws_url(job_id, token), stop=lambda m: m["seq"] >= 4, timeout=90))
     assert code is None
     last_seq = max(m["seq"] for m in logged(first))
 
     # A client stays connected through the outage (its server-side receive loop is on the dead Redis).
-    listener = threading.Thread(target=lambda: run(_collect(client.ws_url(job_id, token), timeout=120), 150))
+    listener = threading.Thread(target=lambda: run(collect(client.ws_url(job_id, token), timeout=120), 150))
     listener.start()
     time.sleep(0.5)
     private.kill()  # Redis gone: broker, channel layer, cache, rate-limit counters
@@ -184,7 +166,7 @@ def test_redis_killed_and_restarted_mid_job_the_job_completes_and_clients_resume
     # Redis are dead; each must be replaced, not answered with a 500).
     for attempt in range(6):
         try:
-            messages, code = run(_collect(client.ws_url(job_id, token), stop=lambda m: True), timeout=30)
+            messages, code = run(collect(client.ws_url(job_id, token), stop=lambda m: True, timeout=90), timeout=30)
         except InvalidStatus as refused:
             pytest.fail(f"handshake {attempt} after the Redis restart refused: {refused.response.status_code}")
         assert messages, f"handshake {attempt}: nothing sent"
@@ -192,7 +174,7 @@ def test_redis_killed_and_restarted_mid_job_the_job_completes_and_clients_resume
     client.wait_status(job_id, token, "complete", timeout=90)
     refused = client.http("POST", "/api/token/refresh", json={"jobId": job_id, "oldToken": token})
     assert refused.status_code == 401, refused.text
-    second, code = run(_collect(client.ws_url(job_id, token, lastSeq=last_seq, reconnect="true")))
+    second, code = run(collect(client.ws_url(job_id, token, lastSeq=last_seq, reconnect="true"), timeout=90))
     assert code == 1000
     assert second[0]["type"] == "reconnected" and second[0]["seq"] == last_seq
     combined = [m for m in logged(first) if m["seq"] <= last_seq] + logged(second)
